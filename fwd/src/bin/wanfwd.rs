@@ -1,0 +1,80 @@
+//! wanfwd: the router daemon. Runs in the foreground, logs to stderr, stops on SIGINT or
+//! SIGTERM and prints its counters.
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use wanfwd::config::Config;
+use wanfwd::counters::DropReason;
+use wanfwd::router::{self, Report};
+
+#[derive(Parser)]
+#[command(name = "wanfwd", version, about = "Multi-WAN IPv4 router on DPDK")]
+struct Args {
+    /// The configuration (YAML).
+    #[arg(long, short)]
+    config: PathBuf,
+    /// Check the configuration and exit.
+    #[arg(long)]
+    check: bool,
+}
+
+fn print_report(r: &Report) {
+    eprintln!(
+        "{:<12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+        "interface", "rx-packets", "tx-packets", "rx-bytes", "rx-missed", "tx-errors"
+    );
+    for (name, s) in &r.ports {
+        eprintln!(
+            "{:<12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+            name, s.ipackets, s.opackets, s.ibytes, s.imissed, s.oerrors
+        );
+    }
+    let t = r.total();
+    eprintln!(
+        "workers: rx {} forwarded+sent {} punted {}; control sent {}",
+        r.workers.rx_packets, r.workers.tx_packets, r.workers.punted, r.control.tx_packets
+    );
+    for d in DropReason::ALL {
+        let n = t.dropped(*d);
+        if n > 0 {
+            eprintln!("drop {:<18} {:>10}  ({})", d.name(), n, d.help());
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let args = Args::parse();
+    let cfg = match Config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wanfwd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.check {
+        eprintln!("wanfwd: {}: configuration OK", args.config.display());
+        return ExitCode::SUCCESS;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
+            eprintln!("wanfwd: cannot handle signal {sig}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match router::run(&cfg, stop) {
+        Ok(report) => {
+            log::info!("wanfwd stopped");
+            print_report(&report);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wanfwd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,854 @@
+//! The configuration file (`wanfwd --config FILE.yaml`).
+//!
+//! Top-level keys are wanfwd's own sections (`dpdk`, `api`, `metrics`) and RouterOS menu
+//! paths written as RouterOS writes them (`/interface/ethernet`, `/ip/address`, `/ip/route`,
+//! `/ip/arp`), each a list of items with RouterOS's kebab-case properties. Parsing checks
+//! everything the router would otherwise trip over later, and every error names the file,
+//! line, column and key, so that a bad configuration is refused before anything changes.
+
+mod error;
+mod locate;
+mod model;
+mod validate;
+
+use std::fmt;
+use std::path::Path;
+
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+pub use error::ConfigError;
+pub use model::{
+    check_interface_name, AddressItem, ApiSection, ArpItem, CheckGateway, DpdkSection,
+    EthernetItem, Gateway, MetricsSection, RouteItem, Workers,
+};
+
+pub const ETHERNET: &str = "/interface/ethernet";
+pub const IP_ADDRESS: &str = "/ip/address";
+pub const IP_ROUTE: &str = "/ip/route";
+pub const IP_ARP: &str = "/ip/arp";
+
+/// The top-level keys the file may have, in the order they are documented.
+pub const SECTIONS: [&str; 7] = [
+    "dpdk", "api", "metrics", ETHERNET, IP_ADDRESS, IP_ROUTE, IP_ARP,
+];
+
+/// A whole configuration, checked: values are in range and references resolve.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    pub dpdk: DpdkSection,
+    pub api: ApiSection,
+    pub metrics: MetricsSection,
+    pub interfaces: Vec<EthernetItem>,
+    pub addresses: Vec<AddressItem>,
+    pub routes: Vec<RouteItem>,
+    pub arp: Vec<ArpItem>,
+}
+
+impl Config {
+    /// Parses and checks `text`; `source_name` (usually the file name) prefixes errors.
+    pub fn from_yaml_str(text: &str, source_name: &str) -> Result<Config, ConfigError> {
+        // A first pass over the bare YAML separates syntax errors, which we label as such,
+        // from errors in the configuration's content.
+        serde_yaml::from_str::<IgnoredAny>(text)
+            .map_err(|e| yaml_error(&e, source_name, "invalid YAML: "))?;
+        let Document(cfg) =
+            serde_yaml::from_str(text).map_err(|e| yaml_error(&e, source_name, ""))?;
+        validate::validate(&cfg).map_err(|p| {
+            let pos = locate::locate(text, p.section, Some(p.index), Some(p.property));
+            ConfigError::new(
+                source_name,
+                pos.map(|p| p.line),
+                pos.map(|p| p.column),
+                format!("{}[{}].{}", p.section, p.index, p.property),
+                p.message,
+            )
+        })?;
+        Ok(cfg)
+    }
+
+    /// Reads and parses a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(
+                &name,
+                None,
+                None,
+                "",
+                format!("cannot read the configuration: {e}"),
+            )
+        })?;
+        Config::from_yaml_str(&text, &name)
+    }
+
+    /// The `/interface/ethernet` item called `name`.
+    pub fn interface(&self, name: &str) -> Option<&EthernetItem> {
+        self.interfaces.iter().find(|i| i.name == name)
+    }
+}
+
+/// Turns a yaml_serde error into ours, taking its position out of the message text and its
+/// key path out of the message prefix, and rewording serde's struct vocabulary ("field") in
+/// RouterOS's ("property").
+fn yaml_error(err: &serde_yaml::Error, source_name: &str, prefix: &str) -> ConfigError {
+    let location = err.location().map(|l| (l.line(), l.column()));
+    let text = err.to_string();
+    let (path, message) = split_path(&text);
+    let mut message = message.to_string();
+    if let Some((line, column)) = location {
+        let at = format!(" at line {line} column {column}");
+        message = match message.strip_suffix(&at) {
+            Some(m) => m.to_string(),
+            // Syntax errors carry a context after the position.
+            None => message.replacen(&at, "", 1),
+        };
+    }
+    let (path, message) = reword(path, &message);
+    ConfigError::new(
+        source_name,
+        location.map(|l| l.0),
+        location.map(|l| l.1),
+        path,
+        format!("{prefix}{message}"),
+    )
+}
+
+/// Splits yaml_serde's `PATH: message` text. The path is recognised by its grammar (a known
+/// section, then `[N]` and `.property` parts) rather than by the first colon, since messages
+/// and values contain colons too.
+fn split_path(text: &str) -> (&str, &str) {
+    for section in SECTIONS {
+        let Some(rest) = text.strip_prefix(section) else {
+            continue;
+        };
+        let bytes = rest.as_bytes();
+        let mut i = 0;
+        loop {
+            if rest[i..].starts_with(": ") {
+                let end = section.len() + i;
+                return (&text[..end], &text[end + 2..]);
+            }
+            match bytes.get(i) {
+                Some(b'[') => {
+                    let digits = rest[i + 1..].bytes().take_while(u8::is_ascii_digit).count();
+                    if digits == 0 || bytes.get(i + 1 + digits) != Some(&b']') {
+                        break;
+                    }
+                    i += digits + 2;
+                }
+                Some(b'.') => {
+                    let name = rest[i + 1..]
+                        .bytes()
+                        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+                        .count();
+                    if name == 0 {
+                        break;
+                    }
+                    i += name + 1;
+                }
+                _ => break,
+            }
+        }
+    }
+    ("", text)
+}
+
+fn reword(path: &str, message: &str) -> (String, String) {
+    let quoted = |rest: &str| -> Option<(String, String)> {
+        let (name, tail) = rest.split_once('`')?;
+        Some((name.to_string(), tail.replace('`', "'")))
+    };
+    let extend = |name: &str| {
+        if path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    if let Some((name, tail)) = message.strip_prefix("unknown field `").and_then(quoted) {
+        let tail = tail.trim_start_matches(", ");
+        return (extend(&name), format!("unknown property '{name}' ({tail})"));
+    }
+    if let Some((name, _)) = message.strip_prefix("missing field `").and_then(quoted) {
+        return (
+            path.to_string(),
+            format!("missing required property '{name}'"),
+        );
+    }
+    if let Some((name, _)) = message.strip_prefix("duplicate field `").and_then(quoted) {
+        return (extend(&name), format!("property '{name}' is given twice"));
+    }
+    // serde's derive names the Rust type an item failed to be; the operator wrote a map.
+    let message = match message.split_once(", expected struct ") {
+        Some((head, _)) => format!("{head}, expected a map of properties"),
+        None => message.to_string(),
+    };
+    (path.to_string(), message.replace('`', "'"))
+}
+
+/// The file as a whole. Sections are dispatched by hand rather than by a derived struct so
+/// that an unknown or repeated section gets a message of its own, placed on its key.
+struct Document(Config);
+
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(DocumentVisitor)
+    }
+}
+
+struct DocumentVisitor;
+
+impl<'de> Visitor<'de> for DocumentVisitor {
+    type Value = Document;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a map of sections ({})", SECTIONS.join(", "))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
+        let mut cfg = Config::default();
+        let mut seen: Vec<&'static str> = Vec::new();
+        while let Some(section) = map.next_key_seed(SectionKey { seen: &seen })? {
+            seen.push(section);
+            // An empty section (`dpdk:` alone) means its defaults, or no items.
+            match section {
+                "dpdk" => cfg.dpdk = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                "api" => cfg.api = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                "metrics" => cfg.metrics = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                ETHERNET => cfg.interfaces = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                IP_ADDRESS => cfg.addresses = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                IP_ROUTE => cfg.routes = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                IP_ARP => cfg.arp = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                _ => unreachable!("SectionKey only yields names from SECTIONS"),
+            }
+        }
+        Ok(Document(cfg))
+    }
+}
+
+/// A top-level key, checked inside the deserializer so the error carries the key's position.
+struct SectionKey<'a> {
+    seen: &'a [&'static str],
+}
+
+impl<'de> DeserializeSeed<'de> for SectionKey<'_> {
+    type Value = &'static str;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for SectionKey<'_> {
+    type Value = &'static str;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a section name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        let Some(section) = SECTIONS.iter().copied().find(|s| *s == key) else {
+            return Err(E::custom(unknown_section(key)));
+        };
+        if self.seen.contains(&section) {
+            // YAML maps would silently keep the last one, dropping the first list.
+            return Err(E::custom(format!(
+                "section '{section}' appears twice; put all its items in one list"
+            )));
+        }
+        Ok(section)
+    }
+}
+
+fn unknown_section(key: &str) -> String {
+    let supported = SECTIONS.join(", ");
+    // Near misses: the older `/ip route` spelling, a missing leading slash, or the nested
+    // `ip: { route: ... }` form.
+    let normalized = format!("/{}", key.trim().trim_start_matches('/').replace(' ', "/"));
+    let hint = if SECTIONS.contains(&normalized.as_str()) {
+        format!("; did you mean '{normalized}'?")
+    } else if let Some(s) = SECTIONS
+        .iter()
+        .find(|s| s.starts_with(&format!("{normalized}/")))
+    {
+        format!("; write the menu path as one key, e.g. '{s}'")
+    } else {
+        String::new()
+    };
+    format!("unknown section '{key}' (supported: {supported}){hint}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{Ipv4Interface, Ipv4Prefix, MacAddr};
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::path::PathBuf;
+
+    const EXAMPLE: &str = r#"dpdk:
+  eal-args: ["--no-huge", "-m", "512"]   # extra EAL arguments
+  workers: 1
+  mbufs: 16383
+api:
+  socket: /run/wanfwd/api.sock
+  group: netadmin
+metrics:
+  listen: 127.0.0.1:9417
+/interface/ethernet:
+  - name: bridge
+    device: net_af_packet0,iface=wf-lan      # a PCI address or a DPDK vdev string
+  - { name: ether1, device: "net_af_packet1,iface=wf-isp1", mtu: 1500, mac-address: "02:00:00:00:01:01", comment: "ISP1" }
+  - { name: ether2, device: "net_af_packet2,iface=wf-isp2", disabled: no }
+/ip/address:
+  - { address: 192.168.1.1/24, interface: bridge }
+  - { address: 203.0.113.2/24, interface: ether1, comment: WAN1 }
+  - { address: 198.51.100.2/24, interface: ether2 }
+/ip/route:
+  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1, distance: 1, check-gateway: ping }
+  - { dst-address: 0.0.0.0/0, gateway: 198.51.100.1, distance: 10 }
+  - { dst-address: 203.0.113.1/32, gateway: "203.0.113.1%ether1", scope: 10, target-scope: 20 }
+  - { dst-address: 10.0.0.0/8, gateway: "203.0.113.1,198.51.100.1" }      # ECMP
+  - { dst-address: 172.16.0.0/12, gateway: ether2 }                          # interface gateway
+/ip/arp:
+  - { address: 203.0.113.1, mac-address: "02:00:00:00:00:01", interface: ether1 }
+"#;
+
+    /// Two interfaces for the error tests to refer to.
+    const IFACES: &str = "\
+/interface/ethernet:
+  - { name: ether1, device: d1 }
+  - { name: ether2, device: d2 }
+";
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    fn route(dst: &str, gateway: Vec<Gateway>) -> RouteItem {
+        RouteItem {
+            dst_address: dst.parse().unwrap(),
+            gateway,
+            distance: 1,
+            scope: 30,
+            target_scope: 10,
+            check_gateway: CheckGateway::None,
+            routing_table: "main".into(),
+            comment: None,
+            disabled: false,
+        }
+    }
+
+    #[test]
+    fn example_parses_to_the_expected_values() {
+        let cfg = Config::from_yaml_str(EXAMPLE, "example.yaml").unwrap();
+        assert_eq!(
+            cfg.dpdk,
+            DpdkSection {
+                eal_args: vec!["--no-huge".into(), "-m".into(), "512".into()],
+                workers: Workers::Count(1),
+                mbufs: Some(16383),
+            }
+        );
+        assert_eq!(
+            cfg.api,
+            ApiSection {
+                socket: PathBuf::from("/run/wanfwd/api.sock"),
+                group: Some("netadmin".into()),
+            }
+        );
+        assert_eq!(
+            cfg.metrics.listen,
+            "127.0.0.1:9417".parse::<SocketAddr>().unwrap()
+        );
+
+        assert_eq!(
+            cfg.interfaces,
+            vec![
+                EthernetItem {
+                    name: "bridge".into(),
+                    device: "net_af_packet0,iface=wf-lan".into(),
+                    mtu: 1500,
+                    mac_address: None,
+                    comment: None,
+                    disabled: false,
+                },
+                EthernetItem {
+                    name: "ether1".into(),
+                    device: "net_af_packet1,iface=wf-isp1".into(),
+                    mtu: 1500,
+                    mac_address: Some(MacAddr([2, 0, 0, 0, 1, 1])),
+                    comment: Some("ISP1".into()),
+                    disabled: false,
+                },
+                EthernetItem {
+                    name: "ether2".into(),
+                    device: "net_af_packet2,iface=wf-isp2".into(),
+                    mtu: 1500,
+                    mac_address: None,
+                    comment: None,
+                    disabled: false,
+                },
+            ]
+        );
+        assert_eq!(
+            cfg.interface("ether2").unwrap().device,
+            "net_af_packet2,iface=wf-isp2"
+        );
+        assert!(cfg.interface("ether9").is_none());
+
+        assert_eq!(cfg.addresses.len(), 3);
+        assert_eq!(
+            cfg.addresses[1],
+            AddressItem {
+                address: Ipv4Interface {
+                    addr: ip("203.0.113.2"),
+                    len: 24
+                },
+                network: None,
+                interface: "ether1".into(),
+                comment: Some("WAN1".into()),
+                disabled: false,
+            }
+        );
+
+        let mut r0 = route("0.0.0.0/0", vec![Gateway::Address(ip("203.0.113.1"))]);
+        r0.check_gateway = CheckGateway::Ping;
+        let mut r1 = route("0.0.0.0/0", vec![Gateway::Address(ip("198.51.100.1"))]);
+        r1.distance = 10;
+        let mut r2 = route(
+            "203.0.113.1/32",
+            vec![Gateway::AddressOnInterface(
+                ip("203.0.113.1"),
+                "ether1".into(),
+            )],
+        );
+        r2.scope = 10;
+        r2.target_scope = 20;
+        let r3 = route(
+            "10.0.0.0/8",
+            vec![
+                Gateway::Address(ip("203.0.113.1")),
+                Gateway::Address(ip("198.51.100.1")),
+            ],
+        );
+        let r4 = route("172.16.0.0/12", vec![Gateway::Interface("ether2".into())]);
+        assert_eq!(cfg.routes, vec![r0, r1, r2, r3, r4]);
+        assert_eq!(
+            Gateway::format_list(&cfg.routes[3].gateway),
+            "203.0.113.1,198.51.100.1"
+        );
+        assert_eq!(cfg.routes[2].gateway[0].to_string(), "203.0.113.1%ether1");
+
+        assert_eq!(
+            cfg.arp,
+            vec![ArpItem {
+                address: ip("203.0.113.1"),
+                mac_address: MacAddr([2, 0, 0, 0, 0, 1]),
+                interface: "ether1".into(),
+                comment: None,
+                disabled: false,
+            }]
+        );
+    }
+
+    #[test]
+    fn defaults_fill_what_is_left_out() {
+        let text = format!(
+            "{IFACES}/ip/route:\n  - gateway: 203.0.113.1\n/ip/address:\n  - address: 10.0.0.1\n    interface: ether1\n    network: 10.0.0.2\n"
+        );
+        let cfg = Config::from_yaml_str(&text, "t.yaml").unwrap();
+        assert_eq!(cfg.dpdk, DpdkSection::default());
+        assert_eq!(cfg.dpdk.workers, Workers::Count(1));
+        assert_eq!(cfg.dpdk.mbufs, None);
+        assert!(cfg.dpdk.eal_args.is_empty());
+        assert_eq!(cfg.api.socket, PathBuf::from("/run/wanfwd/api.sock"));
+        assert_eq!(cfg.api.group, None);
+        assert_eq!(cfg.metrics.listen.to_string(), "127.0.0.1:9417");
+        assert_eq!(cfg.interfaces[0].mtu, 1500);
+        assert_eq!(
+            cfg.routes,
+            vec![route(
+                "0.0.0.0/0",
+                vec![Gateway::Address(ip("203.0.113.1"))]
+            )]
+        );
+        assert_eq!(
+            cfg.routes[0].dst_address,
+            Ipv4Prefix::new(Ipv4Addr::UNSPECIFIED, 0).unwrap()
+        );
+        assert_eq!(cfg.addresses[0].address.len, 32);
+        assert_eq!(cfg.addresses[0].network, Some(ip("10.0.0.2")));
+    }
+
+    #[test]
+    fn alternative_spellings_are_accepted() {
+        let text = format!(
+            "dpdk:\n  workers: [1, 2]\n  eal-args: [-m, 512]\n{IFACES}\
+/ip/route:\n  - {{ gateway: [203.0.113.1, ether2], distance: \"5\", disabled: true, routing-table: isp1, check-gateway: arp }}\n\
+/ip/arp:\n  - {{ address: 203.0.113.1, mac-address: 02-00-00-00-00-01, interface: ether1, disabled: yes, comment: 42 }}\n"
+        );
+        let cfg = Config::from_yaml_str(&text, "t.yaml").unwrap();
+        assert_eq!(cfg.dpdk.workers, Workers::Cores(vec![1, 2]));
+        assert_eq!(cfg.dpdk.eal_args, vec!["-m", "512"]);
+        let r = &cfg.routes[0];
+        assert_eq!(
+            r.gateway,
+            vec![
+                Gateway::Address(ip("203.0.113.1")),
+                Gateway::Interface("ether2".into())
+            ]
+        );
+        assert_eq!(
+            (r.distance, r.disabled, r.check_gateway),
+            (5, true, CheckGateway::Arp)
+        );
+        assert_eq!(r.routing_table, "isp1");
+        assert!(cfg.arp[0].disabled);
+        assert_eq!(cfg.arp[0].comment.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn empty_files_give_an_empty_valid_config() {
+        for text in [
+            "",
+            "\n",
+            "# nothing yet\n",
+            "dpdk:\n",
+            "dpdk:\n/ip/route:\n",
+            "dpdk: ~\n",
+        ] {
+            let cfg = Config::from_yaml_str(text, "t.yaml").unwrap();
+            assert_eq!(cfg, Config::default(), "{text:?}");
+            assert!(cfg.interfaces.is_empty());
+        }
+    }
+
+    /// The 1-based line of the only line containing `needle`.
+    fn line_of(text: &str, needle: &str) -> usize {
+        let found: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains(needle))
+            .map(|(n, _)| n + 1)
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "needle {needle:?} must be on exactly one line"
+        );
+        found[0]
+    }
+
+    fn error(text: &str) -> ConfigError {
+        match Config::from_yaml_str(text, "lab.yaml") {
+            Ok(cfg) => panic!("accepted:\n{text}\nas {cfg:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// Asserts the error is on the line holding `needle`, names `path`, and says `says`.
+    #[track_caller]
+    fn assert_error(text: &str, needle: &str, path: &str, says: &str) -> ConfigError {
+        let e = error(text);
+        assert_eq!(e.line(), Some(line_of(text, needle)), "line of: {e}");
+        assert_eq!(e.path(), path, "path of: {e}");
+        assert!(
+            e.message().contains(says),
+            "message of: {e}\nshould say: {says}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with(&format!("lab.yaml:{}:", line_of(text, needle))),
+            "{e}"
+        );
+        e
+    }
+
+    #[test]
+    fn unknown_section_lists_the_supported_ones() {
+        let text = format!("{IFACES}/ip/firewall/mangle:\n  - {{ chain: prerouting }}\n");
+        let e = assert_error(&text, "mangle", "", "unknown section '/ip/firewall/mangle'");
+        assert_eq!(e.column(), Some(1));
+        for s in SECTIONS {
+            assert!(e.message().contains(s), "{e}");
+        }
+        let e = error("ip:\n  route: []\n");
+        assert!(e.message().contains("e.g. '/ip/address'"), "{e}");
+        let e = error("/ip route:\n  - { gateway: 1.2.3.4 }\n");
+        assert!(e.message().contains("did you mean '/ip/route'?"), "{e}");
+    }
+
+    #[test]
+    fn repeated_section_is_refused() {
+        let text =
+            format!("{IFACES}/ip/route: []\ndpdk: {{}}\n/ip/route:\n  - {{ gateway: ether1 }}\n");
+        let e = error(&text);
+        assert_eq!(e.line(), Some(6), "{e}");
+        assert!(e.message().contains("'/ip/route' appears twice"), "{e}");
+    }
+
+    #[test]
+    fn unknown_properties() {
+        let text = format!("{IFACES}/ip/route:\n  - {{ gateway: ether1, pref-src: 1.2.3.4 }}\n");
+        let e = assert_error(
+            &text,
+            "pref-src",
+            "/ip/route[0].pref-src",
+            "unknown property 'pref-src'",
+        );
+        assert_eq!(e.column(), Some(24));
+        assert!(
+            e.message().contains("dst-address"),
+            "lists the known ones: {e}"
+        );
+
+        let text = format!("{IFACES}/ip/address:\n  - address: 10.0.0.1/24\n    interface: ether1\n    broadcast: 10.0.0.255\n");
+        assert_error(
+            &text,
+            "broadcast",
+            "/ip/address[0].broadcast",
+            "unknown property 'broadcast'",
+        );
+
+        let text = "dpdk:\n  cores: 3\n";
+        assert_error(text, "cores", "dpdk.cores", "unknown property 'cores'");
+    }
+
+    #[test]
+    fn bad_values_are_placed_on_their_line() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            // (item in its section, line needle, path, message)
+            ("/ip/address:\n  - { address: 192.168.1.300/24, interface: ether1 }\n",
+             "300", "/ip/address[0].address", "invalid IPv4 address"),
+            ("/ip/address:\n  - { address: 192.168.1.1/33, interface: ether1 }\n",
+             "/33", "/ip/address[0].address", "prefix length"),
+            ("/ip/route:\n  - { gateway: ether1 }\n  - dst-address: 10.0.0.0/33\n    gateway: ether1\n",
+             "/33", "/ip/route[1].dst-address", "33"),
+            ("/ip/route:\n  - { gateway: ether1, distance: 0 }\n",
+             "distance", "/ip/route[0].distance", "distance must be from 1 to 255, not 0"),
+            ("/ip/route:\n  - gateway: ether1\n    distance: 256\n",
+             "256", "/ip/route[0].distance", "not 256"),
+            ("/ip/route:\n  - gateway: ether1\n    scope: -1\n",
+             "scope", "/ip/route[0].scope", "scope must be"),
+            ("/ip/route:\n  - gateway: ether1\n    target-scope: many\n",
+             "many", "/ip/route[0].target-scope", "a number from 0 to 255"),
+            ("/ip/route:\n  - { gateway: ether1, check-gateway: bogus }\n",
+             "bogus", "/ip/route[0].check-gateway", "invalid check-gateway 'bogus'"),
+            ("/ip/route:\n  - { gateway: \"203.0.113.1,,ether2\" }\n",
+             "gateway", "/ip/route[0].gateway", "empty gateway"),
+            ("/ip/route:\n  - { gateway: 203.0.113.256 }\n",
+             "gateway", "/ip/route[0].gateway", "invalid gateway '203.0.113.256'"),
+            ("/ip/route:\n  - { gateway: \"x%ether1\" }\n",
+             "gateway", "/ip/route[0].gateway", "'x' is not an IPv4 address"),
+            ("/ip/route:\n  - gateway: [203.0.113.1, 1.2.3]\n",
+             "gateway", "/ip/route[0].gateway[1]", "invalid gateway '1.2.3'"),
+            ("/ip/route:\n  - ether1\n",
+             "- ether1", "/ip/route[0]", "expected a map of properties"),
+            ("/ip/route:\n  - { dst-address: 10.0.0.0/8 }\n",
+             "10.0.0.0/8", "/ip/route[0]", "missing required property 'gateway'"),
+            ("/ip/route:\n  - { gateway: ether1, distance: 2, distance: 3 }\n",
+             "distance", "/ip/route[0].distance", "given twice"),
+            ("/ip/arp:\n  - { address: 203.0.113.1, mac-address: \"02:00:00:00:00\", interface: ether1 }\n",
+             "02:00", "/ip/arp[0].mac-address", "invalid MAC address"),
+            ("/ip/arp:\n  - address: 203.0.113\n    mac-address: 02:00:00:00:00:01\n    interface: ether1\n",
+             "203.0.113", "/ip/arp[0].address", "invalid IPv4 address '203.0.113'"),
+            ("/ip/arp:\n  - { address: 203.0.113.1, mac-address: 02:00:00:00:00:01, interface: ether1, disabled: maybe }\n",
+             "maybe", "/ip/arp[0].disabled", "expected yes or no"),
+            ("/interface/ethernet:\n  - { name: ether3, device: d3, mac-address: \"zz:00:00:00:00:01\" }\n",
+             "zz", "/interface/ethernet[0].mac-address", "invalid MAC address"),
+            ("/interface/ethernet:\n  - { name: ether3, device: d3, mac-address: \"01:00:5e:00:00:01\" }\n",
+             "01:00:5e", "/interface/ethernet[0].mac-address", "unicast"),
+            ("/interface/ethernet:\n  - name: ether3\n    device: d3\n    mtu: 9001\n",
+             "9001", "/interface/ethernet[0].mtu", "mtu must be from 68 to 9000"),
+            ("/interface/ethernet:\n  - name: \"\"\n    device: d3\n",
+             "name", "/interface/ethernet[0].name", "interface name is empty"),
+            ("/interface/ethernet:\n  - name: ether3\n    device: \"\"\n",
+             "device", "/interface/ethernet[0].device", "device"),
+        ];
+        for (body, needle, path, says) in cases {
+            // The interfaces go after the body, so that the body's lines keep their numbers.
+            let text = if body.starts_with(ETHERNET) {
+                body.to_string()
+            } else {
+                format!("{body}{IFACES}")
+            };
+            assert_error(&text, needle, path, says);
+        }
+    }
+
+    #[test]
+    fn bad_wanfwd_sections() {
+        assert_error(
+            "dpdk:\n  workers: 0\n",
+            "workers",
+            "dpdk.workers",
+            "at least 1",
+        );
+        assert_error(
+            "dpdk:\n  workers: [1, 1]\n",
+            "workers",
+            "dpdk.workers",
+            "core 1 is listed twice",
+        );
+        assert_error(
+            "dpdk:\n  mbufs: 100\n",
+            "mbufs",
+            "dpdk.mbufs",
+            "from 1024 to 16777215",
+        );
+        assert_error(
+            "dpdk:\n  eal-args: --no-huge\n",
+            "eal-args",
+            "dpdk.eal-args",
+            "expected a sequence",
+        );
+        assert_error(
+            "api:\n  socket: \"\"\n",
+            "socket",
+            "api.socket",
+            "socket path is empty",
+        );
+        assert_error(
+            "metrics:\n  listen: localhost\n",
+            "listen",
+            "metrics.listen",
+            "invalid socket address 'localhost'",
+        );
+    }
+
+    #[test]
+    fn dangling_interface_references() {
+        let text = format!(
+            "{IFACES}/ip/address:\n  - {{ address: 203.0.113.2/24, interface: ether1 }}\n  - address: 198.51.100.2/24\n    comment: \"interface: ether1\"\n    interface: ether9\n"
+        );
+        let e = assert_error(
+            &text,
+            "interface: ether9",
+            "/ip/address[1].interface",
+            "no interface named 'ether9' in /interface/ethernet",
+        );
+        assert_eq!(e.column(), Some(5));
+        assert_eq!(
+            e.to_string(),
+            "lab.yaml:8:5: /ip/address[1].interface: no interface named 'ether9' in /interface/ethernet"
+        );
+
+        let text = format!("{IFACES}/ip/arp:\n  - {{ address: 203.0.113.1, mac-address: 02:00:00:00:00:01, interface: ether7 }}\n");
+        assert_error(
+            &text,
+            "ether7",
+            "/ip/arp[0].interface",
+            "no interface named 'ether7'",
+        );
+
+        let text = format!("/ip/route:\n  - {{ gateway: ether1 }}\n  - {{ dst-address: 203.0.113.1/32, gateway: \"203.0.113.1%ether5\" }}\n{IFACES}");
+        assert_error(
+            &text,
+            "ether5",
+            "/ip/route[1].gateway",
+            "no interface named 'ether5'",
+        );
+
+        let text = format!("{IFACES}/ip/route:\n  - dst-address: 172.16.0.0/12\n    gateway: \"198.51.100.1,ether3\"\n");
+        assert_error(
+            &text,
+            "ether3",
+            "/ip/route[0].gateway",
+            "no interface named 'ether3'",
+        );
+    }
+
+    #[test]
+    fn duplicates() {
+        let text = "/interface/ethernet:\n  - name: ether1\n    device: d1\n  - name: ether1\n    device: d2\n";
+        let e = error(text);
+        assert_eq!((e.line(), e.column()), (Some(4), Some(5)), "{e}");
+        assert_eq!(e.path(), "/interface/ethernet[1].name");
+        assert!(
+            e.message()
+                .contains("interface 'ether1' is already defined at /interface/ethernet[0]"),
+            "{e}"
+        );
+
+        let text = "/interface/ethernet:\n  - { name: ether1, device: d1 }\n  - { name: ether2, device: d1 }\n";
+        let e = error(text);
+        assert_eq!((e.line(), e.column()), (Some(3), Some(21)), "{e}");
+        assert!(
+            e.message()
+                .contains("device 'd1' is already used by interface 'ether1'"),
+            "{e}"
+        );
+
+        let text = format!("{IFACES}/ip/arp:\n  - {{ address: 203.0.113.1, mac-address: 02:00:00:00:00:01, interface: ether1 }}\n  - {{ address: 203.0.113.1, mac-address: 02:00:00:00:00:02, interface: ether1 }}\n");
+        let e = assert_error(
+            &text,
+            "00:02",
+            "/ip/arp[1].address",
+            "already defined at /ip/arp[0]",
+        );
+        assert_eq!(e.column(), Some(7));
+    }
+
+    #[test]
+    fn yaml_syntax_errors_have_a_position() {
+        let text = "/ip/route:\n  - { gateway: ether1\n/ip/arp: []\n";
+        let e = error(text);
+        assert!(e.line().is_some(), "{e}");
+        assert!(e.message().starts_with("invalid YAML: "), "{e}");
+        assert!(
+            !e.message().contains(&format!("line {}", e.line().unwrap())),
+            "position stays out of the message: {e}"
+        );
+
+        let text = "/ip/route:\n  - gateway: ether1\n bad: indent\n";
+        let e = error(text);
+        assert_eq!(e.line(), Some(3), "{e}");
+        assert_eq!(e.path(), "");
+
+        let e = error("- just\n- a list\n");
+        assert!(e.message().contains("a map of sections"), "{e}");
+    }
+
+    #[test]
+    fn load_reads_the_file_and_names_it() {
+        let dir = std::env::temp_dir().join(format!("wanfwd-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.yaml");
+        std::fs::write(&good, EXAMPLE).unwrap();
+        assert_eq!(Config::load(&good).unwrap().routes.len(), 5);
+
+        let bad = dir.join("bad.yaml");
+        std::fs::write(&bad, "/ip/routes: []\n").unwrap();
+        let e = Config::load(&bad).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}:1:1: unknown section", bad.display())),
+            "{e}"
+        );
+
+        let missing = dir.join("missing.yaml");
+        let e = Config::load(&missing).unwrap_err();
+        assert_eq!(e.line(), None);
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: cannot read", missing.display())),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn split_path_recognises_paths_only() {
+        assert_eq!(
+            split_path("/ip/route[2].gateway: bad: thing"),
+            ("/ip/route[2].gateway", "bad: thing")
+        );
+        assert_eq!(split_path("dpdk.workers[0]: x"), ("dpdk.workers[0]", "x"));
+        assert_eq!(split_path("dpdk: x"), ("dpdk", "x"));
+        assert_eq!(split_path("dpdkx: y"), ("", "dpdkx: y"));
+        assert_eq!(
+            split_path("unknown section 'a: b'"),
+            ("", "unknown section 'a: b'")
+        );
+    }
+}

@@ -1,0 +1,746 @@
+//! The configuration data model: wanfwd's own sections and the RouterOS menu items, with the
+//! value syntax RouterOS uses for each property.
+//!
+//! Every value type is deserialized from inside a serde visitor (never parsed after the fact),
+//! so that yaml_serde attaches the position and path of the offending scalar to the error.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::net::{Ipv4Interface, Ipv4Prefix, MacAddr};
+
+/// `dpdk:` — how the EAL and the workers are set up.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct DpdkSection {
+    /// Extra EAL arguments, appended to the ones wanfwd computes.
+    pub eal_args: Vec<String>,
+    pub workers: Workers,
+    /// Mbuf pool size; `None` lets the router size it from ports, queues and workers.
+    #[serde(deserialize_with = "de::mbufs")]
+    pub mbufs: Option<u32>,
+}
+
+impl Default for DpdkSection {
+    fn default() -> Self {
+        DpdkSection {
+            eal_args: Vec::new(),
+            workers: Workers::Count(1),
+            mbufs: None,
+        }
+    }
+}
+
+/// Which worker lcores to run: a number (the router picks the cores) or explicit core ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Workers {
+    Count(usize),
+    Cores(Vec<usize>),
+}
+
+impl Workers {
+    /// How many workers this asks for.
+    pub fn count(&self) -> usize {
+        match self {
+            Workers::Count(n) => *n,
+            Workers::Cores(c) => c.len(),
+        }
+    }
+}
+
+/// `api:` — the Unix socket `wanctl` talks to.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct ApiSection {
+    #[serde(deserialize_with = "de::socket_path")]
+    pub socket: PathBuf,
+    /// A group whose members may open the socket besides root.
+    pub group: Option<String>,
+}
+
+impl Default for ApiSection {
+    fn default() -> Self {
+        ApiSection {
+            socket: PathBuf::from("/run/wanfwd/api.sock"),
+            group: None,
+        }
+    }
+}
+
+/// `metrics:` — the Prometheus endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct MetricsSection {
+    #[serde(deserialize_with = "de::socket_addr")]
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        MetricsSection {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9417)),
+        }
+    }
+}
+
+/// An `/interface/ethernet` item: a named interface bound to a DPDK device.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EthernetItem {
+    #[serde(deserialize_with = "de::interface_name")]
+    pub name: String,
+    /// A PCI address (`0000:03:00.0`) or a DPDK vdev string (`net_af_packet0,iface=veth0`).
+    #[serde(deserialize_with = "de::device")]
+    pub device: String,
+    #[serde(default = "default_mtu", deserialize_with = "de::mtu")]
+    pub mtu: u16,
+    /// Overrides the device's own address.
+    #[serde(default, deserialize_with = "de::unicast_mac")]
+    pub mac_address: Option<MacAddr>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default, deserialize_with = "de::yes_no")]
+    pub disabled: bool,
+}
+
+fn default_mtu() -> u16 {
+    1500
+}
+
+/// An `/ip/address` item.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AddressItem {
+    #[serde(deserialize_with = "de::parsed")]
+    pub address: Ipv4Interface,
+    /// RouterOS lets the network differ from the address's own prefix (point-to-point links).
+    #[serde(default, deserialize_with = "de::opt_ipv4")]
+    pub network: Option<Ipv4Addr>,
+    pub interface: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default, deserialize_with = "de::yes_no")]
+    pub disabled: bool,
+}
+
+/// An `/ip/route` item.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RouteItem {
+    #[serde(default = "default_dst", deserialize_with = "de::parsed")]
+    pub dst_address: Ipv4Prefix,
+    #[serde(deserialize_with = "de::gateways")]
+    pub gateway: Vec<Gateway>,
+    #[serde(default = "default_distance", deserialize_with = "de::distance")]
+    pub distance: u8,
+    #[serde(default = "default_scope", deserialize_with = "de::scope")]
+    pub scope: u8,
+    #[serde(
+        default = "default_target_scope",
+        deserialize_with = "de::target_scope"
+    )]
+    pub target_scope: u8,
+    #[serde(default)]
+    pub check_gateway: CheckGateway,
+    #[serde(default = "default_table", deserialize_with = "de::table_name")]
+    pub routing_table: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default, deserialize_with = "de::yes_no")]
+    pub disabled: bool,
+}
+
+fn default_dst() -> Ipv4Prefix {
+    Ipv4Prefix::new(Ipv4Addr::UNSPECIFIED, 0).expect("length 0 is valid")
+}
+fn default_distance() -> u8 {
+    1
+}
+fn default_scope() -> u8 {
+    30
+}
+fn default_target_scope() -> u8 {
+    10
+}
+fn default_table() -> String {
+    "main".to_string()
+}
+
+/// An `/ip/arp` item: a static neighbour entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ArpItem {
+    #[serde(deserialize_with = "de::ipv4")]
+    pub address: Ipv4Addr,
+    #[serde(deserialize_with = "de::parsed")]
+    pub mac_address: MacAddr,
+    pub interface: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default, deserialize_with = "de::yes_no")]
+    pub disabled: bool,
+}
+
+/// How a route's gateway is probed (`check-gateway`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CheckGateway {
+    #[default]
+    None,
+    Ping,
+    Arp,
+}
+
+impl fmt::Display for CheckGateway {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CheckGateway::None => "none",
+            CheckGateway::Ping => "ping",
+            CheckGateway::Arp => "arp",
+        })
+    }
+}
+
+impl FromStr for CheckGateway {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            // RouterOS unsets the property with `check-gateway=""`.
+            "" | "none" => Ok(CheckGateway::None),
+            "ping" => Ok(CheckGateway::Ping),
+            "arp" => Ok(CheckGateway::Arp),
+            _ => Err(format!(
+                "invalid check-gateway '{s}' (expected none, ping or arp)"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckGateway {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de::parsed(d)
+    }
+}
+
+/// One element of a route's `gateway` list, as RouterOS writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Gateway {
+    /// `203.0.113.1`: resolved recursively through the routing table.
+    Address(Ipv4Addr),
+    /// `203.0.113.1%ether1`: the address, reached directly on that interface.
+    AddressOnInterface(Ipv4Addr, String),
+    /// `ether2`: the destination is on-link on that interface.
+    Interface(String),
+}
+
+impl Gateway {
+    pub fn address(&self) -> Option<Ipv4Addr> {
+        match self {
+            Gateway::Address(a) | Gateway::AddressOnInterface(a, _) => Some(*a),
+            Gateway::Interface(_) => None,
+        }
+    }
+
+    pub fn interface(&self) -> Option<&str> {
+        match self {
+            Gateway::AddressOnInterface(_, i) | Gateway::Interface(i) => Some(i),
+            Gateway::Address(_) => None,
+        }
+    }
+
+    /// Parses RouterOS's comma-separated `gateway=` value (several gateways make ECMP).
+    pub fn parse_list(s: &str) -> Result<Vec<Gateway>, String> {
+        if s.trim().is_empty() {
+            return Err("gateway is empty".to_string());
+        }
+        s.split(',').map(str::parse).collect()
+    }
+
+    /// Formats a gateway list as RouterOS prints it.
+    pub fn format_list(gateways: &[Gateway]) -> String {
+        let parts: Vec<String> = gateways.iter().map(Gateway::to_string).collect();
+        parts.join(",")
+    }
+}
+
+impl fmt::Display for Gateway {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Gateway::Address(a) => write!(f, "{a}"),
+            Gateway::AddressOnInterface(a, i) => write!(f, "{a}%{i}"),
+            Gateway::Interface(i) => f.write_str(i),
+        }
+    }
+}
+
+impl FromStr for Gateway {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err("empty gateway in the list".to_string());
+        }
+        const FORMS: &str = "a gateway is ADDRESS, ADDRESS%INTERFACE or INTERFACE";
+        if let Some((a, i)) = t.split_once('%') {
+            let addr = a
+                .parse()
+                .map_err(|_| format!("invalid gateway '{t}': '{a}' is not an IPv4 address"))?;
+            check_interface_name(i).map_err(|e| format!("invalid gateway '{t}': {e}"))?;
+            return Ok(Gateway::AddressOnInterface(addr, i.to_string()));
+        }
+        if looks_like_address(t) {
+            return t
+                .parse()
+                .map(Gateway::Address)
+                .map_err(|_| format!("invalid gateway '{t}': not an IPv4 address ({FORMS})"));
+        }
+        check_interface_name(t).map_err(|e| format!("invalid gateway '{t}': {e} ({FORMS})"))?;
+        Ok(Gateway::Interface(t.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Gateway {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de::parsed(d)
+    }
+}
+
+/// Text that a reader would take for an address (or a prefix), never for an interface name.
+fn looks_like_address(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '/')
+}
+
+/// The rules for an interface name. RouterOS is laxer, but a name containing `,` or `%`, or
+/// one that reads as an address, could not be told apart in a route's `gateway=`.
+pub fn check_interface_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("interface name is empty".to_string());
+    }
+    if name.trim() != name {
+        return Err(format!(
+            "interface name '{name}' starts or ends with whitespace"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| matches!(c, ',' | '%') || c.is_control())
+    {
+        return Err(format!(
+            "interface name '{}' contains {c:?}, which is not allowed",
+            name.escape_debug()
+        ));
+    }
+    if looks_like_address(name) {
+        return Err(format!("interface name '{name}' would read as an address"));
+    }
+    Ok(())
+}
+
+/// Deserializers for the value syntaxes, used through `#[serde(deserialize_with)]`.
+mod de {
+    use super::*;
+    use serde::de::{Error, SeqAccess, Unexpected, Visitor};
+    use serde::Deserializer;
+    use std::marker::PhantomData;
+
+    /// Any scalar, parsed with `FromStr`; the parse error is the message.
+    pub fn parsed<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        struct V<T>(PhantomData<T>);
+        impl<T: FromStr> Visitor<'_> for V<T>
+        where
+            T::Err: fmt::Display,
+        {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: Error>(self, s: &str) -> Result<T, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V(PhantomData))
+    }
+
+    /// Like `parsed`, with a message that names the kind of value and quotes the input,
+    /// for types whose own parse errors say neither.
+    fn parsed_as<'de, D, T>(d: D, what: &'static str, hint: &'static str) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: FromStr,
+    {
+        struct V<T>(&'static str, &'static str, PhantomData<T>);
+        impl<T: FromStr> Visitor<'_> for V<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "an {}", self.0)
+            }
+            fn visit_str<E: Error>(self, s: &str) -> Result<T, E> {
+                s.parse()
+                    .map_err(|_| E::custom(format!("invalid {} '{s}'{}", self.0, self.1)))
+            }
+        }
+        d.deserialize_str(V(what, hint, PhantomData))
+    }
+
+    pub fn ipv4<'de, D: Deserializer<'de>>(d: D) -> Result<Ipv4Addr, D::Error> {
+        parsed_as(d, "IPv4 address", "")
+    }
+
+    pub fn opt_ipv4<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Ipv4Addr>, D::Error> {
+        ipv4(d).map(Some)
+    }
+
+    pub fn socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+        parsed_as(d, "socket address", " (expected ADDRESS:PORT)")
+    }
+
+    pub fn unicast_mac<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MacAddr>, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = MacAddr;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a MAC address")
+            }
+            fn visit_str<E: Error>(self, s: &str) -> Result<MacAddr, E> {
+                let mac: MacAddr = s.parse().map_err(E::custom)?;
+                if mac.is_multicast() {
+                    return Err(E::custom(format!(
+                        "MAC address {mac} is a group address; an interface needs a unicast one"
+                    )));
+                }
+                Ok(mac)
+            }
+        }
+        d.deserialize_str(V).map(Some)
+    }
+
+    pub fn interface_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = String;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an interface name")
+            }
+            fn visit_str<E: Error>(self, s: &str) -> Result<String, E> {
+                check_interface_name(s).map_err(E::custom)?;
+                Ok(s.to_string())
+            }
+        }
+        d.deserialize_str(V)
+    }
+
+    pub fn device<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        nonempty(d, "device (a PCI address or a DPDK vdev string)")
+    }
+
+    pub fn socket_path<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        nonempty(d, "socket path").map(PathBuf::from)
+    }
+
+    pub fn table_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        nonempty(d, "routing table name")
+    }
+
+    fn nonempty<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<String, D::Error> {
+        struct V(&'static str);
+        impl Visitor<'_> for V {
+            type Value = String;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a {}", self.0)
+            }
+            fn visit_str<E: Error>(self, s: &str) -> Result<String, E> {
+                if s.trim().is_empty() {
+                    return Err(E::custom(format!("{} is empty", self.0)));
+                }
+                Ok(s.to_string())
+            }
+        }
+        d.deserialize_str(V(what))
+    }
+
+    /// RouterOS `yes`/`no`, and YAML's own booleans (yaml_serde follows YAML 1.2, where
+    /// `yes` and `no` are plain strings, so both spellings arrive here differently).
+    pub fn yes_no<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = bool;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("yes or no")
+            }
+            fn visit_bool<E: Error>(self, b: bool) -> Result<bool, E> {
+                Ok(b)
+            }
+            fn visit_str<E: Error>(self, s: &str) -> Result<bool, E> {
+                match s {
+                    "yes" | "true" => Ok(true),
+                    "no" | "false" => Ok(false),
+                    _ => Err(E::custom(format!(
+                        "invalid value '{s}' (expected yes or no)"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+
+    /// An integer within bounds, written as a YAML number or as a string of digits (the way
+    /// RouterOS commands carry every value).
+    struct Ranged {
+        what: &'static str,
+        min: u64,
+        max: u64,
+    }
+
+    impl Ranged {
+        /// `from 1 to 255`, or `at least 1` where the upper bound is only the type's.
+        fn bounds(&self) -> String {
+            if self.max >= u64::from(u32::MAX) {
+                format!("at least {}", self.min)
+            } else {
+                format!("from {} to {}", self.min, self.max)
+            }
+        }
+
+        fn out_of_range<E: Error>(&self, v: impl fmt::Display) -> E {
+            E::custom(format!("{} must be {}, not {v}", self.what, self.bounds()))
+        }
+    }
+
+    impl Visitor<'_> for Ranged {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            match self.min {
+                0 if self.max >= u64::from(u32::MAX) => f.write_str("a number"),
+                _ => write!(f, "a number {}", self.bounds()),
+            }
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<u64, E> {
+            if v < self.min || v > self.max {
+                return Err(self.out_of_range(v));
+            }
+            Ok(v)
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<u64, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(self.out_of_range(v)),
+            }
+        }
+        fn visit_str<E: Error>(self, s: &str) -> Result<u64, E> {
+            match s.trim().parse::<u64>() {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(E::invalid_value(Unexpected::Str(s), &self)),
+            }
+        }
+    }
+
+    fn ranged<'de, D: Deserializer<'de>>(
+        d: D,
+        what: &'static str,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, D::Error> {
+        d.deserialize_any(Ranged { what, min, max })
+    }
+
+    // The bounds below fit the target types, so the narrowing casts cannot truncate.
+
+    pub fn distance<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+        ranged(d, "distance", 1, 255).map(|v| v as u8)
+    }
+
+    pub fn scope<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+        ranged(d, "scope", 0, 255).map(|v| v as u8)
+    }
+
+    pub fn target_scope<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+        ranged(d, "target-scope", 0, 255).map(|v| v as u8)
+    }
+
+    pub fn mtu<'de, D: Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+        ranged(d, "mtu", 68, 9000).map(|v| v as u16)
+    }
+
+    pub fn mbufs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        ranged(d, "mbufs", 1024, 16_777_215).map(|v| Some(v as u32))
+    }
+
+    /// `gateway: "a,b"` as RouterOS writes it, or a YAML list `[a, b]`.
+    pub fn gateways<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Gateway>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Vec<Gateway>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a gateway list: ADDRESS, ADDRESS%INTERFACE or INTERFACE, comma-separated",
+                )
+            }
+            fn visit_str<E: Error>(self, s: &str) -> Result<Self::Value, E> {
+                Gateway::parse_list(s).map_err(E::custom)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(g) = seq.next_element::<Gateway>()? {
+                    out.push(g);
+                }
+                if out.is_empty() {
+                    return Err(A::Error::custom("gateway is empty"));
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V)
+    }
+
+    impl<'de> Deserialize<'de> for Workers {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Workers;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a number of workers, or a list of core ids")
+                }
+                fn visit_u64<E: Error>(self, v: u64) -> Result<Workers, E> {
+                    COUNT.visit_u64(v).map(|n| Workers::Count(n as usize))
+                }
+                fn visit_i64<E: Error>(self, v: i64) -> Result<Workers, E> {
+                    COUNT.visit_i64(v).map(|n| Workers::Count(n as usize))
+                }
+                fn visit_str<E: Error>(self, s: &str) -> Result<Workers, E> {
+                    COUNT.visit_str(s).map(|n| Workers::Count(n as usize))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Workers, A::Error> {
+                    let mut cores: Vec<usize> = Vec::new();
+                    while let Some(c) = seq.next_element_seed(CoreId)? {
+                        if cores.contains(&c) {
+                            return Err(A::Error::custom(format!("core {c} is listed twice")));
+                        }
+                        cores.push(c);
+                    }
+                    if cores.is_empty() {
+                        return Err(A::Error::custom("the list of worker cores is empty"));
+                    }
+                    Ok(Workers::Cores(cores))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    const COUNT: Ranged = Ranged {
+        what: "workers",
+        min: 1,
+        max: usize::MAX as u64,
+    };
+
+    struct CoreId;
+
+    impl<'de> serde::de::DeserializeSeed<'de> for CoreId {
+        type Value = usize;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+            ranged(d, "core id", 0, usize::MAX as u64).map(|v| v as usize)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_forms_round_trip() {
+        let list = Gateway::parse_list("203.0.113.1,203.0.113.1%ether1,ether2").unwrap();
+        assert_eq!(
+            list,
+            vec![
+                Gateway::Address(Ipv4Addr::new(203, 0, 113, 1)),
+                Gateway::AddressOnInterface(Ipv4Addr::new(203, 0, 113, 1), "ether1".into()),
+                Gateway::Interface("ether2".into()),
+            ]
+        );
+        assert_eq!(
+            Gateway::format_list(&list),
+            "203.0.113.1,203.0.113.1%ether1,ether2"
+        );
+        assert_eq!(list[1].interface(), Some("ether1"));
+        assert_eq!(list[2].address(), None);
+    }
+
+    #[test]
+    fn bad_gateways_are_rejected() {
+        for bad in [
+            "",
+            "203.0.113.1,",
+            "203.0.113.300",
+            "203.0.113.1/24",
+            "203.0.113.1%",
+            "bogus%ether1",
+            "1.2.3.4%5.6",
+        ] {
+            assert!(Gateway::parse_list(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn interface_names() {
+        assert!(check_interface_name("ether1").is_ok());
+        assert!(check_interface_name("ether1-WAN").is_ok());
+        assert!(check_interface_name("").is_err());
+        assert!(check_interface_name(" ether1").is_err());
+        assert!(check_interface_name("a,b").is_err());
+        assert!(check_interface_name("a%b").is_err());
+        assert!(check_interface_name("10.0.0.1").is_err());
+    }
+
+    #[test]
+    fn check_gateway_values() {
+        assert_eq!("ping".parse::<CheckGateway>(), Ok(CheckGateway::Ping));
+        assert_eq!("arp".parse::<CheckGateway>(), Ok(CheckGateway::Arp));
+        assert_eq!("".parse::<CheckGateway>(), Ok(CheckGateway::None));
+        assert!("bogus".parse::<CheckGateway>().is_err());
+        assert_eq!(CheckGateway::Ping.to_string(), "ping");
+    }
+
+    #[test]
+    fn booleans_in_both_spellings() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(deserialize_with = "de::yes_no")]
+            b: bool,
+        }
+        for (text, want) in [
+            ("b: yes", true),
+            ("b: no", false),
+            ("b: true", true),
+            ("b: false", false),
+            ("b: \"yes\"", true),
+        ] {
+            let t: T = serde_yaml::from_str(text).unwrap();
+            assert_eq!(t.b, want, "{text}");
+        }
+        assert!(serde_yaml::from_str::<T>("b: maybe").is_err());
+        assert!(serde_yaml::from_str::<T>("b: 1").is_err());
+    }
+
+    #[test]
+    fn workers_count_or_cores() {
+        let w: Workers = serde_yaml::from_str("3").unwrap();
+        assert_eq!(w, Workers::Count(3));
+        let w: Workers = serde_yaml::from_str("[1, 2]").unwrap();
+        assert_eq!(w, Workers::Cores(vec![1, 2]));
+        assert_eq!(w.count(), 2);
+        for bad in ["0", "-1", "[]", "[1, 1]", "[-1]", "many"] {
+            assert!(serde_yaml::from_str::<Workers>(bad).is_err(), "{bad}");
+        }
+    }
+}

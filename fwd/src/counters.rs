@@ -1,0 +1,158 @@
+//! Why a packet was not forwarded, and the per-worker counters that say how often.
+//!
+//! One list gives both the enum and the names operators see (VPP's `foreach_..._error`
+//! pattern). Each worker counts into its own plain array and publishes it with relaxed stores
+//! a few times a second: no atomic read-modify-write, no shared cache line on the packet path.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+macro_rules! drop_reasons {
+    ($($variant:ident => $name:literal, $help:literal;)*) => {
+        /// A reason a packet was dropped.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum DropReason { $($variant,)* }
+
+        impl DropReason {
+            pub const ALL: &'static [DropReason] = &[$(DropReason::$variant,)*];
+            /// The counter's name, as metrics and reports show it.
+            pub fn name(self) -> &'static str {
+                match self { $(DropReason::$variant => $name,)* }
+            }
+            pub fn help(self) -> &'static str {
+                match self { $(DropReason::$variant => $help,)* }
+            }
+        }
+    };
+}
+
+drop_reasons! {
+    NotIpv4 => "not-ipv4", "Ethernet type neither IPv4 nor ARP";
+    NotForUs => "not-for-us", "destination MAC is another host's, broadcast or multicast";
+    Malformed => "malformed", "truncated or invalid Ethernet, ARP or IPv4 header";
+    BadChecksum => "bad-checksum", "IPv4 header checksum wrong";
+    Martian => "martian-source", "source address that must never appear on the wire (RFC 1812 5.3.7)";
+    Multisegment => "multi-segment", "packet spread over several buffers";
+    NoRoute => "no-route", "no route to the destination";
+    TtlExceeded => "ttl-exceeded", "TTL ran out (ICMP time-exceeded sent, rate permitting)";
+    NoNeighbour => "no-neighbour", "next hop's MAC address could not be resolved by ARP";
+    HoldQueueFull => "hold-queue-full", "too many packets waiting for ARP resolution";
+    TooBig => "too-big", "larger than the outgoing interface's MTU";
+    PuntRingFull => "punt-ring-full", "control core's queue from the workers was full";
+    TxFull => "tx-full", "device refused the packet (TX queue full)";
+    LocalUnhandled => "local-unhandled", "addressed to the router, for a service it does not offer";
+    IcmpRateLimited => "icmp-rate-limited", "ICMP error not sent: rate limit";
+    NoBuffer => "no-buffer", "no packet buffer free to build a reply";
+    ArpIgnored => "arp-ignored", "ARP not for one of the router's addresses";
+    InterfaceDown => "interface-down", "outgoing interface disabled or link down";
+}
+
+pub const N_DROPS: usize = DropReason::ALL.len();
+
+/// A worker's (or the control core's) own counters, written without atomics.
+#[derive(Clone, Debug, Default)]
+pub struct Counters {
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_packets: u64,
+    pub punted: u64,
+    pub drops: [u64; N_DROPS],
+}
+
+impl Counters {
+    #[inline]
+    pub fn drop(&mut self, r: DropReason) {
+        self.drops[r as usize] += 1;
+    }
+
+    pub fn dropped(&self, r: DropReason) -> u64 {
+        self.drops[r as usize]
+    }
+
+    pub fn total_dropped(&self) -> u64 {
+        self.drops.iter().sum()
+    }
+
+    pub fn add(&mut self, o: &Counters) {
+        self.rx_packets += o.rx_packets;
+        self.rx_bytes += o.rx_bytes;
+        self.tx_packets += o.tx_packets;
+        self.punted += o.punted;
+        for (a, b) in self.drops.iter_mut().zip(o.drops.iter()) {
+            *a += b;
+        }
+    }
+}
+
+/// The published copy of one thread's counters: written by that thread only, read by the
+/// control core. Cache-line aligned so that two workers never share a line.
+#[repr(align(64))]
+#[derive(Default)]
+pub struct SharedCounters {
+    rx_packets: AtomicU64,
+    rx_bytes: AtomicU64,
+    tx_packets: AtomicU64,
+    punted: AtomicU64,
+    drops: [AtomicU64; N_DROPS],
+}
+
+impl SharedCounters {
+    /// Publishes `c` (the single writer's own totals).
+    pub fn publish(&self, c: &Counters) {
+        self.rx_packets.store(c.rx_packets, Ordering::Relaxed);
+        self.rx_bytes.store(c.rx_bytes, Ordering::Relaxed);
+        self.tx_packets.store(c.tx_packets, Ordering::Relaxed);
+        self.punted.store(c.punted, Ordering::Relaxed);
+        for (a, v) in self.drops.iter().zip(c.drops.iter()) {
+            a.store(*v, Ordering::Relaxed);
+        }
+    }
+
+    pub fn read(&self) -> Counters {
+        let mut c = Counters {
+            rx_packets: self.rx_packets.load(Ordering::Relaxed),
+            rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
+            tx_packets: self.tx_packets.load(Ordering::Relaxed),
+            punted: self.punted.load(Ordering::Relaxed),
+            drops: [0; N_DROPS],
+        };
+        for (v, a) in c.drops.iter_mut().zip(self.drops.iter()) {
+            *v = a.load(Ordering::Relaxed);
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for r in DropReason::ALL {
+            assert!(seen.insert(r.name()), "duplicate {}", r.name());
+            assert!(r.name().chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            assert!(!r.help().is_empty());
+        }
+    }
+
+    #[test]
+    fn publish_and_read_round_trip() {
+        let mut c = Counters::default();
+        c.rx_packets = 7;
+        c.drop(DropReason::NoRoute);
+        c.drop(DropReason::NoRoute);
+        c.drop(DropReason::TxFull);
+        let s = SharedCounters::default();
+        s.publish(&c);
+        let r = s.read();
+        assert_eq!(r.rx_packets, 7);
+        assert_eq!(r.dropped(DropReason::NoRoute), 2);
+        assert_eq!(r.total_dropped(), 3);
+        let mut sum = Counters::default();
+        sum.add(&r);
+        sum.add(&r);
+        assert_eq!(sum.dropped(DropReason::NoRoute), 4);
+    }
+}

@@ -1,0 +1,19 @@
+//! wanfwd: a multi-WAN IPv4 router on DPDK.
+//!
+//! Pure logic (packet views, FIB, RIB, neighbours, configuration) is free of DPDK and tested
+//! with byte slices; only `dpdk` touches the C library, and only it may use `unsafe`.
+#![deny(unsafe_code)]
+
+pub mod config;
+pub mod control;
+pub mod counters;
+pub mod dpdk;
+pub mod fib;
+pub mod forward;
+pub mod local;
+pub mod neigh;
+pub mod net;
+pub mod packet;
+pub mod rib;
+pub mod router;
+pub mod worker;

@@ -1,0 +1,442 @@
+//! Putting the router together: EAL, pool, ports, control core and workers, from a
+//! configuration; running until told to stop; and the report of what happened.
+
+use crate::config::{Config, Workers};
+use crate::control::{Control, ControlTx, CtlPort};
+use crate::counters::{Counters, SharedCounters};
+use crate::dpdk::{self, Burst, Eal, Mempool, PortId, PortSetup, PortStats};
+use crate::rib::{self, PortDesc};
+use crate::worker::{Punted, Worker, WorkerPort};
+use crossbeam_queue::ArrayQueue;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// RX and TX descriptors per queue.
+const RX_DESC: u16 = 1024;
+const TX_DESC: u16 = 1024;
+/// Packets the workers may queue for the control core, per worker.
+const PUNT_RING: usize = 4096;
+/// Packets the control core may queue for a worker to send, per port.
+const CONTROL_TX_RING: usize = 1024;
+
+/// What a run leaves behind: per-port device counters and the summed packet counters.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub ports: Vec<(String, PortStats)>,
+    pub workers: Counters,
+    pub control: Counters,
+}
+
+impl Report {
+    pub fn total(&self) -> Counters {
+        let mut c = self.workers.clone();
+        c.add(&self.control);
+        c
+    }
+}
+
+#[derive(Debug)]
+pub struct Error(pub String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<dpdk::Error> for Error {
+    fn from(e: dpdk::Error) -> Self {
+        Error(e.to_string())
+    }
+}
+
+fn has_arg(args: &[String], names: &[&str]) -> bool {
+    args.iter().any(|a| {
+        names
+            .iter()
+            .any(|n| a == n || a.starts_with(&format!("{n}=")))
+    })
+}
+
+/// Free 2 MB hugepages, from /proc/meminfo.
+fn free_hugepages() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("HugePages_Free:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The name DPDK gives the port of a device string: a vdev's name before its first comma,
+/// or a PCI address.
+pub fn device_name(device: &str) -> &str {
+    device.split(',').next().unwrap_or(device).trim()
+}
+
+fn is_pci(device: &str) -> bool {
+    let n = device_name(device);
+    n.len() >= 7 && n.contains(':') && n.contains('.') && !n.starts_with("net_")
+}
+
+/// The EAL arguments for a configuration: the operator's own, plus the devices, the cores
+/// and a file prefix unless given.
+pub fn eal_args(cfg: &Config) -> Vec<String> {
+    let user = &cfg.dpdk.eal_args;
+    let mut a: Vec<String> = user.clone();
+    if !has_arg(user, &["-l", "--lcores", "-c"]) {
+        match &cfg.dpdk.workers {
+            Workers::Count(n) => a.extend(["-l".into(), format!("0-{n}")]),
+            Workers::Cores(cores) => {
+                let main = (0..).find(|c| !cores.contains(c)).unwrap_or(0);
+                let mut list = vec![main.to_string()];
+                list.extend(cores.iter().map(|c| c.to_string()));
+                a.extend([
+                    "-l".into(),
+                    list.join(","),
+                    "--main-lcore".into(),
+                    main.to_string(),
+                ]);
+            }
+        }
+    }
+    // A prefix of our own (not --in-memory) so that dpdk-proc-info, dpdk-telemetry.py and
+    // dpdk-dumpcap can attach to the running router.
+    if !has_arg(user, &["--file-prefix", "--in-memory"]) {
+        a.extend(["--file-prefix".into(), "wanfwd".into()]);
+    }
+    if !has_arg(user, &["--no-huge", "--in-memory"]) && free_hugepages() == 0 {
+        log::warn!("no free hugepages (scripts/setup.sh reserves them): running with --no-huge");
+        a.push("--no-huge".into());
+        if !has_arg(user, &["-m", "--socket-mem"]) {
+            a.extend(["-m".into(), "512".into()]);
+        }
+    }
+    let mut any_pci = false;
+    for i in cfg.interfaces.iter().filter(|i| !i.disabled) {
+        if is_pci(&i.device) {
+            any_pci = true;
+            a.extend(["-a".into(), i.device.clone()]);
+        } else {
+            a.push(format!("--vdev={}", i.device));
+        }
+    }
+    if !any_pci && !has_arg(user, &["--no-pci", "-a", "--allow", "-b", "--block"]) {
+        a.push("--no-pci".into());
+    }
+    a
+}
+
+/// The mbuf pool size: enough for every descriptor of every queue, the bursts in flight,
+/// the rings to and from the control core, and the hold queue, rounded to 2^n - 1 (the
+/// size the mempool ring uses best).
+fn pool_size(cfg: &Config, ports: usize, workers: usize) -> u32 {
+    if let Some(n) = cfg.dpdk.mbufs {
+        return n;
+    }
+    let per_port = usize::from(RX_DESC) * workers + usize::from(TX_DESC) * (workers + 1);
+    let want = ports * per_port
+        + workers * ports * dpdk::BURST * 2
+        + workers * PUNT_RING
+        + ports * CONTROL_TX_RING
+        + crate::neigh::MAX_INCOMPLETE * crate::neigh::HOLD_PER_NEIGHBOUR
+        + 1024;
+    let n = (want + 1).next_power_of_two() - 1;
+    n.max(8191) as u32
+}
+
+/// Runs the router until `stop` is set. Fails on a start-up error (EAL, ports) or when a
+/// worker died; in both cases nothing is left running.
+pub fn run(cfg: &Config, stop: Arc<AtomicBool>) -> Result<Report, Error> {
+    let ifaces: Vec<_> = cfg.interfaces.iter().filter(|i| !i.disabled).collect();
+    if ifaces.is_empty() {
+        return Err(Error(
+            "no enabled interface in /interface/ethernet: nothing to route".into(),
+        ));
+    }
+    let args = eal_args(cfg);
+    log::info!("EAL arguments: {}", args.join(" "));
+    let eal = Eal::init(&args)?;
+    let lcores = eal.worker_lcores();
+    let n_workers = cfg.dpdk.workers.count();
+    if lcores.len() < n_workers {
+        return Err(Error(format!(
+            "{} worker(s) configured but EAL has {} worker lcore(s): check dpdk.workers and -l",
+            n_workers,
+            lcores.len()
+        )));
+    }
+    let socket = eal.socket_id();
+    let pool = Arc::new(Mempool::new(
+        "wanfwd_pkts",
+        pool_size(cfg, ifaces.len(), n_workers),
+        socket,
+    )?);
+
+    // Ports, in configuration order: the index is the port number everything else uses.
+    let mut started: Vec<PortId> = Vec::new();
+    let result = start_ports(cfg, &ifaces, n_workers, &pool, socket, &mut started);
+    let (ctl_ports, worker_rings) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            for p in started {
+                p.stop_and_close();
+            }
+            return Err(e);
+        }
+    };
+
+    let port_descs: Vec<PortDesc> = ifaces
+        .iter()
+        .map(|i| PortDesc {
+            name: i.name.clone(),
+            enabled: true,
+        })
+        .collect();
+    let index_of = |name: &str| ifaces.iter().position(|i| i.name == name).map(|i| i as u16);
+    let addresses: Vec<_> = cfg
+        .addresses
+        .iter()
+        .filter_map(|a| index_of(&a.interface).map(|p| (p, a.clone())))
+        .collect();
+    let mut ctl_ports = ctl_ports;
+    for (p, a) in &addresses {
+        if !a.disabled {
+            ctl_ports[usize::from(*p)].addrs.push(a.address);
+        }
+    }
+    let rib = rib::compute(&port_descs, &addresses, &cfg.routes);
+    for r in &rib.routes {
+        if let Some(problem) = &r.problem {
+            log::warn!("route {} gateway {}: inactive: {problem}", r.dst, r.gateway);
+        }
+    }
+    let static_arp: Vec<_> = cfg
+        .arp
+        .iter()
+        .filter(|a| !a.disabled)
+        .filter_map(|a| index_of(&a.interface).map(|p| (u32::from(a.address), p, a.mac_address)))
+        .collect();
+    let punts: Vec<Arc<ArrayQueue<Punted>>> = (0..n_workers)
+        .map(|_| Arc::new(ArrayQueue::new(PUNT_RING)))
+        .collect();
+    let mut control = Control::new(
+        ctl_ports,
+        Arc::clone(&pool),
+        rib,
+        &static_arp,
+        punts.clone(),
+    );
+
+    let failed = Arc::new(AtomicBool::new(false));
+    let worker_stop = Arc::new(AtomicBool::new(false));
+    let counters: Vec<Arc<SharedCounters>> = (0..n_workers)
+        .map(|_| Arc::new(SharedCounters::default()))
+        .collect();
+    let mut launched = Vec::new();
+    let mut launch_error = None;
+    for (w, lcore) in lcores.iter().take(n_workers).enumerate() {
+        let ports = started
+            .iter()
+            .enumerate()
+            .map(|(pi, id)| WorkerPort {
+                dpdk_port: id.0,
+                rxq: w as u16,
+                txq: w as u16,
+                // Worker 0 sends for the control core where the device has no spare queue.
+                control_tx: if w == 0 {
+                    worker_rings[pi].clone()
+                } else {
+                    None
+                },
+            })
+            .collect();
+        let worker = Worker {
+            id: w,
+            ports,
+            reader: control.reader(),
+            punt: Arc::clone(&punts[w]),
+            counters: Arc::clone(&counters[w]),
+            stop: Arc::clone(&worker_stop),
+        };
+        let failed = Arc::clone(&failed);
+        let r = dpdk::launch(*lcore, move || {
+            let guard = PanicFlag(failed);
+            let rc = worker.run();
+            std::mem::forget(guard);
+            rc
+        });
+        match r {
+            Ok(()) => launched.push(*lcore),
+            Err(e) => {
+                launch_error = Some(e);
+                break;
+            }
+        }
+    }
+    if launch_error.is_none() {
+        log::info!(
+            "wanfwd ready: {} port(s), {} worker(s), {} route(s) active",
+            started.len(),
+            n_workers,
+            control.rib().routes.iter().filter(|r| r.active).count()
+        );
+        control.run(&stop, &failed);
+    }
+    worker_stop.store(true, Ordering::SeqCst);
+    let mut worker_failed = false;
+    for l in &launched {
+        if dpdk::wait(*l) != 0 {
+            worker_failed = true;
+        }
+    }
+    let mut report = Report::default();
+    for c in &counters {
+        report.workers.add(&c.read());
+    }
+    report.control = control.counters.clone();
+    report.ports = ifaces
+        .iter()
+        .zip(started.iter())
+        .map(|(i, p)| (i.name.clone(), p.stats()))
+        .collect();
+    drop(control);
+    for p in &started {
+        p.stop_and_close();
+    }
+    drop(pool);
+    drop(eal);
+    if let Some(e) = launch_error {
+        return Err(e.into());
+    }
+    if worker_failed || failed.load(Ordering::SeqCst) {
+        return Err(Error(
+            "a worker failed (see the log above); the router stopped".into(),
+        ));
+    }
+    Ok(report)
+}
+
+/// Sets the flag if dropped while unwinding: tells the control core a worker died.
+struct PanicFlag(Arc<AtomicBool>);
+
+impl Drop for PanicFlag {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+type Started = (Vec<CtlPort>, Vec<Option<Arc<ArrayQueue<dpdk::Mbuf>>>>);
+
+fn start_ports(
+    cfg: &Config,
+    ifaces: &[&crate::config::EthernetItem],
+    n_workers: usize,
+    pool: &Mempool,
+    socket: i32,
+    started: &mut Vec<PortId>,
+) -> Result<Started, Error> {
+    let _ = cfg;
+    let mut ctl = Vec::new();
+    let mut rings = Vec::new();
+    for i in ifaces {
+        let id = PortId::by_name(device_name(&i.device))
+            .map_err(|e| Error(format!("interface {}: {e}", i.name)))?;
+        let setup = PortSetup {
+            rx_queues: n_workers as u16,
+            tx_queues: n_workers as u16,
+            want_control_tx: true,
+            rx_desc: RX_DESC,
+            tx_desc: TX_DESC,
+            mtu: i.mtu,
+            mac: i.mac_address,
+        };
+        let info = id
+            .start(&setup, pool, socket)
+            .map_err(|e| Error(format!("interface {}: {e}", i.name)))?;
+        started.push(id);
+        log::info!(
+            "interface {} = port {} ({}), MAC {}, {} queue(s){}{}",
+            i.name,
+            id.0,
+            info.driver,
+            info.mac,
+            n_workers,
+            if info.rss { ", RSS" } else { "" },
+            if info.control_txq.is_some() {
+                ", control TX queue"
+            } else {
+                ", control TX via worker 0"
+            }
+        );
+        let (tx, ring) = match info.control_txq {
+            Some(q) => (
+                ControlTx::Queue {
+                    dpdk_port: id.0,
+                    txq: q,
+                    buf: Burst::new(),
+                },
+                None,
+            ),
+            None => {
+                let r = Arc::new(ArrayQueue::new(CONTROL_TX_RING));
+                (ControlTx::ViaWorker(Arc::clone(&r)), Some(r))
+            }
+        };
+        ctl.push(CtlPort {
+            name: i.name.clone(),
+            mac: info.mac,
+            mtu: i.mtu,
+            enabled: true,
+            addrs: Vec::new(),
+            tx,
+        });
+        rings.push(ring);
+    }
+    Ok((ctl, rings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_names() {
+        assert_eq!(device_name("net_af_packet0,iface=veth1"), "net_af_packet0");
+        assert_eq!(device_name("0000:03:00.0"), "0000:03:00.0");
+        assert!(is_pci("0000:03:00.0"));
+        assert!(!is_pci("net_pcap0,rx_pcap=a.pcap"));
+    }
+
+    #[test]
+    fn eal_args_add_devices_cores_and_prefix() {
+        let cfg = Config::from_yaml_str(
+            "dpdk: { workers: 1, eal-args: [--no-huge] }\n/interface/ethernet:\n  - { name: ether1, device: 'net_null0' }\n  - { name: ether2, device: '0000:03:00.0' }\n",
+            "t.yaml",
+        )
+        .unwrap();
+        let a = eal_args(&cfg);
+        let s = a.join(" ");
+        assert!(s.contains("-l 0-1"), "{s}");
+        assert!(s.contains("--file-prefix wanfwd"), "{s}");
+        assert!(s.contains("--vdev=net_null0"), "{s}");
+        assert!(s.contains("-a 0000:03:00.0"), "{s}");
+        assert!(!s.contains("--no-pci"), "{s}");
+        assert_eq!(a.iter().filter(|x| *x == "--no-huge").count(), 1);
+    }
+
+    #[test]
+    fn pool_covers_descriptors() {
+        let cfg = Config::default();
+        let n = pool_size(&cfg, 3, 1);
+        assert!(n as usize >= 3 * (1024 + 2048));
+        assert_eq!((n + 1).count_ones(), 1);
+    }
+}

@@ -1,0 +1,145 @@
+//! The worker loop: poll every port's RX queue of this worker, decide each packet's fate,
+//! buffer what is forwarded per output port, and hand the rest to the control core.
+//!
+//! Per packet: no lock, no allocation, no system call. Per burst: one snapshot refresh (a
+//! pointer comparison). Counters are plain integers published every few milliseconds.
+
+use crate::counters::{Counters, DropReason, SharedCounters};
+use crate::dpdk::{self, Burst, Mbuf, BURST};
+use crate::fib::publish::Reader;
+use crate::forward::{self, Punt, Verdict};
+use crossbeam_queue::ArrayQueue;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// A packet for the control core, with why and where it came from.
+#[derive(Debug)]
+pub struct Punted {
+    pub mbuf: Mbuf,
+    pub in_port: u16,
+    pub reason: Punt,
+}
+
+/// A port as one worker uses it.
+pub struct WorkerPort {
+    pub dpdk_port: u16,
+    pub rxq: u16,
+    pub txq: u16,
+    /// Packets the control core asks this worker to send on this port (used when the device
+    /// has no TX queue to spare for the control core).
+    pub control_tx: Option<Arc<ArrayQueue<Mbuf>>>,
+}
+
+pub struct Worker {
+    pub id: usize,
+    pub ports: Vec<WorkerPort>,
+    pub reader: Reader,
+    pub punt: Arc<ArrayQueue<Punted>>,
+    pub counters: Arc<SharedCounters>,
+    pub stop: Arc<AtomicBool>,
+}
+
+/// Publishes counters every this many TSC ticks (set at start to about 10 ms).
+fn publish_interval() -> u64 {
+    dpdk::tsc_hz() / 100
+}
+
+impl Worker {
+    /// Runs until `stop` is set. Returns 0, the lcore's exit code.
+    pub fn run(self) -> i32 {
+        let Worker {
+            id,
+            ports,
+            mut reader,
+            punt,
+            counters,
+            stop,
+        } = self;
+        let mut c = Counters::default();
+        let mut rx = Burst::new();
+        let mut tx: Vec<Burst> = (0..ports.len()).map(|_| Burst::new()).collect();
+        let interval = publish_interval();
+        let mut next_publish = dpdk::tsc() + interval;
+        log::info!("worker {id} polling {} port(s)", ports.len());
+        while !stop.load(Ordering::Relaxed) {
+            // The quiescent point: the snapshot is borrowed for this round only.
+            let snap = reader.load();
+            for pi in 0..ports.len() {
+                let (port, q) = (ports[pi].dpdk_port, ports[pi].rxq);
+                let n = dpdk::rx_burst(port, q, &mut rx);
+                if n == 0 {
+                    continue;
+                }
+                c.rx_packets += n as u64;
+                for m in rx.iter() {
+                    m.prefetch();
+                }
+                for mut m in rx.drain(..) {
+                    c.rx_bytes += m.data().len() as u64;
+                    let verdict = if m.is_contiguous() {
+                        let hw = m.ip_checksum_ok();
+                        forward::forward(m.data_mut(), pi as u16, hw, snap)
+                    } else {
+                        Verdict::Drop(DropReason::Multisegment)
+                    };
+                    match verdict {
+                        Verdict::Forward { port: out } => {
+                            let out = usize::from(out);
+                            tx[out].push(m);
+                            if tx[out].len() == BURST {
+                                flush(&ports[out], &mut tx[out], &mut c);
+                            }
+                        }
+                        Verdict::Punt(reason) => {
+                            let p = Punted {
+                                mbuf: m,
+                                in_port: pi as u16,
+                                reason,
+                            };
+                            match punt.push(p) {
+                                Ok(()) => c.punted += 1,
+                                Err(_) => c.drop(DropReason::PuntRingFull),
+                            }
+                        }
+                        Verdict::Drop(r) => c.drop(r),
+                    }
+                }
+            }
+            for (pi, p) in ports.iter().enumerate() {
+                if let Some(ring) = &p.control_tx {
+                    while tx[pi].len() < BURST {
+                        match ring.pop() {
+                            Some(m) => tx[pi].push(m),
+                            None => break,
+                        }
+                    }
+                }
+            }
+            for (out, buf) in tx.iter_mut().enumerate() {
+                if !buf.is_empty() {
+                    flush(&ports[out], buf, &mut c);
+                }
+            }
+            let now = dpdk::tsc();
+            if now >= next_publish {
+                counters.publish(&c);
+                next_publish = now + interval;
+            }
+        }
+        counters.publish(&c);
+        log::info!("worker {id} stopped");
+        0
+    }
+}
+
+/// Sends a TX buffer; what the device refuses is dropped and counted (l3fwd's policy: a full
+/// queue means the link is saturated, and retrying would stall RX).
+#[inline]
+fn flush(p: &WorkerPort, buf: &mut Burst, c: &mut Counters) {
+    let sent = dpdk::tx_burst(p.dpdk_port, p.txq, buf);
+    c.tx_packets += sent as u64;
+    if !buf.is_empty() {
+        c.drops[DropReason::TxFull as usize] += buf.len() as u64;
+        buf.clear();
+    }
+}
