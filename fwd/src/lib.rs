@@ -14,6 +14,7 @@ pub mod local;
 pub mod neigh;
 pub mod net;
 pub mod packet;
+pub mod pcap;
 pub mod rib;
 pub mod router;
 pub mod worker;
