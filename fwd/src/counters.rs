@@ -132,15 +132,20 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for r in DropReason::ALL {
             assert!(seen.insert(r.name()), "duplicate {}", r.name());
-            assert!(r.name().chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            assert!(r
+                .name()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
             assert!(!r.help().is_empty());
         }
     }
 
     #[test]
     fn publish_and_read_round_trip() {
-        let mut c = Counters::default();
-        c.rx_packets = 7;
+        let mut c = Counters {
+            rx_packets: 7,
+            ..Default::default()
+        };
         c.drop(DropReason::NoRoute);
         c.drop(DropReason::NoRoute);
         c.drop(DropReason::TxFull);

@@ -71,6 +71,9 @@ pub fn read(r: &mut impl Read) -> io::Result<Vec<Vec<u8>>> {
         frames.push(all[off..off + caplen].to_vec());
         off += caplen;
     }
+    if off != all.len() {
+        return Err(bad("pcap: truncated record header"));
+    }
     Ok(frames)
 }
 

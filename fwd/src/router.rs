@@ -150,9 +150,16 @@ fn pool_size(cfg: &Config, ports: usize, workers: usize) -> u32 {
     n.max(8191) as u32
 }
 
+/// Options of a run that are not configuration.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Log per-port packet rates this often.
+    pub stats_interval: Option<std::time::Duration>,
+}
+
 /// Runs the router until `stop` is set. Fails on a start-up error (EAL, ports) or when a
 /// worker died; in both cases nothing is left running.
-pub fn run(cfg: &Config, stop: Arc<AtomicBool>) -> Result<Report, Error> {
+pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Report, Error> {
     let ifaces: Vec<_> = cfg.interfaces.iter().filter(|i| !i.disabled).collect();
     if ifaces.is_empty() {
         return Err(Error(
@@ -232,6 +239,7 @@ pub fn run(cfg: &Config, stop: Arc<AtomicBool>) -> Result<Report, Error> {
         &static_arp,
         punts.clone(),
     );
+    control.stats_interval = opts.stats_interval;
 
     let failed = Arc::new(AtomicBool::new(false));
     let worker_stop = Arc::new(AtomicBool::new(false));
@@ -392,6 +400,7 @@ fn start_ports(
         };
         ctl.push(CtlPort {
             name: i.name.clone(),
+            dpdk_port: id.0,
             mac: info.mac,
             mtu: i.mtu,
             enabled: true,

@@ -69,6 +69,11 @@ fn main() -> std::io::Result<()> {
     let a = Args::parse();
     let frames: Vec<Vec<u8>> = (0..a.count).map(|i| frame(&a, i)).collect();
     wanfwd::pcap::write_file(&a.out, &frames)?;
-    eprintln!("mkpcap: {} frames of {} bytes to {}", a.count, a.size, a.out.display());
+    eprintln!(
+        "mkpcap: {} frames of {} bytes to {}",
+        a.count,
+        a.size,
+        a.out.display()
+    );
     Ok(())
 }

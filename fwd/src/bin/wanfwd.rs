@@ -19,6 +19,9 @@ struct Args {
     /// Check the configuration and exit.
     #[arg(long)]
     check: bool,
+    /// Log each interface's packet rates every this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    stats_interval: Option<f64>,
 }
 
 fn print_report(r: &Report) {
@@ -66,7 +69,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    match router::run(&cfg, stop) {
+    let opts = router::RunOptions {
+        stats_interval: args
+            .stats_interval
+            .filter(|s| *s > 0.0)
+            .map(std::time::Duration::from_secs_f64),
+    };
+    match router::run(&cfg, &opts, stop) {
         Ok(report) => {
             log::info!("wanfwd stopped");
             print_report(&report);

@@ -7,7 +7,7 @@ mod tx;
 pub use tx::ControlTx;
 
 use crate::counters::{Counters, DropReason};
-use crate::dpdk::{Mbuf, Mempool};
+use crate::dpdk::{Mbuf, Mempool, PortId, PortStats};
 use crate::fib::{Neighbours, PortView, Publisher, Snapshot};
 use crate::forward::{self, Punt, Verdict};
 use crate::local;
@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 /// A port as the control core sees it.
 pub struct CtlPort {
     pub name: String,
+    pub dpdk_port: u16,
     pub mac: MacAddr,
     pub mtu: u16,
     pub enabled: bool,
@@ -103,6 +104,41 @@ pub struct Control {
     ident: u16,
     snap: Arc<Snapshot>,
     pub counters: Counters,
+    /// Log per-port packet rates this often (`wanfwd --stats-interval`).
+    pub stats_interval: Option<Duration>,
+}
+
+/// Per-port packet rates for the log, from the devices' own counters.
+struct RateLog {
+    last: Instant,
+    prev: Vec<PortStats>,
+}
+
+impl RateLog {
+    fn new(n: usize) -> Self {
+        RateLog {
+            last: Instant::now(),
+            prev: vec![PortStats::default(); n],
+        }
+    }
+
+    fn maybe_log(&mut self, now: Instant, every: Duration, ports: &[CtlPort]) {
+        let dt = now.duration_since(self.last);
+        if dt < every {
+            return;
+        }
+        let secs = dt.as_secs_f64();
+        let mut line = String::new();
+        for (p, prev) in ports.iter().zip(self.prev.iter_mut()) {
+            let s = PortId(p.dpdk_port).stats();
+            let rx = (s.ipackets - prev.ipackets) as f64 / secs;
+            let tx = (s.opackets - prev.opackets) as f64 / secs;
+            line.push_str(&format!(" {}: rx {:.0} pps tx {:.0} pps;", p.name, rx, tx));
+            *prev = s;
+        }
+        self.last = now;
+        log::info!("rates:{line}");
+    }
 }
 
 /// How often timers (ARP retries, expiry, snapshot reclamation) run.
@@ -136,6 +172,7 @@ impl Control {
             ident: 1,
             snap: Arc::new(Snapshot::empty(vec![])),
             counters: Counters::default(),
+            stats_interval: None,
         };
         c.publish();
         c
@@ -158,22 +195,17 @@ impl Control {
 
     fn publish(&mut self) {
         let neighbours: Neighbours = self.neigh.published();
-        let next = Snapshot {
-            generation: 0,
-            fib: Arc::clone(&self.fib),
-            nexthops: Arc::from(rib::nexthops(&self.rib.nexthops, &neighbours)),
-            neighbours: Arc::new(neighbours),
-            ports: Arc::from(
-                self.ports
-                    .iter()
-                    .map(|p| PortView {
-                        mac: p.mac,
-                        mtu: p.mtu,
-                        enabled: p.enabled,
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-        };
+        let nexthops = rib::nexthops(&self.rib.nexthops, &neighbours);
+        let ports = self
+            .ports
+            .iter()
+            .map(|p| PortView {
+                mac: p.mac,
+                mtu: p.mtu,
+                enabled: p.enabled,
+            })
+            .collect();
+        let next = Snapshot::new(Arc::clone(&self.fib), nexthops, neighbours, ports);
         let g = self.publisher.publish(next);
         self.snap = self.publisher.current();
         log::debug!("published snapshot {g}");
@@ -183,12 +215,16 @@ impl Control {
     pub fn run(&mut self, stop: &AtomicBool, failed: &AtomicBool) {
         self.solicit_gateways(Instant::now());
         let mut next_tick = Instant::now() + TICK;
+        let mut rates = RateLog::new(self.ports.len());
         while !stop.load(Ordering::Relaxed) && !failed.load(Ordering::Relaxed) {
             let handled = self.poll_once();
             let now = Instant::now();
             if now >= next_tick {
                 self.tick(now);
                 next_tick = now + TICK;
+                if let Some(every) = self.stats_interval {
+                    rates.maybe_log(now, every, &self.ports);
+                }
             }
             if handled == 0 {
                 std::thread::sleep(Duration::from_micros(200));
@@ -297,8 +333,8 @@ impl Control {
     fn release(&mut self, held: Vec<Held>) {
         for Held { mut mbuf, in_port } in held {
             let v = match in_port {
-                Some(p) => forward::forward(mbuf.data_mut(), p, None, &self.snap),
-                None => forward::output(mbuf.data_mut(), &self.snap),
+                Some(p) => forward::forward(mbuf.data_mut(), p, None, &self.snap.tables()),
+                None => forward::output(mbuf.data_mut(), &self.snap.tables()),
             };
             match v {
                 Verdict::Forward { port } => self.send(port, mbuf),
@@ -430,7 +466,7 @@ impl Control {
 
     /// Routes and sends a packet the router originates.
     fn output(&mut self, mut m: Mbuf) {
-        match forward::output(m.data_mut(), &self.snap) {
+        match forward::output(m.data_mut(), &self.snap.tables()) {
             Verdict::Forward { port } => self.send(port, m),
             Verdict::Punt(Punt::NoNeighbour { port, addr }) => self.hold(
                 Held {

@@ -7,4 +7,4 @@ pub mod snapshot;
 
 pub use lpm::Lpm;
 pub use publish::Publisher;
-pub use snapshot::{Neighbour, Neighbours, Nexthop, PortView, Snapshot};
+pub use snapshot::{Adjacency, Neighbour, Neighbours, Nexthop, PortView, Snapshot, Tables};

@@ -31,6 +31,47 @@ pub struct Neighbour {
 /// Neighbours by IPv4 address (host order). ahash keeps lookups a few nanoseconds.
 pub type Neighbours = hashbrown::HashMap<u32, Neighbour, ahash::RandomState>;
 
+/// A nexthop ready for the fast path (VPP's adjacency): the Ethernet rewrite and what it
+/// needs, so that a forwarded packet costs one lookup after the FIB. `mtu` 0 means "not
+/// usable here": local, unresolved, or out of a disabled port; the general path handles it.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+#[repr(C, align(32))]
+pub struct Adjacency {
+    /// Destination then source MAC.
+    pub rewrite: [u8; 12],
+    pub port: u16,
+    pub mtu: u16,
+    /// The destination is the next hop: its MAC comes from the neighbours.
+    pub connected: bool,
+}
+
+impl Adjacency {
+    fn of(nh: &Nexthop, ports: &[PortView]) -> Adjacency {
+        let (port, dst) = match *nh {
+            Nexthop::Local => return Adjacency::default(),
+            Nexthop::Connected { port } => (port, None),
+            Nexthop::Gateway { port, mac, .. } => match mac {
+                Some(m) => (port, Some(m)),
+                None => return Adjacency::default(),
+            },
+        };
+        match ports.get(usize::from(port)) {
+            Some(p) if p.enabled => {
+                let mut rewrite = [0u8; 12];
+                rewrite[..6].copy_from_slice(&dst.unwrap_or(MacAddr::ZERO).0);
+                rewrite[6..].copy_from_slice(&p.mac.0);
+                Adjacency {
+                    rewrite,
+                    port,
+                    mtu: p.mtu,
+                    connected: dst.is_none(),
+                }
+            }
+            _ => Adjacency::default(),
+        }
+    }
+}
+
 /// What the packet path needs to know of a port.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PortView {
@@ -47,19 +88,61 @@ pub struct Snapshot {
     pub generation: u64,
     pub fib: Arc<Lpm>,
     pub nexthops: Arc<[Nexthop]>,
+    /// One per nexthop, same index.
+    pub adjacencies: Arc<[Adjacency]>,
     pub neighbours: Arc<Neighbours>,
     pub ports: Arc<[PortView]>,
 }
 
+/// Plain borrows of a snapshot's tables, taken once per burst: the packet path then reads
+/// through references the compiler may keep in registers instead of re-reading each Arc.
+#[derive(Clone, Copy)]
+pub struct Tables<'a> {
+    pub fib: &'a Lpm,
+    pub nexthops: &'a [Nexthop],
+    pub adjacencies: &'a [Adjacency],
+    pub neighbours: &'a Neighbours,
+    pub ports: &'a [PortView],
+}
+
 impl Snapshot {
-    /// A snapshot with no routes, for ports that exist but are not configured yet.
-    pub fn empty(ports: Vec<PortView>) -> Snapshot {
+    pub fn tables(&self) -> Tables<'_> {
+        Tables {
+            fib: &self.fib,
+            nexthops: &self.nexthops,
+            adjacencies: &self.adjacencies,
+            neighbours: &self.neighbours,
+            ports: &self.ports,
+        }
+    }
+
+    /// A snapshot of these tables, with the adjacencies derived from them (generation 0:
+    /// the publisher numbers it).
+    pub fn new(
+        fib: Arc<Lpm>,
+        nexthops: Vec<Nexthop>,
+        neighbours: Neighbours,
+        ports: Vec<PortView>,
+    ) -> Snapshot {
+        let adjacencies: Vec<Adjacency> =
+            nexthops.iter().map(|n| Adjacency::of(n, &ports)).collect();
         Snapshot {
             generation: 0,
-            fib: Arc::new(Lpm::default()),
-            nexthops: Arc::from(Vec::new()),
-            neighbours: Arc::new(Neighbours::default()),
+            fib,
+            nexthops: Arc::from(nexthops),
+            adjacencies: Arc::from(adjacencies),
+            neighbours: Arc::new(neighbours),
             ports: Arc::from(ports),
         }
+    }
+
+    /// A snapshot with no routes, for ports that exist but are not configured yet.
+    pub fn empty(ports: Vec<PortView>) -> Snapshot {
+        Snapshot::new(
+            Arc::new(Lpm::default()),
+            Vec::new(),
+            Neighbours::default(),
+            ports,
+        )
     }
 }

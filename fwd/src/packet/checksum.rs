@@ -34,6 +34,22 @@ pub fn sum(data: &[u8], initial: u32) -> u32 {
     acc as u32
 }
 
+/// The Internet checksum of an options-less IPv4 header (the common case on the forwarding
+/// path) in five 32-bit additions instead of the general loop. Zero means the header is good.
+#[inline]
+pub fn checksum20(h: &[u8; 20]) -> u16 {
+    // The ones' complement sum does not depend on byte order (RFC 1071 2.(B)): add the
+    // header as native 32-bit words, fold, and swap once at the end instead of per word.
+    let mut acc: u64 = 0;
+    for w in h.chunks_exact(4) {
+        acc += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    // 2^32 ≡ 1 (mod 2^16 - 1): fold the high half in twice, then to 16 bits.
+    acc = (acc & 0xFFFF_FFFF) + (acc >> 32);
+    acc = (acc & 0xFFFF_FFFF) + (acc >> 32);
+    !u16::from_be(fold(acc as u32))
+}
+
 /// The ones' complement 16-bit sum of a partial sum (end-around carry).
 #[inline]
 pub fn fold(sum: u32) -> u16 {
@@ -174,6 +190,13 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn header20_checksum_matches_general_one(
+            h in prop::array::uniform20(prop_oneof![Just(0xffu8), Just(0u8), any::<u8>()]),
+        ) {
+            prop_assert_eq!(checksum20(&h), checksum(&h));
+        }
+
         #[test]
         fn fast_sum_matches_reference(
             data in prop::collection::vec(prop_oneof![Just(0xffu8), any::<u8>()], 0..300),

@@ -187,7 +187,11 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// Whether the header checksum is right (RFC 1812 5.2.2 requires routers to check it).
     #[inline]
     pub fn verify_checksum(&self) -> bool {
-        checksum::checksum(&self.buffer.as_ref()[..self.header_len()]) == 0
+        let buf = self.buffer.as_ref();
+        match buf.first_chunk::<HEADER_LEN>() {
+            Some(h) if self.header_len() == HEADER_LEN => checksum::checksum20(h) == 0,
+            _ => checksum::checksum(&buf[..self.header_len()]) == 0,
+        }
     }
 }
 
