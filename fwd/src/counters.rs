@@ -31,7 +31,7 @@ drop_reasons! {
     NotForUs => "not-for-us", "destination MAC is another host's, broadcast or multicast";
     Malformed => "malformed", "truncated or invalid Ethernet, ARP or IPv4 header";
     BadChecksum => "bad-checksum", "IPv4 header checksum wrong";
-    Martian => "martian-source", "source address that must never appear on the wire (RFC 1812 5.3.7)";
+    Martian => "martian", "source or destination a router must not forward (RFC 1812 5.3.7)";
     Multisegment => "multi-segment", "packet spread over several buffers";
     NoRoute => "no-route", "no route to the destination";
     TtlExceeded => "ttl-exceeded", "TTL ran out (ICMP time-exceeded sent, rate permitting)";

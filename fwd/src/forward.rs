@@ -38,11 +38,12 @@ pub enum Verdict {
     Drop(DropReason),
 }
 
-/// Sources a router must not forward from (RFC 1812 5.3.7): this network (0/8), loopback
-/// (127/8), multicast and reserved (224/3, which includes limited broadcast).
+/// Addresses a router must neither forward from nor to (RFC 1812 5.3.7, 5.3.5.1): this
+/// network (0/8), loopback (127/8), multicast and reserved (224/3, which includes the
+/// limited broadcast). Multicast routing is not something wanfwd does.
 #[inline]
-fn is_martian_source(src: u32) -> bool {
-    let first = src >> 24;
+fn is_martian(addr: u32) -> bool {
+    let first = addr >> 24;
     first == 0 || first == 127 || first >= 224
 }
 
@@ -93,10 +94,10 @@ fn fast_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, t: &Tabl
         None => checksum::checksum20(ip) == 0,
     };
     let src = u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]);
-    if !ok || is_martian_source(src) {
+    let dst = u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]);
+    if !ok || is_martian(src) || is_martian(dst) {
         return None;
     }
-    let dst = u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]);
     let adj = t.adjacencies.get(t.fib.lookup(dst)? as usize)?;
     // An unusable adjacency has MTU 0, so this one test also sends those to the slow path.
     if total_len > adj.mtu {
@@ -155,7 +156,7 @@ fn slow_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, snap: &T
     if !ok {
         return Verdict::Drop(DropReason::BadChecksum);
     }
-    if is_martian_source(ip.src_u32()) {
+    if is_martian(ip.src_u32()) || is_martian(ip.dst_u32()) {
         return Verdict::Drop(DropReason::Martian);
     }
     let dst = ip.dst_u32();

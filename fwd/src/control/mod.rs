@@ -260,7 +260,10 @@ impl Control {
     }
 
     fn solicit_gateways(&mut self, now: Instant) {
-        for (port, addr) in rib::unresolved_gateways(&self.rib.nexthops, &self.snap.neighbours) {
+        // Every usable route's gateway, active or not, so that a backup route's gateway is
+        // already resolved when it takes over.
+        let keys: Vec<_> = self.rib.routes.iter().filter_map(|r| r.nexthop).collect();
+        for (port, addr) in rib::unresolved_gateways(&keys, &self.snap.neighbours) {
             if self.neigh.solicit(addr, port, now) {
                 self.send_arp_request(port, Ipv4Addr::from(addr));
             }

@@ -560,7 +560,7 @@ fn disabled_out_port_is_interface_down() {
 }
 
 #[test]
-#[ignore = "BUG: the limited broadcast with the router's MAC is forwarded by the default route (RFC 1812 5.3.5.1 MUST NOT)"]
+
 fn limited_broadcast_destination_is_never_forwarded() {
     let snap = snapshot_with(&[("0.0.0.0/0", NH_GW_A)]);
     let (v, _) = fwd_unmodified(&Frame::from_host(Ipv4Addr::BROADCAST), &snap);
@@ -568,7 +568,7 @@ fn limited_broadcast_destination_is_never_forwarded() {
 }
 
 #[test]
-#[ignore = "BUG: destinations in 0/8, 127/8 and 224/4 are forwarded by the default route (RFC 1812 5.3.7; Linux drops them as martian destinations)"]
+
 fn martian_destinations_are_not_forwarded() {
     let snap = snapshot_with(&[("0.0.0.0/0", NH_GW_A)]);
     for dst in [
@@ -582,7 +582,7 @@ fn martian_destinations_are_not_forwarded() {
 }
 
 #[test]
-#[ignore = "BUG: a connected destination takes a neighbour entry learned on another port (nexthops() checks the port, forward() does not)"]
+
 fn connected_destination_ignores_a_neighbour_on_another_port() {
     let mut snap = snapshot();
     let mut neighbours = (*snap.neighbours).clone();

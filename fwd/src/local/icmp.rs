@@ -48,10 +48,15 @@ pub fn echo_reply_in_place(frame: &mut [u8]) -> Option<usize> {
 }
 
 /// Whether RFC 1812 4.3.2.7 forbids an ICMP error about this datagram: it is itself an ICMP
-/// error, a non-first fragment, or from a source that does not name a single host.
+/// error, a non-first fragment, sent to a broadcast or multicast address, or from a source
+/// that does not name a single host.
 pub fn must_not_answer(orig: &Ipv4Packet<&[u8]>) -> bool {
-    let src = orig.src();
-    if src.is_unspecified() || src.is_loopback() || src.is_multicast() || src.is_broadcast() {
+    let (src, dst) = (orig.src(), orig.dst());
+    // 240/4 (class E, which includes the limited broadcast) names no single host either.
+    if src.is_unspecified() || src.is_loopback() || src.is_multicast() || src.octets()[0] >= 240 {
+        return true;
+    }
+    if dst.is_broadcast() || dst.is_multicast() {
         return true;
     }
     if orig.frag_offset() != 0 {

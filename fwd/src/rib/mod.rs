@@ -227,7 +227,9 @@ pub fn nexthops(keys: &[NexthopKey], neighbours: &Neighbours) -> Vec<Nexthop> {
 pub fn unresolved_gateways(keys: &[NexthopKey], neighbours: &Neighbours) -> Vec<(u16, u32)> {
     keys.iter()
         .filter_map(|k| match *k {
-            NexthopKey::Gateway(port, addr) if !neighbours.contains_key(&addr) => {
+            NexthopKey::Gateway(port, addr)
+                if !neighbours.get(&addr).is_some_and(|n| n.port == port) =>
+            {
                 Some((port, addr))
             }
             _ => None,

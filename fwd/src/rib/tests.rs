@@ -453,7 +453,7 @@ fn unresolved_gateways_never_lists_local_or_connected() {
 }
 
 #[test]
-#[ignore = "BUG: unresolved_gateways() counts a neighbour on another port as resolved, while nexthops() leaves that gateway's MAC empty, so it is never ARPed on its own port"]
+
 fn gateway_known_only_on_another_port_is_unresolved() {
     let keys = [NexthopKey::Gateway(ETHER2, GW2.into())];
     let n = neighbours(&[("198.51.100.1", ETHER1, 2)]);
