@@ -4,7 +4,8 @@
 set -euo pipefail
 
 PACKAGES=(libdpdk-dev dpdk-dev dpdk clang libclang-dev pkg-config iproute2 iputils-ping
-    ethtool traceroute tcpdump python3 procps)
+    ethtool traceroute tcpdump python3 procps
+    librte-mempool-ring23 librte-net-af-packet23 librte-net-pcap23 librte-net-null23 librte-net-ring23)
 HUGEPAGES=512 # of 2 MB: 1 GiB
 NR_HUGEPAGES=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 
