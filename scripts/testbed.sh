@@ -121,6 +121,14 @@ testbed_up() {
     ip -n wf-host2 addr add 192.0.2.6/30 dev up0
     ip -n wf-host2 addr add 192.0.2.20/32 dev lo
     ip -n wf-host2 route add default via 192.0.2.5 src 192.0.2.20
+
+    # 192.0.2.100, "a host on the internet", answers behind both ISPs (the same address on
+    # both far hosts), so that failover tests reach it whichever WAN the router picks, and
+    # tell which one by the far host that received the traffic.
+    ip -n wf-host1 addr add 192.0.2.100/32 dev lo
+    ip -n wf-host2 addr add 192.0.2.100/32 dev lo
+    ip -n wf-isp1 route add 192.0.2.100/32 via 192.0.2.2
+    ip -n wf-isp2 route add 192.0.2.100/32 via 192.0.2.6
 }
 
 testbed_down() { # stop what we started, remove the testbed; tolerant of partial state
@@ -161,7 +169,11 @@ testbed_trap() { # tear everything down on EXIT, INT and TERM; creates TB_TMP, a
     trap 'exit 143' TERM
 }
 
-wanfwd_config() { # FILE: wanfwd's configuration for this topology
+wanfwd_config() { # FILE [ROUTING]: wanfwd's configuration for this topology; ROUTING (YAML)
+    # replaces the default /ip/route section (and may add /routing/... sections)
+    local routing=${2:-'/ip/route:
+  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1 }
+  - { dst-address: 192.0.2.20/32, gateway: 198.51.100.1 }'}
     cat >"$1" <<EOF
 dpdk:
   eal-args: ["--file-prefix", "$TB_FILE_PREFIX", "--no-pci", "-l", "0,1"]
@@ -174,10 +186,13 @@ dpdk:
   - { address: 192.168.1.1/24, interface: bridge }
   - { address: 203.0.113.2/24, interface: ether1 }
   - { address: 198.51.100.2/24, interface: ether2 }
-/ip/route:
-  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1 }
-  - { dst-address: 192.0.2.20/32, gateway: 198.51.100.1 }
+$routing
 EOF
+}
+
+tb_rx_packets() { # NS DEV: packets received on DEV in NS
+    ip -n "$1" -s -j link show "$2" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'
 }
 
 wanfwd_start() { # CONFIG LOG: start wanfwd in the background, wait up to 30 s for 'wanfwd ready'

@@ -4,7 +4,7 @@
 //! queue, so both follow the same FIB.
 
 use crate::counters::DropReason;
-use crate::fib::{Nexthop, Tables};
+use crate::fib::{ecmp, Nexthop, Tables};
 use crate::net::MacAddr;
 use crate::packet::checksum;
 use crate::packet::ether::{self, EthernetFrame};
@@ -70,7 +70,7 @@ pub fn forward(
 #[inline(always)]
 fn fast_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, t: &Tables) -> Option<u16> {
     let len = frame.len();
-    let h: &mut [u8; FAST_HDR] = frame.first_chunk_mut()?;
+    let h: &[u8; FAST_HDR] = frame.first_chunk()?;
     let port = t.ports.get(usize::from(in_port))?;
     // Ethertype IPv4 and version 4 with a 20-byte header, in one comparison.
     if u32::from_be_bytes([h[12], h[13], h[14], 0]) != 0x0800_4500
@@ -79,8 +79,7 @@ fn fast_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, t: &Tabl
     {
         return None;
     }
-    let (eth, ip) = h.split_at_mut(ether::HEADER_LEN);
-    let ip: &mut [u8; ipv4::HEADER_LEN] = ip.try_into().ok()?;
+    let ip: &[u8; ipv4::HEADER_LEN] = h[ether::HEADER_LEN..].try_into().ok()?;
     let total_len = u16::from_be_bytes([ip[2], ip[3]]);
     let ttl = ip[8];
     if usize::from(total_len) + ether::HEADER_LEN > len
@@ -98,7 +97,8 @@ fn fast_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, t: &Tabl
     if !ok || is_martian(src) || is_martian(dst) {
         return None;
     }
-    let adj = t.adjacencies.get(t.fib.lookup(dst)? as usize)?;
+    let l3 = &frame[ether::HEADER_LEN..ether::HEADER_LEN + usize::from(total_len)];
+    let adj = t.adjacencies.get(adjacency(dst, l3, t)?)?;
     // An unusable adjacency has MTU 0, so this one test also sends those to the slow path.
     if total_len > adj.mtu {
         return None;
@@ -111,13 +111,26 @@ fn fast_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, t: &Tabl
         }
         rewrite[..6].copy_from_slice(&n.mac.0);
     }
+    let h: &mut [u8; FAST_HDR] = frame.first_chunk_mut()?;
     // RFC 1624 eqn. 3 for the TTL/protocol word.
-    let old = u16::from_be_bytes([ttl, ip[9]]);
-    let c = checksum::update16(u16::from_be_bytes([ip[10], ip[11]]), old, old - 0x0100);
-    ip[8] = ttl - 1;
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
-    eth[..12].copy_from_slice(&rewrite);
+    let old = u16::from_be_bytes([ttl, h[23]]);
+    let c = checksum::update16(u16::from_be_bytes([h[24], h[25]]), old, old - 0x0100);
+    h[22] = ttl - 1;
+    h[24..26].copy_from_slice(&c.to_be_bytes());
+    h[..12].copy_from_slice(&rewrite);
     Some(adj.port)
+}
+
+/// The adjacency for `dst`: FIB, then load balance, then (for an ECMP group) the bucket the
+/// flow hashes to. `l3` is the datagram, for the hash.
+#[inline(always)]
+fn adjacency(dst: u32, l3: &[u8], t: &Tables) -> Option<usize> {
+    let lb = t.lbs.get(t.fib.lookup(dst)? as usize)?;
+    if lb.mask == 0 {
+        return Some(lb.offset as usize);
+    }
+    let slot = lb.offset + (ecmp::flow_hash(l3, t.hash_policy) & lb.mask);
+    t.buckets.get(slot as usize).map(|a| *a as usize)
 }
 
 /// Ethernet and an options-less IPv4 header.
@@ -163,7 +176,8 @@ fn slow_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, snap: &T
     let ttl = ip.ttl();
     let total_len = ip.total_len();
     let dont_frag = ip.dont_frag();
-    let (out_port, mac) = match next_hop(dst, snap) {
+    let l3_len = usize::from(total_len);
+    let (out_port, mac) = match next_hop(dst, &l3[..l3_len], snap) {
         Ok(NextHop::Local) => return Verdict::Punt(Punt::Local),
         Ok(NextHop::Out(p, m)) => (p, m),
         Err(v) => {
@@ -200,7 +214,8 @@ pub fn output(frame: &mut [u8], snap: &Tables) -> Verdict {
         return Verdict::Drop(DropReason::Malformed);
     };
     let dst = ip.dst_u32();
-    match next_hop(dst, snap) {
+    let l3 = &frame[ether::HEADER_LEN..ether::HEADER_LEN + usize::from(ip.total_len())];
+    match next_hop(dst, l3, snap) {
         Ok(NextHop::Local) => Verdict::Drop(DropReason::LocalUnhandled),
         Ok(NextHop::Out(port, mac)) => {
             let out = &snap.ports[usize::from(port)];
@@ -220,15 +235,13 @@ enum NextHop {
 }
 
 #[inline]
-fn next_hop(dst: u32, snap: &Tables) -> Result<NextHop, Verdict> {
-    let Some(idx) = snap.fib.lookup(dst) else {
-        return Err(Verdict::Punt(Punt::NoRoute));
-    };
-    let Some(nh) = snap.nexthops.get(idx as usize) else {
+fn next_hop(dst: u32, l3: &[u8], snap: &Tables) -> Result<NextHop, Verdict> {
+    let Some(nh) = adjacency(dst, l3, snap).and_then(|a| snap.nexthops.get(a)) else {
         return Err(Verdict::Punt(Punt::NoRoute));
     };
     let (port, addr, mac) = match nh {
         Nexthop::Local => return Ok(NextHop::Local),
+        Nexthop::Unreachable => return Err(Verdict::Punt(Punt::NoRoute)),
         Nexthop::Gateway { port, addr, mac } => (*port, *addr, *mac),
         Nexthop::Connected { port } => (
             *port,

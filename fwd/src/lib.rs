@@ -15,6 +15,7 @@ pub mod neigh;
 pub mod net;
 pub mod packet;
 pub mod pcap;
+pub mod probe;
 pub mod rib;
 pub mod router;
 pub mod worker;

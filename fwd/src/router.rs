@@ -1,10 +1,12 @@
 //! Putting the router together: EAL, pool, ports, control core and workers, from a
 //! configuration; running until told to stop; and the report of what happened.
 
-use crate::config::{Config, Workers};
-use crate::control::{Control, ControlTx, CtlPort};
+use crate::config::{Config, EcmpHashPolicy, Workers};
+use crate::control::{self, Control, ControlTx, CtlPort};
 use crate::counters::{Counters, SharedCounters};
 use crate::dpdk::{self, Burst, Eal, Mempool, PortId, PortSetup, PortStats};
+use crate::fib::ecmp::HashPolicy;
+use crate::probe;
 use crate::rib::{self, PortDesc};
 use crate::worker::{Punted, Worker, WorkerPort};
 use crossbeam_queue::ArrayQueue;
@@ -217,10 +219,20 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
             ctl_ports[usize::from(*p)].addrs.push(a.address);
         }
     }
-    let rib = rib::compute(&port_descs, &addresses, &cfg.routes);
+    let tables: Vec<String> = cfg
+        .routing_tables
+        .iter()
+        .filter(|t| t.fib && !t.disabled)
+        .map(|t| t.name.clone())
+        .collect();
+    let rib = rib::compute(&port_descs, &addresses, &cfg.routes, &tables);
     for r in &rib.routes {
         if let Some(problem) = &r.problem {
-            log::warn!("route {} gateway {}: inactive: {problem}", r.dst, r.gateway);
+            log::warn!(
+                "route {} gateway {}: unresolved: {problem}",
+                r.dst,
+                r.gateway
+            );
         }
     }
     let static_arp: Vec<_> = cfg
@@ -232,14 +244,29 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     let punts: Vec<Arc<ArrayQueue<Punted>>> = (0..n_workers)
         .map(|_| Arc::new(ArrayQueue::new(PUNT_RING)))
         .collect();
+    let rs = &cfg.routing_settings;
+    let settings = control::Settings {
+        probe: probe::Settings {
+            interval: rs.ping_interval,
+            timeout: rs.ping_timeout,
+            count: rs.ping_count,
+            restore: rs.restore_count,
+        },
+        hash_policy: match cfg.ip_settings.ecmp_hash_policy {
+            EcmpHashPolicy::L3 => HashPolicy::L3,
+            EcmpHashPolicy::L4 => HashPolicy::L4,
+            EcmpHashPolicy::L3Inner => HashPolicy::L3Inner,
+        },
+        stats_interval: opts.stats_interval,
+    };
     let mut control = Control::new(
         ctl_ports,
         Arc::clone(&pool),
         rib,
         &static_arp,
         punts.clone(),
+        settings,
     );
-    control.stats_interval = opts.stats_interval;
 
     let failed = Arc::new(AtomicBool::new(false));
     let worker_stop = Arc::new(AtomicBool::new(false));
@@ -289,10 +316,11 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     }
     if launch_error.is_none() {
         log::info!(
-            "wanfwd ready: {} port(s), {} worker(s), {} route(s) active",
+            "wanfwd ready: {} port(s), {} worker(s), {} of {} route(s) resolved",
             started.len(),
             n_workers,
-            control.rib().routes.iter().filter(|r| r.active).count()
+            control.rib().routes.iter().filter(|r| r.resolved()).count(),
+            control.rib().routes.len()
         );
         control.run(&stop, &failed);
     }

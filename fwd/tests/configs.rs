@@ -11,9 +11,17 @@ fn every_example_configuration_loads() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "yaml") {
             let cfg = Config::load(&p).unwrap_or_else(|e| panic!("{e}"));
-            assert!(!cfg.interfaces.is_empty(), "{} has no interface", p.display());
+            assert!(
+                !cfg.interfaces.is_empty(),
+                "{} has no interface",
+                p.display()
+            );
             n += 1;
         }
     }
-    assert!(n >= 2, "expected the example configurations in {}", dir.display());
+    assert!(
+        n >= 2,
+        "expected the example configurations in {}",
+        dir.display()
+    );
 }

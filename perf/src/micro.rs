@@ -3,7 +3,6 @@
 //! measuring the whole router with perf/bench.sh.
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Instant;
 use wanfwd::fib::{Lpm, Neighbours, Nexthop, PortView, Snapshot};
 use wanfwd::forward::{self, Verdict};
@@ -38,8 +37,8 @@ fn main() {
         ("192.168.1.0/24".parse().unwrap(), 2),
         ("10.0.0.0/8".parse().unwrap(), 1),
     ];
-    let snap = Snapshot::new(
-        Arc::new(Lpm::build(&routes)),
+    let snap = Snapshot::direct(
+        Lpm::build(&routes),
         vec![
             Nexthop::Local,
             Nexthop::Gateway {
@@ -81,7 +80,9 @@ fn main() {
             }
         }
         for f in frames.iter_mut() {
-            if let Verdict::Forward { .. } = forward::forward(black_box(&mut f[..]), 0, None, black_box(&t)) {
+            if let Verdict::Forward { .. } =
+                forward::forward(black_box(&mut f[..]), 0, None, black_box(&t))
+            {
                 forwarded += 1;
             }
         }

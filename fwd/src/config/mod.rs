@@ -2,10 +2,13 @@
 //!
 //! Top-level keys are wanfwd's own sections (`dpdk`, `api`, `metrics`) and RouterOS menu
 //! paths written as RouterOS writes them (`/interface/ethernet`, `/ip/address`, `/ip/route`,
-//! `/ip/arp`), each a list of items with RouterOS's kebab-case properties. Parsing checks
+//! `/ip/arp`, `/routing/table`), each a list of items with RouterOS's kebab-case properties,
+//! or, for RouterOS's settings menus (`/ip/settings`, `/routing/settings`), one map of
+//! properties. Parsing checks
 //! everything the router would otherwise trip over later, and every error names the file,
 //! line, column and key, so that a bad configuration is refused before anything changes.
 
+mod duration;
 mod error;
 mod locate;
 mod model;
@@ -17,20 +20,37 @@ use std::path::Path;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+pub use duration::{format_duration, parse_duration};
 pub use error::ConfigError;
 pub use model::{
     check_interface_name, AddressItem, ApiSection, ArpItem, CheckGateway, DpdkSection,
-    EthernetItem, Gateway, MetricsSection, RouteItem, Workers,
+    EcmpHashPolicy, EthernetItem, Gateway, IpSettings, MetricsSection, RouteItem, RoutingSettings,
+    RoutingTableItem, Workers,
 };
 
 pub const ETHERNET: &str = "/interface/ethernet";
 pub const IP_ADDRESS: &str = "/ip/address";
 pub const IP_ROUTE: &str = "/ip/route";
 pub const IP_ARP: &str = "/ip/arp";
+pub const IP_SETTINGS: &str = "/ip/settings";
+pub const ROUTING_TABLE: &str = "/routing/table";
+pub const ROUTING_SETTINGS: &str = "/routing/settings";
+
+/// The routing table every router has, which routes use when they name none.
+pub const MAIN_TABLE: &str = "main";
 
 /// The top-level keys the file may have, in the order they are documented.
-pub const SECTIONS: [&str; 7] = [
-    "dpdk", "api", "metrics", ETHERNET, IP_ADDRESS, IP_ROUTE, IP_ARP,
+pub const SECTIONS: [&str; 10] = [
+    "dpdk",
+    "api",
+    "metrics",
+    ETHERNET,
+    IP_ADDRESS,
+    IP_ROUTE,
+    IP_ARP,
+    IP_SETTINGS,
+    ROUTING_TABLE,
+    ROUTING_SETTINGS,
 ];
 
 /// A whole configuration, checked: values are in range and references resolve.
@@ -43,6 +63,10 @@ pub struct Config {
     pub addresses: Vec<AddressItem>,
     pub routes: Vec<RouteItem>,
     pub arp: Vec<ArpItem>,
+    pub ip_settings: IpSettings,
+    /// The tables besides `main`.
+    pub routing_tables: Vec<RoutingTableItem>,
+    pub routing_settings: RoutingSettings,
 }
 
 impl Config {
@@ -85,6 +109,11 @@ impl Config {
     /// The `/interface/ethernet` item called `name`.
     pub fn interface(&self, name: &str) -> Option<&EthernetItem> {
         self.interfaces.iter().find(|i| i.name == name)
+    }
+
+    /// The `/routing/table` item called `name` (`None` for `main`, which has no item).
+    pub fn routing_table(&self, name: &str) -> Option<&RoutingTableItem> {
+        self.routing_tables.iter().find(|t| t.name == name)
     }
 }
 
@@ -220,6 +249,13 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 IP_ADDRESS => cfg.addresses = map.next_value::<Option<_>>()?.unwrap_or_default(),
                 IP_ROUTE => cfg.routes = map.next_value::<Option<_>>()?.unwrap_or_default(),
                 IP_ARP => cfg.arp = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                IP_SETTINGS => cfg.ip_settings = map.next_value::<Option<_>>()?.unwrap_or_default(),
+                ROUTING_TABLE => {
+                    cfg.routing_tables = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                ROUTING_SETTINGS => {
+                    cfg.routing_settings = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
                 _ => unreachable!("SectionKey only yields names from SECTIONS"),
             }
         }
@@ -284,6 +320,7 @@ mod tests {
     use crate::net::{Ipv4Interface, Ipv4Prefix, MacAddr};
     use std::net::{Ipv4Addr, SocketAddr};
     use std::path::PathBuf;
+    use std::time::Duration;
 
     const EXAMPLE: &str = r#"dpdk:
   eal-args: ["--no-huge", "-m", "512"]   # extra EAL arguments
@@ -485,6 +522,7 @@ metrics:
         let text = format!(
             "dpdk:\n  workers: [1, 2]\n  eal-args: [-m, 512]\n{IFACES}\
 /ip/route:\n  - {{ gateway: [203.0.113.1, ether2], distance: \"5\", disabled: true, routing-table: isp1, check-gateway: arp }}\n\
+/routing/table:\n  - {{ name: isp1, fib }}\n\
 /ip/arp:\n  - {{ address: 203.0.113.1, mac-address: 02-00-00-00-00-01, interface: ether1, disabled: yes, comment: 42 }}\n"
         );
         let cfg = Config::from_yaml_str(&text, "t.yaml").unwrap();
@@ -503,6 +541,7 @@ metrics:
             (5, true, CheckGateway::Arp)
         );
         assert_eq!(r.routing_table, "isp1");
+        assert!(cfg.routing_table("isp1").unwrap().fib);
         assert!(cfg.arp[0].disabled);
         assert_eq!(cfg.arp[0].comment.as_deref(), Some("42"));
     }
@@ -807,6 +846,325 @@ metrics:
 
         let e = error("- just\n- a list\n");
         assert!(e.message().contains("a map of sections"), "{e}");
+    }
+
+    /// The guide's policy-routing set-up, with the settings menus.
+    const POLICY: &str = r#"/interface/ethernet:
+  - { name: ether1, device: d1 }
+  - { name: ether2, device: d2 }
+/routing/table:
+  - { name: to_wan1, fib }
+  - { name: to_wan2, fib: yes, comment: "ISP2 marked traffic" }
+  - name: lab
+    fib: no
+    disabled: yes
+/routing/settings:
+  check-gateway-ping-interval: 1m30s
+  check-gateway-ping-timeout: 500ms
+  check-gateway-ping-count: 5
+  check-gateway-restore-count: 2
+/ip/settings:
+  ecmp-hash-policy: l4
+/ip/route:
+  - { gateway: 203.0.113.1, routing-table: to_wan1, check-gateway: ping }
+  - { gateway: 198.51.100.1, routing-table: to_wan2, check-gateway: ping }
+  - { gateway: 203.0.113.1, distance: 1, check-gateway: ping, routing-table: main }
+  - { dst-address: 10.0.0.0/8, gateway: "203.0.113.1%ether1", routing-table: lab, check-gateway: arp }
+  - { dst-address: 172.16.0.0/12, gateway: "ether2,198.51.100.1", check-gateway: ping }
+"#;
+
+    #[test]
+    fn routing_tables_and_settings_parse() {
+        let cfg = Config::from_yaml_str(POLICY, "policy.yaml").unwrap();
+        assert_eq!(
+            cfg.routing_tables,
+            vec![
+                RoutingTableItem {
+                    name: "to_wan1".into(),
+                    fib: true,
+                    comment: None,
+                    disabled: false,
+                },
+                RoutingTableItem {
+                    name: "to_wan2".into(),
+                    fib: true,
+                    comment: Some("ISP2 marked traffic".into()),
+                    disabled: false,
+                },
+                RoutingTableItem {
+                    name: "lab".into(),
+                    fib: false,
+                    comment: None,
+                    disabled: true,
+                },
+            ]
+        );
+        assert_eq!(
+            cfg.routing_settings,
+            RoutingSettings {
+                ping_interval: Duration::from_secs(90),
+                ping_timeout: Duration::from_millis(500),
+                ping_count: 5,
+                restore_count: 2,
+            }
+        );
+        assert_eq!(cfg.ip_settings.ecmp_hash_policy, EcmpHashPolicy::L4);
+        let tables: Vec<&str> = cfg
+            .routes
+            .iter()
+            .map(|r| r.routing_table.as_str())
+            .collect();
+        assert_eq!(tables, ["to_wan1", "to_wan2", "main", "lab", "main"]);
+        assert_eq!(cfg.routing_table("lab").map(|t| t.fib), Some(false));
+        assert!(cfg.routing_table(MAIN_TABLE).is_none());
+        assert_eq!(cfg.routes[3].check_gateway, CheckGateway::Arp);
+    }
+
+    #[test]
+    fn settings_default_to_routeros_values() {
+        let defaults = RoutingSettings {
+            ping_interval: Duration::from_secs(10),
+            ping_timeout: Duration::from_secs(1),
+            ping_count: 3,
+            restore_count: 1,
+        };
+        assert_eq!(RoutingSettings::default(), defaults);
+        for text in [
+            "",
+            "/routing/settings:\n",
+            "/routing/settings: {}\n/ip/settings: {}\n/routing/table: []\n",
+            "/ip/settings:\n/routing/table:\n",
+        ] {
+            let cfg = Config::from_yaml_str(text, "t.yaml").unwrap();
+            assert_eq!(cfg.routing_settings, defaults, "{text:?}");
+            assert_eq!(cfg.ip_settings.ecmp_hash_policy, EcmpHashPolicy::L3);
+            assert!(cfg.routing_tables.is_empty());
+        }
+        // One property given, the others left to their defaults.
+        let cfg = Config::from_yaml_str(
+            "/routing/settings:\n  check-gateway-restore-count: \"4\"\n",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.routing_settings,
+            RoutingSettings {
+                restore_count: 4,
+                ..defaults
+            }
+        );
+        // A table added without `fib` only holds routes.
+        let cfg = Config::from_yaml_str("/routing/table:\n  - name: t\n", "t.yaml").unwrap();
+        assert!(!cfg.routing_tables[0].fib);
+        assert!(!cfg.routing_tables[0].disabled);
+    }
+
+    #[test]
+    fn settings_accept_every_time_spelling_within_range() {
+        for (interval, timeout, want_interval, want_timeout) in [
+            ("10", "1", 10_000, 1000),
+            ("100ms", "1ms", 100, 1),
+            ("10m", "1s", 600_000, 1000),
+            ("0.5", "0.25", 500, 250),
+            ("\"1m30s\"", "\"00:00:01\"", 90_000, 1000),
+            ("1m0s0ms", "999ms", 60_000, 999),
+        ] {
+            let text = format!(
+                "/routing/settings:\n  check-gateway-ping-interval: {interval}\n  check-gateway-ping-timeout: {timeout}\n"
+            );
+            let interval = Duration::from_millis(want_interval);
+            let cfg = Config::from_yaml_str(&text, "t.yaml").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(cfg.routing_settings.ping_interval, interval, "{text}");
+            assert_eq!(
+                cfg.routing_settings.ping_timeout,
+                Duration::from_millis(want_timeout),
+                "{text}"
+            );
+        }
+        let cfg = Config::from_yaml_str("/ip/settings:\n  ecmp-hash-policy: l3-inner\n", "t.yaml")
+            .unwrap();
+        assert_eq!(cfg.ip_settings.ecmp_hash_policy, EcmpHashPolicy::L3Inner);
+    }
+
+    #[test]
+    fn bad_routing_tables() {
+        let e = assert_error(
+            "/routing/table:\n  - { name: to_wan1, fib }\n  - { name: main, fib }\n",
+            "main",
+            "/routing/table[1].name",
+            "routing table 'main' always exists and cannot be added",
+        );
+        assert_eq!(e.column(), Some(13));
+        assert_error(
+            "/routing/table:\n  - name: \"\"\n    fib: yes\n",
+            "name",
+            "/routing/table[0].name",
+            "routing table name is empty",
+        );
+        assert_error(
+            "/routing/table:\n  - { fib: yes }\n",
+            "fib",
+            "/routing/table[0]",
+            "missing required property 'name'",
+        );
+        assert_error(
+            "/routing/table:\n  - { name: t, fib: maybe }\n",
+            "maybe",
+            "/routing/table[0].fib",
+            "invalid value 'maybe' (expected yes or no)",
+        );
+        assert_error(
+            "/routing/table:\n  - name: t\n    vrf: red\n",
+            "vrf",
+            "/routing/table[0].vrf",
+            "unknown property 'vrf'",
+        );
+        let e = assert_error(
+            "/routing/table:\n  - { name: to_wan1, fib }\n  - { name: to_wan2, fib }\n  - name: to_wan1\n    comment: again\n",
+            "  - name: to_wan1",
+            "/routing/table[2].name",
+            "routing table 'to_wan1' is already defined at /routing/table[0]",
+        );
+        assert_eq!(e.column(), Some(5));
+        assert_eq!(
+            e.to_string(),
+            "lab.yaml:4:5: /routing/table[2].name: routing table 'to_wan1' is already defined at /routing/table[0]"
+        );
+    }
+
+    #[test]
+    fn bad_settings() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            // (text, line needle, path, message)
+            ("/routing/settings:\n  check-gateway-ping-interval: 50ms\n",
+             "50ms", "/routing/settings.check-gateway-ping-interval",
+             "check-gateway-ping-interval must be from 100ms to 10m, not 50ms"),
+            ("/routing/settings:\n  check-gateway-ping-interval: 11m\n",
+             "11m", "/routing/settings.check-gateway-ping-interval", "not 11m"),
+            ("/routing/settings:\n  check-gateway-ping-interval: 601\n",
+             "601", "/routing/settings.check-gateway-ping-interval", "from 100ms to 10m, not 601"),
+            ("/routing/settings:\n  check-gateway-ping-interval: 10x\n",
+             "10x", "/routing/settings.check-gateway-ping-interval",
+             "invalid time '10x': unknown unit 'x'"),
+            ("/routing/settings:\n  check-gateway-ping-interval: -1\n",
+             "-1", "/routing/settings.check-gateway-ping-interval", "cannot be negative"),
+            ("/routing/settings:\n  check-gateway-ping-interval: [10s]\n",
+             "[10s]", "/routing/settings.check-gateway-ping-interval",
+             "expected a time from 100ms to 10m"),
+            ("/routing/settings:\n  check-gateway-ping-timeout: 2s\n",
+             "2s", "/routing/settings.check-gateway-ping-timeout",
+             "check-gateway-ping-timeout must be from 1ms to 1s, not 2s"),
+            ("/routing/settings:\n  check-gateway-ping-timeout: 0\n",
+             "timeout", "/routing/settings.check-gateway-ping-timeout", "not 0"),
+            ("/routing/settings:\n  check-gateway-ping-timeout: 500us\n",
+             "500us", "/routing/settings.check-gateway-ping-timeout", "not 500us"),
+            ("/routing/settings:\n  check-gateway-ping-count: 0\n",
+             "count", "/routing/settings.check-gateway-ping-count",
+             "check-gateway-ping-count must be from 1 to 100, not 0"),
+            ("/routing/settings:\n  check-gateway-ping-count: 101\n",
+             "101", "/routing/settings.check-gateway-ping-count", "not 101"),
+            ("/routing/settings:\n  check-gateway-restore-count: 0\n",
+             "restore", "/routing/settings.check-gateway-restore-count",
+             "check-gateway-restore-count must be from 1 to 100, not 0"),
+            ("/routing/settings:\n  check-gateway-restore-count: twice\n",
+             "twice", "/routing/settings.check-gateway-restore-count", "a number from 1 to 100"),
+            ("/routing/settings:\n  check-gateway-ping-count: 3\n  check-gateway-ping-retries: 3\n",
+             "retries", "/routing/settings.check-gateway-ping-retries",
+             "unknown property 'check-gateway-ping-retries'"),
+            ("/routing/settings:\n  - check-gateway-ping-count: 3\n",
+             "- check", "/routing/settings", "expected a map of properties"),
+            ("/ip/settings:\n  ecmp-hash-policy: l5\n",
+             "l5", "/ip/settings.ecmp-hash-policy",
+             "invalid ecmp-hash-policy 'l5' (expected l3, l4 or l3-inner)"),
+            ("/ip/settings:\n  ecmp-hash-policy: l4\n  rp-filter: strict\n",
+             "rp-filter", "/ip/settings.rp-filter", "unknown property 'rp-filter'"),
+        ];
+        for (text, needle, path, says) in cases {
+            assert_error(text, needle, path, says);
+        }
+        let e = error("/routing/settings:\n  check-gateway-ping-interval: 50ms\n");
+        assert_eq!(
+            e.to_string(),
+            "lab.yaml:2:32: /routing/settings.check-gateway-ping-interval: check-gateway-ping-interval must be from 100ms to 10m, not 50ms"
+        );
+        let e = error("/routing/settings:\n  check-gateway-ping-retries: 3\n");
+        assert!(
+            e.message().contains("check-gateway-restore-count"),
+            "lists the known ones: {e}"
+        );
+    }
+
+    #[test]
+    fn routes_name_an_existing_table() {
+        let text = format!(
+            "/routing/table:\n  - {{ name: to_wan1, fib }}\n/ip/route:\n  - {{ gateway: 203.0.113.1, routing-table: to_wan1 }}\n  - gateway: 198.51.100.1\n    distance: 10\n    routing-table: to_wan2\n{IFACES}"
+        );
+        let e = assert_error(
+            &text,
+            "to_wan2",
+            "/ip/route[1].routing-table",
+            "no routing table named 'to_wan2'; add it to /routing/table",
+        );
+        assert_eq!(e.column(), Some(5));
+
+        // Without any /routing/table, and on a disabled route too.
+        let text = format!(
+            "{IFACES}/ip/route:\n  - {{ gateway: ether1, disabled: yes, routing-table: Main }}\n"
+        );
+        assert_error(
+            &text,
+            "Main",
+            "/ip/route[0].routing-table",
+            "no routing table named 'Main'",
+        );
+
+        // A disabled table, or one without fib, is still a table routes can name.
+        let text = format!("{IFACES}/routing/table:\n  - {{ name: spare, disabled: yes }}\n/ip/route:\n  - {{ gateway: ether1, routing-table: spare }}\n");
+        assert!(Config::from_yaml_str(&text, "t.yaml").is_ok());
+    }
+
+    #[test]
+    fn check_gateway_needs_an_address() {
+        let text = format!(
+            "/ip/route:\n  - {{ gateway: 203.0.113.1, check-gateway: ping }}\n  - {{ dst-address: 10.0.0.0/8, gateway: ether1, check-gateway: arp }}\n{IFACES}"
+        );
+        let e = assert_error(
+            &text,
+            "arp",
+            "/ip/route[1].check-gateway",
+            "check-gateway needs a gateway address",
+        );
+        assert!(e.message().contains("'ether1' has only interfaces"), "{e}");
+
+        let text = format!("{IFACES}/ip/route:\n  - gateway: [ether1, ether2]\n    disabled: yes\n    check-gateway: ping\n");
+        assert_error(
+            &text,
+            "check-gateway",
+            "/ip/route[0].check-gateway",
+            "check-gateway needs a gateway address, and 'ether1,ether2' has only interfaces",
+        );
+
+        // One address among the gateways is enough, and `none` asks for nothing.
+        let text = format!("{IFACES}/ip/route:\n  - {{ gateway: \"ether1,203.0.113.1\", check-gateway: ping }}\n  - {{ gateway: ether2, check-gateway: none }}\n");
+        assert!(Config::from_yaml_str(&text, "t.yaml").is_ok());
+    }
+
+    #[test]
+    fn near_misses_of_the_new_sections() {
+        let e = error("routing:\n  table: []\n");
+        assert!(e.message().contains("e.g. '/routing/table'"), "{e}");
+        let e = error("/routing settings:\n  check-gateway-ping-count: 3\n");
+        assert!(
+            e.message().contains("did you mean '/routing/settings'?"),
+            "{e}"
+        );
+        let e = error("/routing/tables:\n  - { name: t }\n");
+        assert!(
+            e.message().contains("unknown section '/routing/tables'"),
+            "{e}"
+        );
+        let e = error("/routing/table: []\n/routing/table: []\n");
+        assert!(e.message().contains("appears twice"), "{e}");
     }
 
     #[test]

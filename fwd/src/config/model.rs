@@ -8,9 +8,11 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::duration::{format_duration, parse_duration};
 use crate::net::{Ipv4Interface, Ipv4Prefix, MacAddr};
 
 /// `dpdk:` — how the EAL and the workers are set up.
@@ -167,7 +169,7 @@ fn default_target_scope() -> u8 {
     10
 }
 fn default_table() -> String {
-    "main".to_string()
+    super::MAIN_TABLE.to_string()
 }
 
 /// An `/ip/arp` item: a static neighbour entry.
@@ -183,6 +185,116 @@ pub struct ArpItem {
     pub comment: Option<String>,
     #[serde(default, deserialize_with = "de::yes_no")]
     pub disabled: bool,
+}
+
+/// A `/routing/table` item: a routing table besides `main`, which always exists.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RoutingTableItem {
+    #[serde(deserialize_with = "de::added_table_name")]
+    pub name: String,
+    /// RouterOS's `fib` flag: only a table with it is installed for forwarding (the target
+    /// of `mark-routing`); one without it just holds routes.
+    #[serde(default, deserialize_with = "de::flag")]
+    pub fib: bool,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default, deserialize_with = "de::yes_no")]
+    pub disabled: bool,
+}
+
+/// `/routing/settings`: how `check-gateway` probes. RouterOS fixes these (a probe every 10s,
+/// 1s to answer, down after 3 misses); wanfwd lets them be tuned, with RouterOS's values as
+/// defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingSettings {
+    /// Time between two probes of a gateway.
+    #[serde(
+        rename = "check-gateway-ping-interval",
+        deserialize_with = "de::ping_interval"
+    )]
+    pub ping_interval: Duration,
+    /// Time a probe has to be answered before it counts as failed.
+    #[serde(
+        rename = "check-gateway-ping-timeout",
+        deserialize_with = "de::ping_timeout"
+    )]
+    pub ping_timeout: Duration,
+    /// Consecutive failed probes that make a gateway unreachable.
+    #[serde(
+        rename = "check-gateway-ping-count",
+        deserialize_with = "de::ping_count"
+    )]
+    pub ping_count: u32,
+    /// Consecutive answered probes that make an unreachable gateway reachable again. A
+    /// wanfwd extension: RouterOS restores on the first answer (1); more damps a flapping
+    /// link.
+    #[serde(
+        rename = "check-gateway-restore-count",
+        deserialize_with = "de::restore_count"
+    )]
+    pub restore_count: u32,
+}
+
+impl Default for RoutingSettings {
+    fn default() -> Self {
+        RoutingSettings {
+            ping_interval: Duration::from_secs(10),
+            ping_timeout: Duration::from_secs(1),
+            ping_count: 3,
+            restore_count: 1,
+        }
+    }
+}
+
+/// `/ip/settings`: router-wide IPv4 behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct IpSettings {
+    pub ecmp_hash_policy: EcmpHashPolicy,
+}
+
+/// Which headers pick the gateway of an ECMP route (`ecmp-hash-policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EcmpHashPolicy {
+    /// Source and destination addresses.
+    #[default]
+    L3,
+    /// Addresses, protocol and ports.
+    L4,
+    /// Addresses of the inner packet of a tunnel, the outer ones otherwise.
+    L3Inner,
+}
+
+impl fmt::Display for EcmpHashPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EcmpHashPolicy::L3 => "l3",
+            EcmpHashPolicy::L4 => "l4",
+            EcmpHashPolicy::L3Inner => "l3-inner",
+        })
+    }
+}
+
+impl FromStr for EcmpHashPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "l3" => Ok(EcmpHashPolicy::L3),
+            "l4" => Ok(EcmpHashPolicy::L4),
+            "l3-inner" => Ok(EcmpHashPolicy::L3Inner),
+            _ => Err(format!(
+                "invalid ecmp-hash-policy '{s}' (expected l3, l4 or l3-inner)"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EcmpHashPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de::parsed(d)
+    }
 }
 
 /// How a route's gateway is probed (`check-gateway`).
@@ -451,46 +563,153 @@ mod de {
         nonempty(d, "routing table name")
     }
 
+    /// A `/routing/table` name: `main` is built in and cannot be added.
+    pub fn added_table_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        d.deserialize_str(Nonempty {
+            what: "routing table name",
+            reserved: Some((
+                super::super::MAIN_TABLE,
+                "routing table 'main' always exists and cannot be added",
+            )),
+        })
+    }
+
     fn nonempty<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<String, D::Error> {
-        struct V(&'static str);
-        impl Visitor<'_> for V {
-            type Value = String;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "a {}", self.0)
-            }
-            fn visit_str<E: Error>(self, s: &str) -> Result<String, E> {
-                if s.trim().is_empty() {
-                    return Err(E::custom(format!("{} is empty", self.0)));
-                }
-                Ok(s.to_string())
-            }
+        d.deserialize_str(Nonempty {
+            what,
+            reserved: None,
+        })
+    }
+
+    /// A name or path that must not be blank. The checks run inside the visitor, where an
+    /// error still gets the value's position.
+    struct Nonempty {
+        what: &'static str,
+        /// A value that is refused, and the message that says why.
+        reserved: Option<(&'static str, &'static str)>,
+    }
+
+    impl Visitor<'_> for Nonempty {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "a {}", self.what)
         }
-        d.deserialize_str(V(what))
+        fn visit_str<E: Error>(self, s: &str) -> Result<String, E> {
+            if s.trim().is_empty() {
+                return Err(E::custom(format!("{} is empty", self.what)));
+            }
+            if let Some((reserved, message)) = self.reserved {
+                if s == reserved {
+                    return Err(E::custom(message));
+                }
+            }
+            Ok(s.to_string())
+        }
     }
 
     /// RouterOS `yes`/`no`, and YAML's own booleans (yaml_serde follows YAML 1.2, where
     /// `yes` and `no` are plain strings, so both spellings arrive here differently).
     pub fn yes_no<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = bool;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("yes or no")
+        d.deserialize_any(YesNo { bare_key: false })
+    }
+
+    /// A RouterOS flag such as `fib`: `yes`/`no` like any boolean, and also the bare key
+    /// (`{ name: to_wan1, fib }`, a YAML null), which reads as RouterOS's `add name=to_wan1 fib`.
+    pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(YesNo { bare_key: true })
+    }
+
+    struct YesNo {
+        /// Whether a key without a value means yes.
+        bare_key: bool,
+    }
+
+    impl Visitor<'_> for YesNo {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("yes or no")
+        }
+        fn visit_unit<E: Error>(self) -> Result<bool, E> {
+            if self.bare_key {
+                return Ok(true);
             }
-            fn visit_bool<E: Error>(self, b: bool) -> Result<bool, E> {
-                Ok(b)
-            }
-            fn visit_str<E: Error>(self, s: &str) -> Result<bool, E> {
-                match s {
-                    "yes" | "true" => Ok(true),
-                    "no" | "false" => Ok(false),
-                    _ => Err(E::custom(format!(
-                        "invalid value '{s}' (expected yes or no)"
-                    ))),
-                }
+            Err(E::invalid_type(Unexpected::Unit, &self))
+        }
+        fn visit_bool<E: Error>(self, b: bool) -> Result<bool, E> {
+            Ok(b)
+        }
+        fn visit_str<E: Error>(self, s: &str) -> Result<bool, E> {
+            match s {
+                "yes" | "true" => Ok(true),
+                "no" | "false" => Ok(false),
+                _ => Err(E::custom(format!(
+                    "invalid value '{s}' (expected yes or no)"
+                ))),
             }
         }
-        d.deserialize_any(V)
+    }
+
+    /// A RouterOS time value within bounds: a string such as `10s` or `1m30s`, or a YAML
+    /// number of seconds.
+    struct TimeRange {
+        what: &'static str,
+        min: Duration,
+        max: Duration,
+    }
+
+    impl TimeRange {
+        fn check<E: Error>(&self, text: &str) -> Result<Duration, E> {
+            let d = parse_duration(text).map_err(E::custom)?;
+            if d < self.min || d > self.max {
+                return Err(E::custom(format!(
+                    "{} must be from {} to {}, not {text}",
+                    self.what,
+                    format_duration(self.min),
+                    format_duration(self.max)
+                )));
+            }
+            Ok(d)
+        }
+    }
+
+    impl Visitor<'_> for TimeRange {
+        type Value = Duration;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(
+                f,
+                "a time from {} to {} (such as 10s, 100ms or 1m30s)",
+                format_duration(self.min),
+                format_duration(self.max)
+            )
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Duration, E> {
+            self.check(&v.to_string())
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Duration, E> {
+            self.check(&v.to_string())
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Duration, E> {
+            self.check(&v.to_string())
+        }
+        fn visit_str<E: Error>(self, s: &str) -> Result<Duration, E> {
+            self.check(s)
+        }
+    }
+
+    pub fn ping_interval<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        d.deserialize_any(TimeRange {
+            what: "check-gateway-ping-interval",
+            min: Duration::from_millis(100),
+            max: Duration::from_secs(600),
+        })
+    }
+
+    pub fn ping_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        d.deserialize_any(TimeRange {
+            what: "check-gateway-ping-timeout",
+            min: Duration::from_millis(1),
+            max: Duration::from_secs(1),
+        })
     }
 
     /// An integer within bounds, written as a YAML number or as a string of digits (the way
@@ -565,6 +784,14 @@ mod de {
 
     pub fn target_scope<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
         ranged(d, "target-scope", 0, 255).map(|v| v as u8)
+    }
+
+    pub fn ping_count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        ranged(d, "check-gateway-ping-count", 1, 100).map(|v| v as u32)
+    }
+
+    pub fn restore_count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        ranged(d, "check-gateway-restore-count", 1, 100).map(|v| v as u32)
     }
 
     pub fn mtu<'de, D: Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
@@ -730,6 +957,49 @@ mod tests {
         }
         assert!(serde_yaml::from_str::<T>("b: maybe").is_err());
         assert!(serde_yaml::from_str::<T>("b: 1").is_err());
+    }
+
+    #[test]
+    fn ecmp_hash_policies() {
+        for (text, policy) in [
+            ("l3", EcmpHashPolicy::L3),
+            ("l4", EcmpHashPolicy::L4),
+            ("l3-inner", EcmpHashPolicy::L3Inner),
+        ] {
+            assert_eq!(text.parse::<EcmpHashPolicy>(), Ok(policy));
+            assert_eq!(policy.to_string(), text);
+        }
+        assert_eq!(EcmpHashPolicy::default(), EcmpHashPolicy::L3);
+        for bad in ["", "L4", "l5", "both-addresses"] {
+            let e = bad.parse::<EcmpHashPolicy>().unwrap_err();
+            assert!(e.contains("expected l3, l4 or l3-inner"), "{e}");
+        }
+    }
+
+    #[test]
+    fn flags_read_as_routeros_writes_them() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "de::flag")]
+            fib: bool,
+            #[serde(default)]
+            #[allow(dead_code)]
+            name: Option<String>,
+        }
+        for (text, want) in [
+            ("{ name: t, fib }", true),
+            ("fib:", true),
+            ("fib: yes", true),
+            ("fib: true", true),
+            ("fib: no", false),
+            ("fib: false", false),
+            ("name: t", false),
+        ] {
+            let t: T = serde_yaml::from_str(text).unwrap();
+            assert_eq!(t.fib, want, "{text}");
+        }
+        assert!(serde_yaml::from_str::<T>("fib: 1").is_err());
+        assert!(serde_yaml::from_str::<T>("fib: maybe").is_err());
     }
 
     #[test]

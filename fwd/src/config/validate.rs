@@ -1,7 +1,10 @@
 //! Checks that span items: names that must be unique, references that must resolve.
 //! Each value was already checked on its own while deserializing.
 
-use super::{Config, ETHERNET, IP_ADDRESS, IP_ARP, IP_ROUTE};
+use super::{
+    CheckGateway, Config, Gateway, ETHERNET, IP_ADDRESS, IP_ARP, IP_ROUTE, MAIN_TABLE,
+    ROUTING_TABLE,
+};
 
 /// A cross-item problem, named by where it is: the caller turns it into a located error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +83,23 @@ pub(super) fn validate(cfg: &Config) -> Result<(), Problem> {
         }
     }
 
+    for (i, item) in cfg.routing_tables.iter().enumerate() {
+        if let Some(j) = cfg.routing_tables[..i]
+            .iter()
+            .position(|e| e.name == item.name)
+        {
+            return Err(Problem::new(
+                ROUTING_TABLE,
+                i,
+                "name",
+                format!(
+                    "routing table '{}' is already defined at {ROUTING_TABLE}[{j}]",
+                    item.name
+                ),
+            ));
+        }
+    }
+
     for (i, item) in cfg.routes.iter().enumerate() {
         if let Some(name) = item
             .gateway
@@ -88,6 +108,32 @@ pub(super) fn validate(cfg: &Config) -> Result<(), Problem> {
             .find(|name| cfg.interface(name).is_none())
         {
             return Err(Problem::new(IP_ROUTE, i, "gateway", missing(name)));
+        }
+        if item.routing_table != MAIN_TABLE && cfg.routing_table(&item.routing_table).is_none() {
+            return Err(Problem::new(
+                IP_ROUTE,
+                i,
+                "routing-table",
+                format!(
+                    "no routing table named '{}'; add it to {ROUTING_TABLE} (with fib, to \
+                     forward by it) or use '{MAIN_TABLE}'",
+                    item.routing_table
+                ),
+            ));
+        }
+        // The probe is sent to a gateway address; an interface gateway has none to probe.
+        if item.check_gateway != CheckGateway::None
+            && item.gateway.iter().all(|g| g.address().is_none())
+        {
+            return Err(Problem::new(
+                IP_ROUTE,
+                i,
+                "check-gateway",
+                format!(
+                    "check-gateway needs a gateway address, and '{}' has only interfaces",
+                    Gateway::format_list(&item.gateway)
+                ),
+            ));
         }
     }
 

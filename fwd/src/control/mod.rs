@@ -1,25 +1,30 @@
 //! The control core: answers ARP and ICMP for the router, resolves next hops, holds packets
-//! awaiting resolution, sends ICMP errors, and publishes new snapshots when its state
-//! changes. It runs on EAL's main lcore and is never on the forwarding fast path.
+//! awaiting resolution, sends ICMP errors, probes gateways (check-gateway), and publishes new
+//! snapshots when its state changes. It runs on EAL's main lcore and is never on the
+//! forwarding fast path.
 
+pub mod forwarding;
+mod input;
+mod probes;
+mod rates;
 mod tx;
 
 pub use tx::ControlTx;
 
 use crate::counters::{Counters, DropReason};
-use crate::dpdk::{Mbuf, Mempool, PortId, PortStats};
-use crate::fib::{Neighbours, PortView, Publisher, Snapshot};
-use crate::forward::{self, Punt, Verdict};
-use crate::local;
-use crate::neigh::{self, Hold};
+use crate::dpdk::{Mbuf, Mempool};
+use crate::fib::ecmp::HashPolicy;
+use crate::fib::{Lpm, Neighbours, PortView, Publisher, Snapshot};
+use crate::forward::Punt;
+use crate::neigh;
 use crate::net::{Ipv4Interface, MacAddr};
-use crate::packet::arp as arp_pkt;
-use crate::packet::ether;
 use crate::packet::icmp as icmp_pkt;
-use crate::packet::ipv4::{self, Ipv4Packet};
-use crate::rib::{self, Rib};
+use crate::probe;
+use crate::rib::{self, Rib, Selected};
 use crate::worker::Punted;
 use crossbeam_queue::ArrayQueue;
+use probes::Probes;
+use rates::{RateLog, TokenBucket};
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -61,35 +66,13 @@ pub struct Held {
     in_port: Option<u16>,
 }
 
-/// A token bucket for ICMP errors, as Linux's icmp_ratelimit: a steady rate with a burst.
-struct TokenBucket {
-    tokens: f64,
-    rate: f64,
-    burst: f64,
-    last: Instant,
-}
-
-impl TokenBucket {
-    fn new(rate: f64, burst: f64) -> Self {
-        TokenBucket {
-            tokens: burst,
-            rate,
-            burst,
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self, now: Instant) -> bool {
-        let dt = now.duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + dt * self.rate).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
+/// What the control core is configured with, besides ports and routes.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub probe: probe::Settings,
+    pub hash_policy: HashPolicy,
+    /// Log per-port packet rates this often (`wanfwd --stats-interval`).
+    pub stats_interval: Option<Duration>,
 }
 
 pub struct Control {
@@ -97,52 +80,22 @@ pub struct Control {
     pool: Arc<Mempool>,
     neigh: neigh::Table<Held>,
     rib: Rib,
-    fib: Arc<crate::fib::Lpm>,
+    fibs: Vec<Arc<Lpm>>,
+    /// The selection in force, per path list.
+    sel: Vec<Selected>,
+    buckets: forwarding::Buckets,
+    probes: Probes,
     publisher: Publisher,
     punts: Vec<Arc<ArrayQueue<Punted>>>,
     icmp_limit: TokenBucket,
     ident: u16,
     snap: Arc<Snapshot>,
+    settings: Settings,
     pub counters: Counters,
-    /// Log per-port packet rates this often (`wanfwd --stats-interval`).
-    pub stats_interval: Option<Duration>,
 }
 
-/// Per-port packet rates for the log, from the devices' own counters.
-struct RateLog {
-    last: Instant,
-    prev: Vec<PortStats>,
-}
-
-impl RateLog {
-    fn new(n: usize) -> Self {
-        RateLog {
-            last: Instant::now(),
-            prev: vec![PortStats::default(); n],
-        }
-    }
-
-    fn maybe_log(&mut self, now: Instant, every: Duration, ports: &[CtlPort]) {
-        let dt = now.duration_since(self.last);
-        if dt < every {
-            return;
-        }
-        let secs = dt.as_secs_f64();
-        let mut line = String::new();
-        for (p, prev) in ports.iter().zip(self.prev.iter_mut()) {
-            let s = PortId(p.dpdk_port).stats();
-            let rx = (s.ipackets - prev.ipackets) as f64 / secs;
-            let tx = (s.opackets - prev.opackets) as f64 / secs;
-            line.push_str(&format!(" {}: rx {:.0} pps tx {:.0} pps;", p.name, rx, tx));
-            *prev = s;
-        }
-        self.last = now;
-        log::info!("rates:{line}");
-    }
-}
-
-/// How often timers (ARP retries, expiry, snapshot reclamation) run.
-const TICK: Duration = Duration::from_millis(100);
+/// How often timers (ARP retries, probes, expiry, snapshot reclamation) run.
+const TICK: Duration = Duration::from_millis(10);
 /// Punted packets handled per round before timers get a turn.
 const PUNT_BUDGET: usize = 256;
 
@@ -153,29 +106,40 @@ impl Control {
         rib: Rib,
         static_arp: &[(u32, u16, MacAddr)],
         punts: Vec<Arc<ArrayQueue<Punted>>>,
+        settings: Settings,
     ) -> Control {
         let mut neigh = neigh::Table::default();
         for &(a, p, m) in static_arp {
             neigh.add_static(a, p, m);
         }
-        let fib = Arc::new(rib.fib.clone());
-        let first = Snapshot::empty(vec![]);
         let mut c = Control {
             ports,
             pool,
             neigh,
-            rib,
-            fib,
-            publisher: Publisher::new(first),
+            rib: Rib::default(),
+            fibs: Vec::new(),
+            sel: Vec::new(),
+            buckets: forwarding::Buckets::default(),
+            probes: Probes::default(),
+            publisher: Publisher::new(Snapshot::empty(vec![])),
             punts,
             icmp_limit: TokenBucket::new(1000.0, 50.0),
             ident: 1,
             snap: Arc::new(Snapshot::empty(vec![])),
+            settings,
             counters: Counters::default(),
-            stats_interval: None,
         };
-        c.publish();
+        c.set_rib(rib, Instant::now());
         c
+    }
+
+    /// Installs a new RIB (configuration changed): probes follow its checked gateways.
+    pub fn set_rib(&mut self, rib: Rib, now: Instant) {
+        self.fibs = rib.fibs.iter().map(|f| Arc::new(f.clone())).collect();
+        self.probes.follow(&rib, &self.settings.probe, now);
+        self.rib = rib;
+        self.buckets.reset();
+        self.publish();
     }
 
     /// Readers for the workers.
@@ -183,9 +147,19 @@ impl Control {
         self.publisher.reader()
     }
 
-    /// The routes and their states, for the log and (later) `/ip/route print`.
+    /// The routes and their states, for the log and `/ip/route print`.
     pub fn rib(&self) -> &Rib {
         &self.rib
+    }
+
+    /// The selection in force per path list.
+    pub fn selection(&self) -> &[Selected] {
+        &self.sel
+    }
+
+    /// Whether a member passes its check (and so may carry traffic).
+    pub fn usable(&self, m: &rib::Member) -> bool {
+        self.probes.usable(m)
     }
 
     /// The snapshot in force.
@@ -193,10 +167,13 @@ impl Control {
         Arc::clone(&self.snap)
     }
 
+    /// Recomputes the selection from the gateways' states and publishes the forwarding
+    /// objects: the FIBs themselves are shared with the previous snapshot.
     fn publish(&mut self) {
+        let probes = &self.probes;
+        self.sel = rib::select(&self.rib, &|m| probes.usable(m));
         let neighbours: Neighbours = self.neigh.published();
-        let nexthops = rib::nexthops(&self.rib.nexthops, &neighbours);
-        let ports = self
+        let ports: Vec<PortView> = self
             .ports
             .iter()
             .map(|p| PortView {
@@ -205,7 +182,21 @@ impl Control {
                 enabled: p.enabled,
             })
             .collect();
-        let next = Snapshot::new(Arc::clone(&self.fib), nexthops, neighbours, ports);
+        let fwd = forwarding::build(
+            &self.rib,
+            &self.fibs,
+            &self.sel,
+            &neighbours,
+            &ports,
+            &mut self.buckets,
+        );
+        let next = Snapshot {
+            generation: 0,
+            fwd: Arc::new(fwd),
+            neighbours: Arc::new(neighbours),
+            ports: Arc::from(ports),
+            hash_policy: self.settings.hash_policy,
+        };
         let g = self.publisher.publish(next);
         self.snap = self.publisher.current();
         log::debug!("published snapshot {g}");
@@ -222,7 +213,7 @@ impl Control {
             if now >= next_tick {
                 self.tick(now);
                 next_tick = now + TICK;
-                if let Some(every) = self.stats_interval {
+                if let Some(every) = self.settings.stats_interval {
                     rates.maybe_log(now, every, &self.ports);
                 }
             }
@@ -253,18 +244,18 @@ impl Control {
             self.send_arp_request(port, Ipv4Addr::from(addr));
         }
         self.counters.drops[DropReason::NoNeighbour as usize] += t.dropped.len() as u64;
-        if t.changed {
+        let changed = self.run_probes(now);
+        if t.changed || changed {
             self.publish();
         }
         self.publisher.reclaim();
     }
 
     fn solicit_gateways(&mut self, now: Instant) {
-        // Every usable route's gateway, active or not, so that a backup route's gateway is
-        // already resolved when it takes over.
-        let keys: Vec<_> = self.rib.routes.iter().filter_map(|r| r.nexthop).collect();
-        for (port, addr) in rib::unresolved_gateways(&keys, &self.snap.neighbours) {
-            if self.neigh.solicit(addr, port, now) {
+        // Every route's gateway, active or not, so that a backup route's gateway is already
+        // resolved when it takes over.
+        for (port, addr) in self.rib.gateways() {
+            if self.neigh.resolve(addr).is_none() && self.neigh.solicit(addr, port, now) {
                 self.send_arp_request(port, Ipv4Addr::from(addr));
             }
         }
@@ -317,209 +308,6 @@ impl Control {
                 port,
                 addr,
             ),
-        }
-    }
-
-    fn hold(&mut self, h: Held, port: u16, addr: u32) {
-        match self.neigh.hold(addr, port, h, Instant::now()) {
-            Hold::HeldSendRequest => self.send_arp_request(port, Ipv4Addr::from(addr)),
-            Hold::Held => {}
-            Hold::Refused(_) => self.counters.drop(DropReason::HoldQueueFull),
-            Hold::Known(_, h) => {
-                // The worker's snapshot predates the resolution; ours has it.
-                self.release(vec![h]);
-            }
-        }
-    }
-
-    /// Sends packets whose next hop just resolved, routing them again on the new snapshot.
-    fn release(&mut self, held: Vec<Held>) {
-        for Held { mut mbuf, in_port } in held {
-            let v = match in_port {
-                Some(p) => forward::forward(mbuf.data_mut(), p, None, &self.snap.tables()),
-                None => forward::output(mbuf.data_mut(), &self.snap.tables()),
-            };
-            match v {
-                Verdict::Forward { port } => self.send(port, mbuf),
-                Verdict::Punt(Punt::NoNeighbour { .. }) => {
-                    self.counters.drop(DropReason::NoNeighbour)
-                }
-                Verdict::Punt(reason) => self.handle(Punted {
-                    mbuf,
-                    in_port: in_port.unwrap_or(0),
-                    reason,
-                }),
-                Verdict::Drop(r) => self.counters.drop(r),
-            }
-        }
-    }
-
-    fn arp_input(&mut self, mut m: Mbuf, in_port: u16) {
-        let Some(arp) = local::arp::parse(m.data()) else {
-            self.counters.drop(DropReason::Malformed);
-            return;
-        };
-        let port = &self.ports[usize::from(in_port)];
-        if !port.enabled {
-            self.counters.drop(DropReason::InterfaceDown);
-            return;
-        }
-        let for_us = port.owns(arp.target_ip);
-        let sender = arp.sender_ip;
-        // Learn from ARP addressed to us, and refresh what we already know (RFC 826 merge);
-        // only senders on one of the port's subnets are neighbours.
-        if (for_us || self.neigh.knows(sender.into()))
-            && port.on_link(sender)
-            && !sender.is_unspecified()
-            && !arp.sender_mac.is_multicast()
-        {
-            let (changed, released) =
-                self.neigh
-                    .learn(sender.into(), in_port, arp.sender_mac, Instant::now());
-            if changed {
-                log::info!("ARP: {sender} is at {} on {}", arp.sender_mac, port.name);
-                self.publish();
-            }
-            self.release(released);
-        }
-        if !for_us {
-            self.counters.drop(DropReason::ArpIgnored);
-            return;
-        }
-        if arp.operation == arp_pkt::OP_REQUEST {
-            let mac = self.ports[usize::from(in_port)].mac;
-            local::arp::reply_in_place(m.data_mut(), &arp, mac);
-            self.send(in_port, m);
-        }
-    }
-
-    fn local_input(&mut self, mut m: Mbuf, in_port: u16) {
-        let Ok(ip) = Ipv4Packet::new_checked(&m.data()[ether::HEADER_LEN..]) else {
-            self.counters.drop(DropReason::Malformed);
-            return;
-        };
-        let dst = ip.dst();
-        // Directed broadcasts are local too, but the router answers only its own unicast
-        // addresses (as Linux's icmp_echo_ignore_broadcasts).
-        if !self.ports.iter().any(|p| p.owns(dst)) {
-            self.counters.drop(DropReason::LocalUnhandled);
-            return;
-        }
-        match ip.protocol() {
-            ipv4::PROTO_ICMP => match local::icmp::echo_reply_in_place(m.data_mut()) {
-                Some(len) => {
-                    m.truncate(len);
-                    self.output(m);
-                }
-                None => self.counters.drop(DropReason::LocalUnhandled),
-            },
-            ipv4::PROTO_UDP => {
-                // No UDP service: port unreachable, which also ends a traceroute at us.
-                self.counters.drop(DropReason::LocalUnhandled);
-                self.icmp_error(
-                    &m,
-                    in_port,
-                    icmp_pkt::TYPE_DEST_UNREACHABLE,
-                    icmp_pkt::CODE_PORT_UNREACHABLE,
-                    0,
-                );
-            }
-            _ => self.counters.drop(DropReason::LocalUnhandled),
-        }
-    }
-
-    /// Sends an ICMP error about the packet in `orig`, from our address on `in_port`.
-    fn icmp_error(&mut self, orig: &Mbuf, in_port: u16, msg_type: u8, code: u8, rest: u32) {
-        let Some(l3) = orig.data().get(ether::HEADER_LEN..) else {
-            return;
-        };
-        let Ok(ip) = Ipv4Packet::new_checked(l3) else {
-            return;
-        };
-        let peer = ip.src();
-        let src = self.ports[usize::from(in_port)]
-            .source_for(peer)
-            .or_else(|| {
-                self.ports
-                    .iter()
-                    .find_map(|p| p.addrs.first().map(|a| a.addr))
-            });
-        let Some(src) = src else { return };
-        if !self.icmp_limit.take(Instant::now()) {
-            self.counters.drop(DropReason::IcmpRateLimited);
-            return;
-        }
-        let Some(mut out) = self.pool.alloc() else {
-            self.counters.drop(DropReason::NoBuffer);
-            return;
-        };
-        let room = ether::HEADER_LEN + local::icmp::MAX_ERROR_DATAGRAM;
-        let Ok(buf) = out.append(room) else {
-            self.counters.drop(DropReason::NoBuffer);
-            return;
-        };
-        self.ident = self.ident.wrapping_add(1);
-        // None: RFC 1812 4.3.2.7 forbids answering this one.
-        if let Some(len) = local::icmp::build_error(buf, l3, src, msg_type, code, rest, self.ident)
-        {
-            out.truncate(len);
-            self.output(out);
-        }
-    }
-
-    /// Routes and sends a packet the router originates.
-    fn output(&mut self, mut m: Mbuf) {
-        match forward::output(m.data_mut(), &self.snap.tables()) {
-            Verdict::Forward { port } => self.send(port, m),
-            Verdict::Punt(Punt::NoNeighbour { port, addr }) => self.hold(
-                Held {
-                    mbuf: m,
-                    in_port: None,
-                },
-                port,
-                addr,
-            ),
-            Verdict::Punt(_) => self.counters.drop(DropReason::NoRoute),
-            Verdict::Drop(r) => self.counters.drop(r),
-        }
-    }
-
-    fn send_arp_request(&mut self, port: u16, target: Ipv4Addr) {
-        let p = &self.ports[usize::from(port)];
-        if !p.enabled {
-            return;
-        }
-        let Some(src) = p.source_for(target) else {
-            return;
-        };
-        let mac = p.mac;
-        let Some(mut m) = self.pool.alloc() else {
-            self.counters.drop(DropReason::NoBuffer);
-            return;
-        };
-        let Ok(buf) = m.append(local::arp::MIN_FRAME) else {
-            self.counters.drop(DropReason::NoBuffer);
-            return;
-        };
-        local::arp::build_request(buf, mac, src, target);
-        log::debug!(
-            "ARP: who has {target}? tell {src} ({})",
-            self.ports[usize::from(port)].name
-        );
-        self.send(port, m);
-    }
-
-    fn send(&mut self, port: u16, m: Mbuf) {
-        if let Err(n) = self.ports[usize::from(port)].tx.send(m) {
-            self.counters.drops[DropReason::TxFull as usize] += n as u64;
-        }
-        self.counters.tx_packets += 1;
-    }
-
-    fn flush_tx(&mut self) {
-        for p in self.ports.iter_mut() {
-            let lost = p.tx.flush();
-            self.counters.drops[DropReason::TxFull as usize] += lost as u64;
         }
     }
 }

@@ -94,7 +94,7 @@ mod tests {
                     while !stop.load(Ordering::Relaxed) {
                         let s = r.load();
                         // Generation and contents are published together.
-                        assert_eq!(s.nexthops.len() as u64, s.generation);
+                        assert_eq!(s.fwd.nexthops.len() as u64, s.generation);
                         assert!(s.generation >= last);
                         last = s.generation;
                     }
@@ -104,7 +104,10 @@ mod tests {
             .collect();
         for g in 1..=200u64 {
             let mut s = Snapshot::empty(vec![]);
-            s.nexthops = Arc::from(vec![crate::fib::Nexthop::Local; g as usize]);
+            s.fwd = Arc::new(crate::fib::Forwarding {
+                nexthops: vec![crate::fib::Nexthop::Local; g as usize],
+                ..Default::default()
+            });
             assert_eq!(p.publish(s), g);
         }
         stop.store(true, Ordering::Relaxed);

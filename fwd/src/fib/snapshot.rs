@@ -1,12 +1,15 @@
 //! An immutable view of everything a worker needs to forward, built by the control core.
+//!
+//! The chain a packet follows is hierarchical, as in VPP: FIB (per routing table) → load
+//! balance (one per forwarding class: a path list and its fallback) → bucket → adjacency.
+//! A gateway's change of state rewrites the small load-balance and bucket arrays only.
 
+use super::ecmp::HashPolicy;
 use super::Lpm;
 use crate::net::MacAddr;
 use std::sync::Arc;
 
-/// What to do with packets whose longest match points here. Routes share these objects, so
-/// a change of a gateway's state or MAC is one change here, whatever the number of routes
-/// (design invariant 4).
+/// What the slow path needs to know of an adjacency.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Nexthop {
     /// One of the router's own addresses: hand the packet to the control core.
@@ -19,21 +22,13 @@ pub enum Nexthop {
         addr: u32,
         mac: Option<MacAddr>,
     },
+    /// Routes exist but none is usable, and no less specific route is: no route.
+    Unreachable,
 }
-
-/// A resolved neighbour on a connected subnet.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Neighbour {
-    pub port: u16,
-    pub mac: MacAddr,
-}
-
-/// Neighbours by IPv4 address (host order). ahash keeps lookups a few nanoseconds.
-pub type Neighbours = hashbrown::HashMap<u32, Neighbour, ahash::RandomState>;
 
 /// A nexthop ready for the fast path (VPP's adjacency): the Ethernet rewrite and what it
-/// needs, so that a forwarded packet costs one lookup after the FIB. `mtu` 0 means "not
-/// usable here": local, unresolved, or out of a disabled port; the general path handles it.
+/// needs. `mtu` 0 means "not for the fast path": local, unresolved, unreachable, or out of a
+/// disabled port; the general path handles it.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 #[repr(C, align(32))]
 pub struct Adjacency {
@@ -46,9 +41,9 @@ pub struct Adjacency {
 }
 
 impl Adjacency {
-    fn of(nh: &Nexthop, ports: &[PortView]) -> Adjacency {
+    pub fn of(nh: &Nexthop, ports: &[PortView]) -> Adjacency {
         let (port, dst) = match *nh {
-            Nexthop::Local => return Adjacency::default(),
+            Nexthop::Local | Nexthop::Unreachable => return Adjacency::default(),
             Nexthop::Connected { port } => (port, None),
             Nexthop::Gateway { port, mac, .. } => match mac {
                 Some(m) => (port, Some(m)),
@@ -72,6 +67,24 @@ impl Adjacency {
     }
 }
 
+/// A forwarding class's spread over adjacencies: `buckets[offset + (hash & mask)]`. A mask
+/// of 0 is a single adjacency, whose index `offset` then is, and no hash is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct LoadBalance {
+    pub offset: u32,
+    pub mask: u32,
+}
+
+/// A resolved neighbour on a connected subnet.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Neighbour {
+    pub port: u16,
+    pub mac: MacAddr,
+}
+
+/// Neighbours by IPv4 address (host order). ahash keeps lookups a few nanoseconds.
+pub type Neighbours = hashbrown::HashMap<u32, Neighbour, ahash::RandomState>;
+
 /// What the packet path needs to know of a port.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PortView {
@@ -81,17 +94,29 @@ pub struct PortView {
     pub enabled: bool,
 }
 
+/// The forwarding part of a snapshot: FIBs and the objects they point to. Changes when
+/// routes, gateway states or neighbours change.
+#[derive(Clone, Debug, Default)]
+pub struct Forwarding {
+    /// Per routing table (0 = main): prefix → load balance.
+    pub fibs: Vec<Arc<Lpm>>,
+    pub lbs: Vec<LoadBalance>,
+    /// Adjacency indices.
+    pub buckets: Vec<u32>,
+    /// Slow-path view of each adjacency (same index as `adjacencies`).
+    pub nexthops: Vec<Nexthop>,
+    pub adjacencies: Vec<Adjacency>,
+}
+
 /// One published state of the router. Parts that change at different rates sit behind their
 /// own Arc so that a new snapshot shares what did not change.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     pub generation: u64,
-    pub fib: Arc<Lpm>,
-    pub nexthops: Arc<[Nexthop]>,
-    /// One per nexthop, same index.
-    pub adjacencies: Arc<[Adjacency]>,
+    pub fwd: Arc<Forwarding>,
     pub neighbours: Arc<Neighbours>,
     pub ports: Arc<[PortView]>,
+    pub hash_policy: HashPolicy,
 }
 
 /// Plain borrows of a snapshot's tables, taken once per burst: the packet path then reads
@@ -99,50 +124,74 @@ pub struct Snapshot {
 #[derive(Clone, Copy)]
 pub struct Tables<'a> {
     pub fib: &'a Lpm,
+    pub lbs: &'a [LoadBalance],
+    pub buckets: &'a [u32],
     pub nexthops: &'a [Nexthop],
     pub adjacencies: &'a [Adjacency],
     pub neighbours: &'a Neighbours,
     pub ports: &'a [PortView],
+    pub hash_policy: HashPolicy,
 }
 
 impl Snapshot {
     pub fn tables(&self) -> Tables<'_> {
+        static EMPTY: std::sync::OnceLock<Lpm> = std::sync::OnceLock::new();
         Tables {
-            fib: &self.fib,
-            nexthops: &self.nexthops,
-            adjacencies: &self.adjacencies,
+            fib: self
+                .fwd
+                .fibs
+                .first()
+                .map(|f| &**f)
+                .unwrap_or_else(|| EMPTY.get_or_init(Lpm::default)),
+            lbs: &self.fwd.lbs,
+            buckets: &self.fwd.buckets,
+            nexthops: &self.fwd.nexthops,
+            adjacencies: &self.fwd.adjacencies,
             neighbours: &self.neighbours,
             ports: &self.ports,
+            hash_policy: self.hash_policy,
         }
     }
 
-    /// A snapshot of these tables, with the adjacencies derived from them (generation 0:
-    /// the publisher numbers it).
-    pub fn new(
-        fib: Arc<Lpm>,
+    /// A snapshot whose FIB values index `nexthops` directly (see `Forwarding::direct`).
+    pub fn direct(
+        fib: Lpm,
         nexthops: Vec<Nexthop>,
         neighbours: Neighbours,
         ports: Vec<PortView>,
     ) -> Snapshot {
-        let adjacencies: Vec<Adjacency> =
-            nexthops.iter().map(|n| Adjacency::of(n, &ports)).collect();
         Snapshot {
             generation: 0,
-            fib,
-            nexthops: Arc::from(nexthops),
-            adjacencies: Arc::from(adjacencies),
+            fwd: Arc::new(Forwarding::direct(fib, nexthops, &ports)),
             neighbours: Arc::new(neighbours),
             ports: Arc::from(ports),
+            hash_policy: HashPolicy::default(),
         }
     }
 
     /// A snapshot with no routes, for ports that exist but are not configured yet.
     pub fn empty(ports: Vec<PortView>) -> Snapshot {
-        Snapshot::new(
-            Arc::new(Lpm::default()),
-            Vec::new(),
-            Neighbours::default(),
-            ports,
-        )
+        Snapshot {
+            generation: 0,
+            fwd: Arc::new(Forwarding::default()),
+            neighbours: Arc::new(Neighbours::default()),
+            ports: Arc::from(ports),
+            hash_policy: HashPolicy::default(),
+        }
+    }
+}
+
+impl Forwarding {
+    /// A forwarding state where each FIB value indexes `nexthops` directly (one adjacency
+    /// per load balance, no ECMP): for tests and benchmarks that build tables by hand.
+    pub fn direct(fib: Lpm, nexthops: Vec<Nexthop>, ports: &[PortView]) -> Forwarding {
+        let n = nexthops.len() as u32;
+        Forwarding {
+            fibs: vec![Arc::new(fib)],
+            lbs: (0..n).map(|i| LoadBalance { offset: i, mask: 0 }).collect(),
+            buckets: Vec::new(),
+            adjacencies: nexthops.iter().map(|nh| Adjacency::of(nh, ports)).collect(),
+            nexthops,
+        }
     }
 }

@@ -128,7 +128,7 @@ fn snapshot_with(extra: &[(&str, u32)]) -> Snapshot {
             mac: HOST_MAC,
         },
     );
-    Snapshot::new(Arc::new(Lpm::build(&routes)), nexthops, neighbours, ports)
+    Snapshot::direct(Lpm::build(&routes), nexthops, neighbours, ports)
 }
 
 fn snapshot() -> Snapshot {

@@ -1,5 +1,6 @@
 //! ICMP the router originates (RFC 792, RFC 1812 4.3).
 
+use crate::net::MacAddr;
 use crate::packet::checksum;
 use crate::packet::ether::{self, EthernetFrame};
 use crate::packet::icmp::{self, IcmpPacket};
@@ -118,6 +119,48 @@ pub fn build_error(
     ip.fill_checksum();
     icmp::emit_error(&mut l3[ipv4::HEADER_LEN..], msg_type, code, rest, quoted);
     Some(frame_len)
+}
+
+/// Length of the echo requests the router sends (Ethernet, IPv4, ICMP, 8 bytes of data).
+pub const ECHO_FRAME_LEN: usize = ether::HEADER_LEN + ipv4::HEADER_LEN + icmp::HEADER_LEN + 8;
+
+/// Writes an ICMP echo request frame into `buf` (at least [`ECHO_FRAME_LEN`] bytes).
+#[allow(clippy::too_many_arguments)]
+pub fn build_echo_request(
+    buf: &mut [u8],
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ident: u16,
+    seq: u16,
+    ip_ident: u16,
+) -> usize {
+    let frame = &mut buf[..ECHO_FRAME_LEN];
+    let mut eth = EthernetFrame::new_unchecked(&mut *frame);
+    eth.set_dst(dst_mac);
+    eth.set_src(src_mac);
+    eth.set_ethertype(ether::ETHERTYPE_IPV4);
+    let l3 = eth.payload_mut();
+    let msg_len = icmp::HEADER_LEN + 8;
+    Ipv4Repr {
+        src,
+        dst,
+        protocol: ipv4::PROTO_ICMP,
+        ttl: TTL,
+        payload_len: msg_len as u16,
+        ident: ip_ident,
+        dont_frag: true,
+    }
+    .emit(&mut Ipv4Packet::new_unchecked(&mut *l3));
+    let mut msg = IcmpPacket::new_unchecked(&mut l3[ipv4::HEADER_LEN..]);
+    msg.set_msg_type(icmp::TYPE_ECHO_REQUEST);
+    msg.set_code(0);
+    msg.set_echo_ident(ident);
+    msg.set_echo_seq_no(seq);
+    msg.data_mut().copy_from_slice(b"wanfwd\0\0");
+    msg.fill_checksum();
+    ECHO_FRAME_LEN
 }
 
 #[cfg(test)]

@@ -1,0 +1,117 @@
+//! Turning the RIB and the gateways' states into the workers' forwarding objects: one load
+//! balance per class, buckets spread by resilient hashing, one adjacency per target.
+//! Work is proportional to the number of classes, never to the number of routes.
+
+use crate::fib::ecmp;
+use crate::fib::snapshot::{Adjacency, Forwarding, LoadBalance, Neighbours, Nexthop, PortView};
+use crate::fib::Lpm;
+use crate::rib::{Rib, Selected, Target, LOCAL_CLASS};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Adjacency 0 is local delivery, 1 is "no usable route".
+const ADJ_LOCAL: u32 = 0;
+const ADJ_UNREACHABLE: u32 = 1;
+
+/// The previous bucket tables, per class, so that a rebuild moves as few flows as possible.
+#[derive(Default)]
+pub struct Buckets {
+    prev: Vec<Vec<Target>>,
+}
+
+impl Buckets {
+    /// Forgets the previous tables (the classes were renumbered by a new RIB).
+    pub fn reset(&mut self) {
+        self.prev.clear();
+    }
+}
+
+/// Where each class's traffic goes: its path list's selection, else its fallback's.
+pub fn class_targets(rib: &Rib, sel: &[Selected]) -> Vec<Vec<Target>> {
+    let mut out: Vec<Vec<Target>> = Vec::with_capacity(rib.classes.len());
+    for (id, c) in rib.classes.iter().enumerate() {
+        let t = if id as u32 == LOCAL_CLASS {
+            vec![Target::Local]
+        } else {
+            let own = &sel[c.pathlist as usize].targets;
+            if !own.is_empty() {
+                own.clone()
+            } else {
+                // Fallbacks have lower ids: already computed.
+                c.fallback
+                    .map(|f| out[f as usize].clone())
+                    .unwrap_or_default()
+            }
+        };
+        out.push(t);
+    }
+    out
+}
+
+/// Builds the forwarding objects.
+pub fn build(
+    rib: &Rib,
+    fibs: &[Arc<Lpm>],
+    sel: &[Selected],
+    neighbours: &Neighbours,
+    ports: &[PortView],
+    history: &mut Buckets,
+) -> Forwarding {
+    let mut nexthops = vec![Nexthop::Local, Nexthop::Unreachable];
+    let mut adj_of: HashMap<Target, u32> = HashMap::from([(Target::Local, ADJ_LOCAL)]);
+    let mut lbs = Vec::with_capacity(rib.classes.len());
+    let mut buckets: Vec<u32> = Vec::new();
+    history.prev.resize(rib.classes.len(), Vec::new());
+    for (c, targets) in class_targets(rib, sel).into_iter().enumerate() {
+        let table: Vec<Target> = match targets.len() {
+            0 | 1 => targets,
+            _ => ecmp::rebuild(&history.prev[c], &targets),
+        };
+        history.prev[c] = table.clone();
+        let mut adj = |t: &Target| {
+            *adj_of.entry(*t).or_insert_with(|| {
+                nexthops.push(match *t {
+                    Target::Local => Nexthop::Local,
+                    Target::Connected(port) => Nexthop::Connected { port },
+                    Target::Gateway(port, addr) => Nexthop::Gateway {
+                        port,
+                        addr,
+                        mac: neighbours
+                            .get(&addr)
+                            .filter(|n| n.port == port)
+                            .map(|n| n.mac),
+                    },
+                });
+                (nexthops.len() - 1) as u32
+            })
+        };
+        // A single adjacency sits in the load balance itself: one load less per packet.
+        let lb = match table.as_slice() {
+            [] => LoadBalance {
+                offset: ADJ_UNREACHABLE,
+                mask: 0,
+            },
+            [one] => LoadBalance {
+                offset: adj(one),
+                mask: 0,
+            },
+            many => {
+                let offset = buckets.len() as u32;
+                buckets.extend(many.iter().map(&mut adj));
+                debug_assert!(many.len().is_power_of_two());
+                LoadBalance {
+                    offset,
+                    mask: many.len() as u32 - 1,
+                }
+            }
+        };
+        lbs.push(lb);
+    }
+    Forwarding {
+        fibs: fibs.to_vec(),
+        lbs,
+        buckets,
+        adjacencies: nexthops.iter().map(|nh| Adjacency::of(nh, ports)).collect(),
+        nexthops,
+    }
+}

@@ -1,0 +1,69 @@
+//! Rate limits and rate logs of the control core.
+
+use super::CtlPort;
+use crate::dpdk::{PortId, PortStats};
+use std::time::{Duration, Instant};
+
+/// A token bucket for ICMP errors, as Linux's icmp_ratelimit: a steady rate with a burst.
+pub(super) struct TokenBucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    pub(super) fn new(rate: f64, burst: f64) -> Self {
+        TokenBucket {
+            tokens: burst,
+            rate,
+            burst,
+            last: Instant::now(),
+        }
+    }
+
+    pub(super) fn take(&mut self, now: Instant) -> bool {
+        let dt = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + dt * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Per-port packet rates for the log, from the devices' own counters.
+pub(super) struct RateLog {
+    last: Instant,
+    prev: Vec<PortStats>,
+}
+
+impl RateLog {
+    pub(super) fn new(n: usize) -> Self {
+        RateLog {
+            last: Instant::now(),
+            prev: vec![PortStats::default(); n],
+        }
+    }
+
+    pub(super) fn maybe_log(&mut self, now: Instant, every: Duration, ports: &[CtlPort]) {
+        let dt = now.duration_since(self.last);
+        if dt < every {
+            return;
+        }
+        let secs = dt.as_secs_f64();
+        let mut line = String::new();
+        for (p, prev) in ports.iter().zip(self.prev.iter_mut()) {
+            let s = PortId(p.dpdk_port).stats();
+            let rx = (s.ipackets - prev.ipackets) as f64 / secs;
+            let tx = (s.opackets - prev.opackets) as f64 / secs;
+            line.push_str(&format!(" {}: rx {:.0} pps tx {:.0} pps;", p.name, rx, tx));
+            *prev = s;
+        }
+        self.last = now;
+        log::info!("rates:{line}");
+    }
+}
