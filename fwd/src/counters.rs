@@ -53,7 +53,6 @@ pub const N_DROPS: usize = DropReason::ALL.len();
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
     pub rx_packets: u64,
-    pub rx_bytes: u64,
     pub tx_packets: u64,
     pub punted: u64,
     pub drops: [u64; N_DROPS],
@@ -75,7 +74,6 @@ impl Counters {
 
     pub fn add(&mut self, o: &Counters) {
         self.rx_packets += o.rx_packets;
-        self.rx_bytes += o.rx_bytes;
         self.tx_packets += o.tx_packets;
         self.punted += o.punted;
         for (a, b) in self.drops.iter_mut().zip(o.drops.iter()) {
@@ -90,7 +88,6 @@ impl Counters {
 #[derive(Default)]
 pub struct SharedCounters {
     rx_packets: AtomicU64,
-    rx_bytes: AtomicU64,
     tx_packets: AtomicU64,
     punted: AtomicU64,
     drops: [AtomicU64; N_DROPS],
@@ -100,7 +97,6 @@ impl SharedCounters {
     /// Publishes `c` (the single writer's own totals).
     pub fn publish(&self, c: &Counters) {
         self.rx_packets.store(c.rx_packets, Ordering::Relaxed);
-        self.rx_bytes.store(c.rx_bytes, Ordering::Relaxed);
         self.tx_packets.store(c.tx_packets, Ordering::Relaxed);
         self.punted.store(c.punted, Ordering::Relaxed);
         for (a, v) in self.drops.iter().zip(c.drops.iter()) {
@@ -111,7 +107,6 @@ impl SharedCounters {
     pub fn read(&self) -> Counters {
         let mut c = Counters {
             rx_packets: self.rx_packets.load(Ordering::Relaxed),
-            rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
             tx_packets: self.tx_packets.load(Ordering::Relaxed),
             punted: self.punted.load(Ordering::Relaxed),
             drops: [0; N_DROPS],

@@ -30,6 +30,8 @@ pub struct Report {
 }
 
 impl Report {
+    /// Workers' and control core's counters added up: for the drops. (tx_packets of the sum
+    /// counts the control core's packets twice when a worker sent them for it.)
     pub fn total(&self) -> Counters {
         let mut c = self.workers.clone();
         c.add(&self.control);

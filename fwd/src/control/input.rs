@@ -222,10 +222,12 @@ impl Control {
     }
 
     pub(super) fn send(&mut self, port: u16, m: Mbuf) {
-        if let Err(n) = self.ports[usize::from(port)].tx.send(m) {
-            self.counters.drops[DropReason::TxFull as usize] += n as u64;
+        // tx_packets counts what the control core originated or released: packets it hands
+        // to a worker are counted again in the worker's tx_packets when they leave.
+        match self.ports[usize::from(port)].tx.send(m) {
+            Ok(()) => self.counters.tx_packets += 1,
+            Err(n) => self.counters.drops[DropReason::TxFull as usize] += n as u64,
         }
-        self.counters.tx_packets += 1;
     }
 
     pub(super) fn flush_tx(&mut self) {

@@ -171,11 +171,17 @@ impl PortId {
             if rc != 0 {
                 // The router filters on its MAC in software: receive everything and keep the
                 // configured address as ours.
+                // SAFETY: valid port.
+                let prc = unsafe { dpdk_sys::rte_eth_promiscuous_enable(port) };
+                if prc != 0 {
+                    return Err(Error::new(
+                        format!("port {port} ({driver}): cannot set MAC {want}, nor receive in promiscuous mode"),
+                        prc,
+                    ));
+                }
                 log::warn!(
                     "port {port} ({driver}): cannot set MAC {want} ({rc}); using promiscuous mode"
                 );
-                // SAFETY: valid port.
-                unsafe { dpdk_sys::rte_eth_promiscuous_enable(port) };
             }
             mac = want;
         }

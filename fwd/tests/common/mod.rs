@@ -335,7 +335,17 @@ pub fn run_router(cfg: &Config, run_for: Duration) -> Report {
         let h = s.spawn(move || router::run(cfg, &RunOptions::default(), router_stop));
         std::thread::sleep(run_for);
         stop.store(true, Ordering::SeqCst);
-        match h.join() {
+        let result = h.join();
+        // EAL leaves its runtime directory behind; the test removes what it made.
+        let args = &cfg.dpdk.eal_args;
+        if let Some(p) = args
+            .iter()
+            .position(|a| a == "--file-prefix")
+            .and_then(|i| args.get(i + 1))
+        {
+            let _ = std::fs::remove_dir_all(format!("/var/run/dpdk/{p}"));
+        }
+        match result {
             Ok(Ok(report)) => report,
             Ok(Err(e)) => panic!(
                 "expected the router to run (this test needs root and DPDK with net_pcap): {e}"
