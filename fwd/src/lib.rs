@@ -4,6 +4,7 @@
 //! with byte slices; only `dpdk` touches the C library, and only it may use `unsafe`.
 #![deny(unsafe_code)]
 
+pub mod api;
 pub mod config;
 pub mod control;
 pub mod counters;

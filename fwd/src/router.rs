@@ -2,12 +2,11 @@
 //! configuration; running until told to stop; and the report of what happened.
 
 use crate::config::{Config, EcmpHashPolicy, Workers};
-use crate::control::{self, Control, ControlTx, CtlPort};
+use crate::control::{self, Control, ControlTx, CtlPort, Model};
 use crate::counters::{Counters, SharedCounters};
 use crate::dpdk::{self, Burst, Eal, Mempool, PortId, PortSetup, PortStats};
 use crate::fib::ecmp::HashPolicy;
 use crate::probe;
-use crate::rib::{self, PortDesc};
 use crate::worker::{Punted, Worker, WorkerPort};
 use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -81,6 +80,17 @@ fn free_hugepages() -> u64 {
 /// or a PCI address.
 pub fn device_name(device: &str) -> &str {
     device.split(',').next().unwrap_or(device).trim()
+}
+
+/// The kernel interface of a `net_af_packet` device string (`iface=` argument).
+fn af_packet_iface(device: &str) -> Option<String> {
+    if !device_name(device).starts_with("net_af_packet") {
+        return None;
+    }
+    device
+        .split(',')
+        .find_map(|kv| kv.trim().strip_prefix("iface="))
+        .map(str::to_owned)
 }
 
 fn is_pci(device: &str) -> bool {
@@ -202,39 +212,13 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
         }
     };
 
-    let port_descs: Vec<PortDesc> = ifaces
-        .iter()
-        .map(|i| PortDesc {
-            name: i.name.clone(),
-            enabled: true,
-        })
-        .collect();
-    let index_of = |name: &str| ifaces.iter().position(|i| i.name == name).map(|i| i as u16);
-    let addresses: Vec<_> = cfg
-        .addresses
-        .iter()
-        .filter_map(|a| index_of(&a.interface).map(|p| (p, a.clone())))
-        .collect();
+    let names: Vec<String> = ifaces.iter().map(|i| i.name.clone()).collect();
+    let model = Model::from_config(cfg, &names);
+    let index_of = |name: &str| names.iter().position(|n| n == name).map(|i| i as u16);
     let mut ctl_ports = ctl_ports;
-    for (p, a) in &addresses {
+    for (p, a) in &model.addresses {
         if !a.disabled {
             ctl_ports[usize::from(*p)].addrs.push(a.address);
-        }
-    }
-    let tables: Vec<String> = cfg
-        .routing_tables
-        .iter()
-        .filter(|t| t.fib && !t.disabled)
-        .map(|t| t.name.clone())
-        .collect();
-    let rib = rib::compute(&port_descs, &addresses, &cfg.routes, &tables);
-    for r in &rib.routes {
-        if let Some(problem) = &r.problem {
-            log::warn!(
-                "route {} gateway {}: unresolved: {problem}",
-                r.dst,
-                r.gateway
-            );
         }
     }
     let static_arp: Vec<_> = cfg
@@ -264,7 +248,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     let mut control = Control::new(
         ctl_ports,
         Arc::clone(&pool),
-        rib,
+        model,
         &static_arp,
         punts.clone(),
         settings,
@@ -431,6 +415,7 @@ fn start_ports(
         ctl.push(CtlPort {
             name: i.name.clone(),
             dpdk_port: id.0,
+            kernel_iface: af_packet_iface(&i.device),
             mac: info.mac,
             mtu: i.mtu,
             enabled: true,
@@ -452,6 +437,11 @@ mod tests {
         assert_eq!(device_name("0000:03:00.0"), "0000:03:00.0");
         assert!(is_pci("0000:03:00.0"));
         assert!(!is_pci("net_pcap0,rx_pcap=a.pcap"));
+        assert_eq!(
+            af_packet_iface("net_af_packet1,iface=wfr-isp1,qpairs=2").as_deref(),
+            Some("wfr-isp1")
+        );
+        assert_eq!(af_packet_iface("net_pcap0,iface=eth0"), None);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 #   1. distance failover with check-gateway=ping on the primary default route
 #   2. recursive anchor routes (the guide's "master switch")
 #   3. ECMP at equal distance: flows spread over both WANs, and shrink to one on failure
-# ISP1's gateway is taken down by setting its link down in its namespace. With a probe
+#   4. no check-gateway: failover when the interface's link goes down
+# ISP1's gateway is taken down by making it stop answering and forwarding (its link stays
+# up), or for the last scenario by setting its link down. With a probe
 # interval of 1 s and a count of 3, RouterOS semantics give failover within
 # interval x count + interval = 4 s; the check allows one more second for the test's own
 # polling and prints the time measured.
@@ -63,18 +65,28 @@ wait_path() {
     return $rc
 }
 
-isp1_link() { ip -n wf-isp1 link set wan0 "$1"; }
+# ISP1's gateway fails (WAY=dead: it stops answering and forwarding, its link stays up, the
+# case check-gateway is for; WAY=link: its link goes down) or comes back.
+isp1() { # WAY up|down
+    if [[ $1 == link ]]; then
+        ip -n wf-isp1 link set wan0 "$2"
+    elif [[ $2 == down ]]; then
+        in_ns wf-isp1 sysctl -qw net.ipv4.ip_forward=0 net.ipv4.icmp_echo_ignore_all=1
+    else
+        in_ns wf-isp1 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_echo_ignore_all=0
+    fi
+}
 
-failover_check() { # NAME: take ISP1 down, expect ISP2; bring it back, expect ISP1
-    local name=$1 t
+failover_check() { # NAME WAY: take ISP1 down, expect ISP2; bring it back, expect ISP1
+    local name=$1 way=$2 t
     check "$name: traffic to 192.0.2.100 leaves by ISP1" test "$(path_now)" = isp1
-    isp1_link down
+    isp1 "$way" down
     if t=$(wait_path isp2); then
         check "$name: ISP1's gateway down -> traffic moves to ISP2 in ${t}s (bound ${BOUND}s)" true
     else
         check "$name: ISP1's gateway down -> traffic moves to ISP2 within ${BOUND}s" false
     fi
-    isp1_link up
+    isp1 "$way" up
     if t=$(wait_path isp1); then
         check "$name: ISP1's gateway back -> traffic returns to ISP1 in ${t}s" true
     else
@@ -96,9 +108,19 @@ if run_scenario distance "$SETTINGS
 /ip/route:
   - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1, distance: 1, check-gateway: ping, comment: wan1-default }
   - { dst-address: 0.0.0.0/0, gateway: 198.51.100.1, distance: 10, comment: wan2-default }"; then
-    failover_check distance
+    failover_check distance dead
     check "distance: the log records the gateway's state changes" \
         grep -q "check-gateway: gateway 203.0.113.1 .* is now Unreachable" "$WANFWD_LOG"
+    wanfwd_stop >/dev/null
+fi
+
+if run_scenario link "/ip/route:
+  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1, distance: 1, comment: wan1-default }
+  - { dst-address: 0.0.0.0/0, gateway: 198.51.100.1, distance: 10, comment: wan2-default }"; then
+    # No check-gateway: the route still goes when its interface's link does (the veth's
+    # carrier drops when ISP1 sets its end down).
+    failover_check link link
+    check "link: the log records the link going down" grep -q "interface ether1: link down" "$WANFWD_LOG"
     wanfwd_stop >/dev/null
 fi
 
@@ -108,7 +130,7 @@ if run_scenario anchor "$SETTINGS
   - { dst-address: 198.51.100.1/32, gateway: 198.51.100.1%ether2, check-gateway: ping, distance: 1, scope: 10, target-scope: 20 }
   - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1, distance: 1, scope: 20 }
   - { dst-address: 0.0.0.0/0, gateway: 198.51.100.1, distance: 10, scope: 20 }"; then
-    failover_check anchor
+    failover_check anchor dead
     wanfwd_stop >/dev/null
 fi
 
@@ -139,11 +161,11 @@ for p in range(40000, 40064):
     read -r h1 h2 < <(spread)
     check "ecmp: 64 flows spread over both WANs (ISP1 $h1, ISP2 $h2 packets of 192)" \
         test "$h1" -ge 30 -a "$h2" -ge 30
-    isp1_link down
+    isp1 dead down
     sleep "$BOUND"
     read -r h1 h2 < <(spread)
     check "ecmp: ISP1 down -> every flow by ISP2 (ISP1 $h1, ISP2 $h2)" test "$h2" -ge 192 -a "$h1" -le 1
-    isp1_link up
+    isp1 dead up
     sleep "$BOUND"
     read -r h1 h2 < <(spread)
     check "ecmp: ISP1 back -> it takes a share again (ISP1 $h1, ISP2 $h2)" test "$h1" -ge 30 -a "$h2" -ge 30

@@ -5,10 +5,12 @@
 
 pub mod forwarding;
 mod input;
+mod model;
 mod probes;
 mod rates;
 mod tx;
 
+pub use model::Model;
 pub use tx::ControlTx;
 
 use crate::counters::{Counters, DropReason};
@@ -34,6 +36,9 @@ use std::time::{Duration, Instant};
 pub struct CtlPort {
     pub name: String,
     pub dpdk_port: u16,
+    /// The kernel interface under an `net_af_packet` device, whose carrier is its link
+    /// (that PMD always reports its link up).
+    pub kernel_iface: Option<String>,
     pub mac: MacAddr,
     pub mtu: u16,
     pub enabled: bool,
@@ -79,6 +84,10 @@ pub struct Control {
     pub ports: Vec<CtlPort>,
     pool: Arc<Mempool>,
     neigh: neigh::Table<Held>,
+    model: Model,
+    /// Link state per port, as last seen.
+    link_up: Vec<bool>,
+    next_link_check: Instant,
     rib: Rib,
     fibs: Vec<Arc<Lpm>>,
     /// The selection in force, per path list.
@@ -96,6 +105,8 @@ pub struct Control {
 
 /// How often timers (ARP retries, probes, expiry, snapshot reclamation) run.
 const TICK: Duration = Duration::from_millis(10);
+/// How often the ports' link state is read.
+const LINK_CHECK: Duration = Duration::from_millis(500);
 /// Punted packets handled per round before timers get a turn.
 const PUNT_BUDGET: usize = 256;
 
@@ -103,7 +114,7 @@ impl Control {
     pub fn new(
         ports: Vec<CtlPort>,
         pool: Arc<Mempool>,
-        rib: Rib,
+        model: Model,
         static_arp: &[(u32, u16, MacAddr)],
         punts: Vec<Arc<ArrayQueue<Punted>>>,
         settings: Settings,
@@ -116,6 +127,9 @@ impl Control {
             ports,
             pool,
             neigh,
+            link_up: vec![true; model.ports.len()],
+            next_link_check: Instant::now(),
+            model,
             rib: Rib::default(),
             fibs: Vec::new(),
             sel: Vec::new(),
@@ -129,8 +143,41 @@ impl Control {
             settings,
             counters: Counters::default(),
         };
+        let rib = c.model.compute();
         c.set_rib(rib, Instant::now());
         c
+    }
+
+    /// Follows the ports' link state: a port whose link is down carries no route, as in
+    /// RouterOS (routes through it go inactive, check-gateway or not).
+    fn check_links(&mut self, now: Instant) {
+        if now < self.next_link_check {
+            return;
+        }
+        self.next_link_check = now + LINK_CHECK;
+        let mut changed = false;
+        for (i, p) in self.ports.iter().enumerate() {
+            let up = match &p.kernel_iface {
+                Some(iface) => std::fs::read_to_string(format!("/sys/class/net/{iface}/carrier"))
+                    .map(|c| c.trim() == "1")
+                    .unwrap_or(false),
+                None => crate::dpdk::link_up(crate::dpdk::PortId(p.dpdk_port)),
+            };
+            if up != self.link_up[i] {
+                log::warn!(
+                    "interface {}: link {}",
+                    p.name,
+                    if up { "up" } else { "down" }
+                );
+                self.link_up[i] = up;
+                self.model.ports[i].enabled = up;
+                changed = true;
+            }
+        }
+        if changed {
+            let rib = self.model.compute();
+            self.set_rib(rib, now);
+        }
     }
 
     /// Installs a new RIB (configuration changed): probes follow its checked gateways.
@@ -244,6 +291,7 @@ impl Control {
             self.send_arp_request(port, Ipv4Addr::from(addr));
         }
         self.counters.drops[DropReason::NoNeighbour as usize] += t.dropped.len() as u64;
+        self.check_links(now);
         let changed = self.run_probes(now);
         if t.changed || changed {
             self.publish();

@@ -16,6 +16,7 @@
 
 mod resolve;
 mod select;
+pub mod view;
 
 pub use select::{select, Selected};
 

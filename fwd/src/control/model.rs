@@ -1,0 +1,58 @@
+//! The configuration the RIB is computed from. The control core keeps it so that a change
+//! of link state (and, later, a command) recomputes routing from the same source.
+
+use crate::config::{AddressItem, Config, RouteItem};
+use crate::rib::{self, PortDesc, Rib};
+
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    /// Per port: its name, and whether it is usable (link up).
+    pub ports: Vec<PortDesc>,
+    pub addresses: Vec<(u16, AddressItem)>,
+    pub routes: Vec<RouteItem>,
+    /// Routing tables with a FIB besides main.
+    pub tables: Vec<String>,
+}
+
+impl Model {
+    /// The model of `cfg` for the ports named `ports` (the enabled interfaces, in order).
+    pub fn from_config(cfg: &Config, ports: &[String]) -> Model {
+        let index_of = |name: &str| ports.iter().position(|p| p == name).map(|i| i as u16);
+        Model {
+            ports: ports
+                .iter()
+                .map(|n| PortDesc {
+                    name: n.clone(),
+                    enabled: true,
+                })
+                .collect(),
+            addresses: cfg
+                .addresses
+                .iter()
+                .filter_map(|a| index_of(&a.interface).map(|p| (p, a.clone())))
+                .collect(),
+            routes: cfg.routes.clone(),
+            tables: cfg
+                .routing_tables
+                .iter()
+                .filter(|t| t.fib && !t.disabled)
+                .map(|t| t.name.clone())
+                .collect(),
+        }
+    }
+
+    /// Resolves and selects; logs the routes that stay unresolved.
+    pub fn compute(&self) -> Rib {
+        let rib = rib::compute(&self.ports, &self.addresses, &self.routes, &self.tables);
+        for r in &rib.routes {
+            if let Some(problem) = &r.problem {
+                log::warn!(
+                    "route {} gateway {}: unresolved: {problem}",
+                    r.dst,
+                    r.gateway
+                );
+            }
+        }
+        rib
+    }
+}
