@@ -196,7 +196,9 @@ mod tests {
         assert_eq!(cli.command.join(" "), "/ip route print");
         assert!(cli.json);
         let cli = Cli::try_parse_from(["wanctl", "--socket", "/tmp/s", "import", "a.rsc"]).unwrap();
-        assert!(matches!(cli.action, Some(Action::Import { ref file }) if file == Path::new("a.rsc")));
+        assert!(
+            matches!(cli.action, Some(Action::Import { ref file }) if file == Path::new("a.rsc"))
+        );
         assert_eq!(cli.socket, Path::new("/tmp/s"));
         let cli = Cli::try_parse_from(["wanctl", "export", "--rsc", "--socket", "/tmp/t"]).unwrap();
         assert!(matches!(cli.action, Some(Action::Export { rsc: true })));

@@ -1283,7 +1283,7 @@ mod tests {
         // A group this process may give its files: the one its new files get.
         let gid = fs::metadata(&dir.0).unwrap().gid();
         let server = ApiServer::bind(&dir.sock(), Some(&gid.to_string())).unwrap();
-        assert_eq!(fs::metadata(&dir.sock()).unwrap().gid(), gid);
+        assert_eq!(fs::metadata(dir.sock()).unwrap().gid(), gid);
         drop(server);
         let e = ApiServer::bind(&dir.sock(), Some("no-such-group-wanfwd"))
             .err()

@@ -18,5 +18,6 @@ pub mod packet;
 pub mod pcap;
 pub mod probe;
 pub mod rib;
+pub mod ros;
 pub mod router;
 pub mod worker;

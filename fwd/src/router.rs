@@ -308,6 +308,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
             control.rib().routes.iter().filter(|r| r.resolved()).count(),
             control.rib().routes.len()
         );
+        control.log_routes();
         control.run(&stop, &failed);
     }
     worker_stop.store(true, Ordering::SeqCst);

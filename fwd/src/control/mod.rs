@@ -177,6 +177,7 @@ impl Control {
         if changed {
             let rib = self.model.compute();
             self.set_rib(rib, now);
+            self.log_routes();
         }
     }
 
@@ -207,6 +208,33 @@ impl Control {
     /// Whether a member passes its check (and so may carry traffic).
     pub fn usable(&self, m: &rib::Member) -> bool {
         self.probes.usable(m)
+    }
+
+    /// Runs `f` over the routing views' context (for `/ip/route print` and friends).
+    pub fn with_view<T>(&self, f: impl FnOnce(&rib::view::Context) -> T) -> T {
+        let ports: Vec<String> = self.ports.iter().map(|p| p.name.clone()).collect();
+        let probes = &self.probes;
+        let usable = |m: &rib::Member| probes.usable(m);
+        let gw_state = |m: &rib::Member| probes.state(m);
+        f(&rib::view::Context {
+            rib: &self.rib,
+            sel: &self.sel,
+            ports: &ports,
+            usable: &usable,
+            gw_state: &gw_state,
+        })
+    }
+
+    /// Logs the routes as `/ip/route print` shows them, and the nexthops.
+    pub fn log_routes(&self) {
+        let (routes, nexthops) = self.with_view(|ctx| {
+            (
+                rib::view::print_routes(&rib::view::routes(ctx)),
+                rib::view::print_nexthops(&rib::view::nexthops(ctx)),
+            )
+        });
+        log::info!("/ip/route print\n{}", routes.trim_end());
+        log::info!("/routing/nexthop print\n{}", nexthops.trim_end());
     }
 
     /// The snapshot in force.
@@ -295,6 +323,9 @@ impl Control {
         let changed = self.run_probes(now);
         if t.changed || changed {
             self.publish();
+        }
+        if changed {
+            self.log_routes();
         }
         self.publisher.reclaim();
     }

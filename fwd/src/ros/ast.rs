@@ -210,7 +210,10 @@ pub enum Expr {
     /// `{ ... }` as a value (`up-script={ ... }`): the parsed script and its text between the
     /// braces, verbatim, since RouterOS stores scripts as text. It is parsed from the root
     /// menu, where the stored script will run.
-    Block { stmts: Vec<Stmt>, source: String },
+    Block {
+        stmts: Vec<Stmt>,
+        source: String,
+    },
     Cmp(Box<Expr>, CmpOp, Box<Expr>),
     Arith(Box<Expr>, ArithOp, Box<Expr>),
     /// `&&` or `and`.
@@ -307,7 +310,10 @@ pub enum Cond {
         span: Span,
     },
     /// A bare property name (`active`, `disabled`): true when the property is set.
-    Flag { prop: String, span: Span },
+    Flag {
+        prop: String,
+        span: Span,
+    },
     /// `!term`, `not term`.
     Not(Box<Cond>),
     And(Box<Cond>, Box<Cond>),

@@ -220,7 +220,11 @@ impl Lexer<'_> {
                     Tok::OrOr
                 }
                 '&' | '|' => {
-                    return error(line, column, format!("unexpected `{c}` (did you mean `{c}{c}`?)"))
+                    return error(
+                        line,
+                        column,
+                        format!("unexpected `{c}` (did you mean `{c}{c}`?)"),
+                    )
                 }
                 _ => {
                     while self.peek().is_some_and(is_word_char) {
@@ -295,7 +299,11 @@ impl Lexer<'_> {
                     parts.push(StrPart::Lit(s));
                     Ok(())
                 }
-                Err(_) => error(line, column, "string is not valid UTF-8 (check its \\XX escapes)"),
+                Err(_) => error(
+                    line,
+                    column,
+                    "string is not valid UTF-8 (check its \\XX escapes)",
+                ),
             }
         };
         loop {

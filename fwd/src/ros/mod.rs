@@ -26,9 +26,7 @@ mod tests;
 
 use std::fmt;
 
-pub use ast::{
-    quote, Arg, ArithOp, CmpOp, Command, Cond, Expr, LogLevel, Script, Span, Stmt,
-};
+pub use ast::{quote, Arg, ArithOp, CmpOp, Command, Cond, Expr, LogLevel, Script, Span, Stmt};
 
 /// Why a script was rejected, and where: 1-based line and column (in characters) of the
 /// offending token.
@@ -41,7 +39,11 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 

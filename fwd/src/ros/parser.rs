@@ -7,7 +7,7 @@
 //! known verb (see [`VERBS`]) ends the path; without one, a path followed by nothing changes
 //! menu, and a path followed by arguments ends in its command.
 
-use super::ast::{ArithOp, Arg, CmpOp, Command, Cond, Expr, LogLevel, Script, Span, Stmt};
+use super::ast::{Arg, ArithOp, CmpOp, Command, Cond, Expr, LogLevel, Script, Span, Stmt};
 use super::lexer::{is_var_char, tokenize, StrPart, Tok, Token};
 use super::ParseError;
 
@@ -131,7 +131,13 @@ fn is_terminator(k: &Tok) -> bool {
 fn starts_value(k: &Tok) -> bool {
     matches!(
         k,
-        Tok::Word(_) | Tok::Bang | Tok::Str(_) | Tok::Var(_) | Tok::LBracket | Tok::LBrace | Tok::LParen
+        Tok::Word(_)
+            | Tok::Bang
+            | Tok::Str(_)
+            | Tok::Var(_)
+            | Tok::LBracket
+            | Tok::LBrace
+            | Tok::LParen
     )
 }
 
@@ -376,7 +382,10 @@ impl Parser<'_> {
     fn command_or_menu(&mut self, ctx: &[String]) -> PResult<Parsed> {
         let first = self.bump();
         let Tok::Word(word) = &first.kind else {
-            return err_at(&first, format!("expected a command, found {}", describe(&first)));
+            return err_at(
+                &first,
+                format!("expected a command, found {}", describe(&first)),
+            );
         };
         let (absolute, mut segs) = Self::split_path(&first, word)?;
         let base = if absolute { Vec::new() } else { ctx.to_vec() };
@@ -484,10 +493,7 @@ impl Parser<'_> {
                 Tok::Word(_) if glued && cmp_op(&next.kind).is_some() => {
                     return err_at(
                         &next,
-                        format!(
-                            "comparison {} outside a `where` condition",
-                            describe(&next)
-                        ),
+                        format!("comparison {} outside a `where` condition", describe(&next)),
                     );
                 }
                 Tok::Word(w) if is_flag_name(w) && !glued => {
@@ -578,14 +584,20 @@ impl Parser<'_> {
             _ => {
                 return err_at(
                     &t,
-                    format!("expected a menu command inside `[ ]`, found {}", describe(&t)),
+                    format!(
+                        "expected a menu command inside `[ ]`, found {}",
+                        describe(&t)
+                    ),
                 )
             }
         }
         let cmd = match self.command_or_menu(ctx)? {
             Parsed::Command(c) => c,
             Parsed::Menu(_) => {
-                return err_at(&t, "expected a command inside `[ ]`, found only a menu path")
+                return err_at(
+                    &t,
+                    "expected a command inside `[ ]`, found only a menu path",
+                )
             }
         };
         self.close(&open, Tok::RBracket)?;
@@ -639,13 +651,19 @@ impl Parser<'_> {
                         if !matches!(&t.kind, Tok::Word(w) if !w.starts_with(':')) {
                             return err_at(
                                 &t,
-                                format!("expected a menu command inside `$[ ]`, found {}", describe(&t)),
+                                format!(
+                                    "expected a menu command inside `$[ ]`, found {}",
+                                    describe(&t)
+                                ),
                             );
                         }
                         match inner.command_or_menu(ctx)? {
                             Parsed::Command(c) => Expr::Sub(Box::new(c)),
                             Parsed::Menu(_) => {
-                                return err_at(&t, "expected a command inside `$[ ]`, found only a menu path")
+                                return err_at(
+                                    &t,
+                                    "expected a command inside `$[ ]`, found only a menu path",
+                                )
                             }
                         }
                     };
@@ -747,7 +765,10 @@ impl Parser<'_> {
     fn where_clause(&mut self, ctx: &[String]) -> PResult<Cond> {
         let t = self.peek();
         if is_terminator(&t.kind) {
-            return err_at(t, format!("expected a condition after `where`, found {}", describe(t)));
+            return err_at(
+                t,
+                format!("expected a condition after `where`, found {}", describe(t)),
+            );
         }
         self.cond_or(ctx)
     }
@@ -769,7 +790,9 @@ impl Parser<'_> {
         t.space_before
             && match &t.kind {
                 Tok::Bang | Tok::LParen => true,
-                Tok::Word(w) => !matches!(w.as_str(), "and" | "or") && !PRINT_OPTIONS.contains(&w.as_str()),
+                Tok::Word(w) => {
+                    !matches!(w.as_str(), "and" | "or") && !PRINT_OPTIONS.contains(&w.as_str())
+                }
                 _ => false,
             }
     }
@@ -809,7 +832,10 @@ impl Parser<'_> {
             }
             Tok::Word(w) => {
                 if !is_prop_name(w) {
-                    return err_at(&t, format!("expected a property name, found {}", describe(&t)));
+                    return err_at(
+                        &t,
+                        format!("expected a property name, found {}", describe(&t)),
+                    );
                 }
                 self.bump();
                 let span = span_of(&t);
@@ -944,7 +970,10 @@ impl Parser<'_> {
         self.bump();
         let b = self.peek();
         if b.kind != Tok::LBrace || b.space_before {
-            return err_at(b, format!("expected `{{` after `{keyword}=`, found {}", describe(b)));
+            return err_at(
+                b,
+                format!("expected `{{` after `{keyword}=`, found {}", describe(b)),
+            );
         }
         let (stmts, _) = self.block(ctx)?;
         Ok(Some(stmts))
