@@ -97,8 +97,14 @@ fn fast_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, t: &Tabl
     if !ok || is_martian(src) || is_martian(dst) {
         return None;
     }
-    let l3 = &frame[ether::HEADER_LEN..ether::HEADER_LEN + usize::from(total_len)];
-    let adj = t.adjacencies.get(adjacency(dst, l3, t)?)?;
+    let lb = t.lbs.get(t.fib.lookup(dst)? as usize)?;
+    let adj = if lb.mask == 0 {
+        &lb.adj
+    } else {
+        let datagram = &frame[ether::HEADER_LEN..ether::HEADER_LEN + usize::from(total_len)];
+        t.adjacencies
+            .get(ecmp_bucket(lb.offset, lb.mask, datagram, t)?)?
+    };
     // An unusable adjacency has MTU 0, so this one test also sends those to the slow path.
     if total_len > adj.mtu {
         return None;
@@ -122,14 +128,19 @@ fn fast_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, t: &Tabl
 }
 
 /// The adjacency for `dst`: FIB, then load balance, then (for an ECMP group) the bucket the
-/// flow hashes to. `l3` is the datagram, for the hash.
+/// flow hashes to. `l3` gives the datagram for the hash; it is only called for ECMP.
 #[inline(always)]
-fn adjacency(dst: u32, l3: &[u8], t: &Tables) -> Option<usize> {
+fn adjacency<'a>(dst: u32, l3: impl FnOnce() -> &'a [u8], t: &Tables) -> Option<usize> {
     let lb = t.lbs.get(t.fib.lookup(dst)? as usize)?;
     if lb.mask == 0 {
         return Some(lb.offset as usize);
     }
-    let slot = lb.offset + (ecmp::flow_hash(l3, t.hash_policy) & lb.mask);
+    ecmp_bucket(lb.offset, lb.mask, l3(), t)
+}
+
+#[inline(never)]
+fn ecmp_bucket(offset: u32, mask: u32, l3: &[u8], t: &Tables) -> Option<usize> {
+    let slot = offset + (ecmp::flow_hash(l3, t.hash_policy) & mask);
     t.buckets.get(slot as usize).map(|a| *a as usize)
 }
 
@@ -236,7 +247,7 @@ enum NextHop {
 
 #[inline]
 fn next_hop(dst: u32, l3: &[u8], snap: &Tables) -> Result<NextHop, Verdict> {
-    let Some(nh) = adjacency(dst, l3, snap).and_then(|a| snap.nexthops.get(a)) else {
+    let Some(nh) = adjacency(dst, || l3, snap).and_then(|a| snap.nexthops.get(a)) else {
         return Err(Verdict::Punt(Punt::NoRoute));
     };
     let (port, addr, mac) = match nh {

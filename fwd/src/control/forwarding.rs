@@ -3,7 +3,9 @@
 //! Work is proportional to the number of classes, never to the number of routes.
 
 use crate::fib::ecmp;
-use crate::fib::snapshot::{Adjacency, Forwarding, LoadBalance, Neighbours, Nexthop, PortView};
+use crate::fib::snapshot::{
+    inline_adjacencies, Adjacency, Forwarding, LoadBalance, Neighbours, Nexthop, PortView,
+};
 use crate::fib::Lpm;
 use crate::rib::{Rib, Selected, Target, LOCAL_CLASS};
 use std::collections::HashMap;
@@ -87,19 +89,14 @@ pub fn build(
         };
         // A single adjacency sits in the load balance itself: one load less per packet.
         let lb = match table.as_slice() {
-            [] => LoadBalance {
-                offset: ADJ_UNREACHABLE,
-                mask: 0,
-            },
-            [one] => LoadBalance {
-                offset: adj(one),
-                mask: 0,
-            },
+            [] => LoadBalance::single(ADJ_UNREACHABLE),
+            [one] => LoadBalance::single(adj(one)),
             many => {
                 let offset = buckets.len() as u32;
                 buckets.extend(many.iter().map(&mut adj));
                 debug_assert!(many.len().is_power_of_two());
                 LoadBalance {
+                    adj: Adjacency::default(),
                     offset,
                     mask: many.len() as u32 - 1,
                 }
@@ -107,11 +104,13 @@ pub fn build(
         };
         lbs.push(lb);
     }
+    let adjacencies: Vec<Adjacency> = nexthops.iter().map(|nh| Adjacency::of(nh, ports)).collect();
+    inline_adjacencies(&mut lbs, &adjacencies);
     Forwarding {
         fibs: fibs.to_vec(),
         lbs,
         buckets,
-        adjacencies: nexthops.iter().map(|nh| Adjacency::of(nh, ports)).collect(),
+        adjacencies,
         nexthops,
     }
 }

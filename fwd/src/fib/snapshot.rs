@@ -68,11 +68,33 @@ impl Adjacency {
 }
 
 /// A forwarding class's spread over adjacencies: `buckets[offset + (hash & mask)]`. A mask
-/// of 0 is a single adjacency, whose index `offset` then is, and no hash is computed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// of 0 is a single adjacency: its index is `offset`, and a copy of it sits in `adj` so that
+/// the fast path reads the FIB's answer and the rewrite in one cache line.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct LoadBalance {
+    pub adj: Adjacency,
     pub offset: u32,
     pub mask: u32,
+}
+
+impl LoadBalance {
+    pub fn single(adj_id: u32) -> LoadBalance {
+        LoadBalance {
+            adj: Adjacency::default(),
+            offset: adj_id,
+            mask: 0,
+        }
+    }
+}
+
+/// Copies each single-adjacency load balance's adjacency into it.
+pub fn inline_adjacencies(lbs: &mut [LoadBalance], adjacencies: &[Adjacency]) {
+    for lb in lbs.iter_mut().filter(|lb| lb.mask == 0) {
+        lb.adj = adjacencies
+            .get(lb.offset as usize)
+            .copied()
+            .unwrap_or_default();
+    }
 }
 
 /// A resolved neighbour on a connected subnet.
@@ -186,11 +208,15 @@ impl Forwarding {
     /// per load balance, no ECMP): for tests and benchmarks that build tables by hand.
     pub fn direct(fib: Lpm, nexthops: Vec<Nexthop>, ports: &[PortView]) -> Forwarding {
         let n = nexthops.len() as u32;
+        let adjacencies: Vec<Adjacency> =
+            nexthops.iter().map(|nh| Adjacency::of(nh, ports)).collect();
+        let mut lbs: Vec<LoadBalance> = (0..n).map(LoadBalance::single).collect();
+        inline_adjacencies(&mut lbs, &adjacencies);
         Forwarding {
             fibs: vec![Arc::new(fib)],
-            lbs: (0..n).map(|i| LoadBalance { offset: i, mask: 0 }).collect(),
+            lbs,
             buckets: Vec::new(),
-            adjacencies: nexthops.iter().map(|nh| Adjacency::of(nh, ports)).collect(),
+            adjacencies,
             nexthops,
         }
     }
