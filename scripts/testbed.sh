@@ -178,6 +178,8 @@ wanfwd_config() { # FILE [ROUTING]: wanfwd's configuration for this topology; RO
 dpdk:
   eal-args: ["--file-prefix", "$TB_FILE_PREFIX", "--no-pci", "-l", "0,1"]
   workers: 1
+api:
+  socket: $TB_TMP/api.sock
 /interface/ethernet:
   - { name: bridge, device: "net_af_packet0,iface=wfr-lan" }
   - { name: ether1, device: "net_af_packet1,iface=wfr-isp1" }

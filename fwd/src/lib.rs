@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 pub mod api;
+pub mod cli;
 pub mod config;
 pub mod control;
 pub mod counters;

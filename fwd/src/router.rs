@@ -1,6 +1,7 @@
 //! Putting the router together: EAL, pool, ports, control core and workers, from a
 //! configuration; running until told to stop; and the report of what happened.
 
+use crate::api::ApiServer;
 use crate::config::{Config, EcmpHashPolicy, Workers};
 use crate::control::{self, Control, ControlTx, CtlPort, Model};
 use crate::counters::{Counters, SharedCounters};
@@ -180,6 +181,10 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
             "no enabled interface in /interface/ethernet: nothing to route".into(),
         ));
     }
+    // The API socket first: a second wanfwd on the same socket fails before touching DPDK.
+    let api = ApiServer::bind(&cfg.api.socket, cfg.api.group.as_deref())
+        .map_err(|e| Error(format!("api socket {}: {e}", cfg.api.socket.display())))?;
+    log::info!("API socket {}", cfg.api.socket.display());
     let args = eal_args(cfg);
     log::info!("EAL arguments: {}", args.join(" "));
     let eal = Eal::init(&args)?;
@@ -253,6 +258,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
         punts.clone(),
         settings,
     );
+    control.api = Some(api);
 
     let failed = Arc::new(AtomicBool::new(false));
     let worker_stop = Arc::new(AtomicBool::new(false));

@@ -36,6 +36,8 @@ fn config(dir: &TestDir) -> Config {
         r#"dpdk:
   eal-args: {eal}
   workers: 1
+api:
+  socket: {api}
 /interface/ethernet:
   - {{ name: bridge, device: "net_pcap0,rx_pcap={lan_in},tx_pcap={lan_out}", mac-address: "02:00:00:00:00:01" }}
   - {{ name: ether1, device: "net_pcap1,rx_pcap={wan_in},tx_pcap={wan_out}", mac-address: "02:00:00:00:00:02" }}
@@ -48,6 +50,7 @@ fn config(dir: &TestDir) -> Config {
   - {{ address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }}
 "#,
         eal = eal_args_yaml("wf-it-forward"),
+        api = dir.file("api.sock").display(),
         lan_in = dir.file("lan-in.pcap").display(),
         lan_out = dir.file("lan-out.pcap").display(),
         wan_in = dir.file("wan-in.pcap").display(),

@@ -7,7 +7,7 @@ use crate::fib::snapshot::{
     inline_adjacencies, Adjacency, Forwarding, LoadBalance, Neighbours, Nexthop, PortView,
 };
 use crate::fib::Lpm;
-use crate::rib::{Rib, Selected, Target, LOCAL_CLASS};
+use crate::rib::{PathList, Rib, Selected, Target, LOCAL_CLASS};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -15,17 +15,12 @@ use std::sync::Arc;
 const ADJ_LOCAL: u32 = 0;
 const ADJ_UNREACHABLE: u32 = 1;
 
-/// The previous bucket tables, per class, so that a rebuild moves as few flows as possible.
+/// The previous bucket tables, so that a rebuild moves as few flows as possible. Keyed by
+/// path list content, which outlives a RIB recomputation when the routes of a prefix did not
+/// change: a configuration change elsewhere leaves these flows where they are.
 #[derive(Default)]
 pub struct Buckets {
-    prev: Vec<Vec<Target>>,
-}
-
-impl Buckets {
-    /// Forgets the previous tables (the classes were renumbered by a new RIB).
-    pub fn reset(&mut self) {
-        self.prev.clear();
-    }
+    prev: HashMap<PathList, Vec<Target>>,
 }
 
 /// Where each class's traffic goes: its path list's selection, else its fallback's.
@@ -63,13 +58,19 @@ pub fn build(
     let mut adj_of: HashMap<Target, u32> = HashMap::from([(Target::Local, ADJ_LOCAL)]);
     let mut lbs = Vec::with_capacity(rib.classes.len());
     let mut buckets: Vec<u32> = Vec::new();
-    history.prev.resize(rib.classes.len(), Vec::new());
+    let mut next_history: HashMap<PathList, Vec<Target>> = HashMap::new();
     for (c, targets) in class_targets(rib, sel).into_iter().enumerate() {
+        let key = &rib.pathlists[rib.classes[c].pathlist as usize];
         let table: Vec<Target> = match targets.len() {
             0 | 1 => targets,
-            _ => ecmp::rebuild(&history.prev[c], &targets),
+            _ => {
+                let prev = next_history.get(key).or_else(|| history.prev.get(key));
+                ecmp::rebuild(prev.map(Vec::as_slice).unwrap_or(&[]), &targets)
+            }
         };
-        history.prev[c] = table.clone();
+        if table.len() > 1 {
+            next_history.insert(key.clone(), table.clone());
+        }
         let mut adj = |t: &Target| {
             *adj_of.entry(*t).or_insert_with(|| {
                 nexthops.push(match *t {
@@ -104,6 +105,7 @@ pub fn build(
         };
         lbs.push(lb);
     }
+    history.prev = next_history;
     let adjacencies: Vec<Adjacency> = nexthops.iter().map(|nh| Adjacency::of(nh, ports)).collect();
     inline_adjacencies(&mut lbs, &adjacencies);
     Forwarding {

@@ -3,6 +3,7 @@
 //! snapshots when its state changes. It runs on EAL's main lcore and is never on the
 //! forwarding fast path.
 
+mod commands;
 pub mod forwarding;
 mod input;
 mod model;
@@ -100,6 +101,8 @@ pub struct Control {
     ident: u16,
     snap: Arc<Snapshot>,
     settings: Settings,
+    /// The operator's API socket, when listening.
+    pub api: Option<crate::api::ApiServer>,
     pub counters: Counters,
 }
 
@@ -141,6 +144,7 @@ impl Control {
             ident: 1,
             snap: Arc::new(Snapshot::empty(vec![])),
             settings,
+            api: None,
             counters: Counters::default(),
         };
         let rib = c.model.compute();
@@ -186,7 +190,6 @@ impl Control {
         self.fibs = rib.fibs.iter().map(|f| Arc::new(f.clone())).collect();
         self.probes.follow(&rib, &self.settings.probe, now);
         self.rib = rib;
-        self.buckets.reset();
         self.publish();
     }
 
@@ -283,7 +286,8 @@ impl Control {
         let mut next_tick = Instant::now() + TICK;
         let mut rates = RateLog::new(self.ports.len());
         while !stop.load(Ordering::Relaxed) && !failed.load(Ordering::Relaxed) {
-            let handled = self.poll_once();
+            let mut handled = self.poll_once();
+            handled += self.serve_api();
             let now = Instant::now();
             if now >= next_tick {
                 self.tick(now);

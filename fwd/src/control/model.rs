@@ -41,9 +41,32 @@ impl Model {
         }
     }
 
+    /// Resolves, without logging (for views of a candidate configuration).
+    pub fn compute_quiet(&self) -> Rib {
+        rib::compute(&self.ports, &self.addresses, &self.routes, &self.tables)
+    }
+
+    /// Whether a route may be installed: its table and interfaces exist.
+    pub fn check_route(&self, r: &RouteItem) -> Result<(), String> {
+        if r.routing_table != "main" && !self.tables.contains(&r.routing_table) {
+            return Err(format!(
+                "no routing table '{}' with fib (/routing/table)",
+                r.routing_table
+            ));
+        }
+        for g in &r.gateway {
+            if let Some(i) = g.interface() {
+                if !self.ports.iter().any(|p| p.name == i) {
+                    return Err(format!("no interface '{i}'"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Resolves and selects; logs the routes that stay unresolved.
     pub fn compute(&self) -> Rib {
-        let rib = rib::compute(&self.ports, &self.addresses, &self.routes, &self.tables);
+        let rib = self.compute_quiet();
         for r in &rib.routes {
             if let Some(problem) = &r.problem {
                 log::warn!(

@@ -10,6 +10,7 @@
 use std::fmt;
 
 use super::lexer::{is_var_char, is_word_char};
+use super::parser::{is_flag_name, is_segment, is_verb};
 
 /// Where a statement, argument or condition starts: 1-based line and column (columns count
 /// characters, not bytes).
@@ -463,15 +464,34 @@ impl fmt::Display for Stmt {
 }
 
 impl fmt::Display for Command {
+    /// `/ip/route add ...`; a verb the parser does not know is written joined to its menu
+    /// (`/tool/e-mail/send ...`), since `/tool/e-mail send` alone would read as a menu path.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "/{}", self.verb)?;
+        let known = is_verb(&self.verb);
+        if self.path.is_empty() || !known {
+            write!(
+                f,
+                "/{}",
+                self.path
+                    .iter()
+                    .chain([&self.verb])
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join("/")
+            )?;
         } else {
             write_path(f, &self.path)?;
             write!(f, " {}", self.verb)?;
         }
-        for a in &self.args {
-            write!(f, " {a}")?;
+        for (i, a) in self.args.iter().enumerate() {
+            match a {
+                // After an unknown verb a bare number would read as one more menu name.
+                Arg::Positional {
+                    value: Expr::Num(n),
+                    ..
+                } if i == 0 && !known => write!(f, " ({n})")?,
+                a => write!(f, " {a}")?,
+            }
         }
         Ok(())
     }
@@ -488,6 +508,11 @@ impl fmt::Display for Arg {
                 value: Some(v),
                 ..
             } => write!(f, "{name}={}", Value(v)),
+            // A bare name would read back as a flag or a menu name.
+            Arg::Positional {
+                value: Expr::Word(w),
+                ..
+            } if is_flag_name(w) || is_segment(w) || w == ".." => f.write_str(&quote(w)),
             Arg::Positional { value, .. } => write!(f, "{}", Value(value)),
             Arg::Where { cond, .. } => write!(f, "where {cond}"),
         }

@@ -133,12 +133,6 @@ impl Lexer<'_> {
         self.rest().chars().next()
     }
 
-    fn peek2(&self) -> Option<char> {
-        let mut it = self.rest().chars();
-        it.next();
-        it.next()
-    }
-
     fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.pos += c.len_utf8();

@@ -68,13 +68,22 @@ const PRINT_OPTIONS: &[&str] = &[
 
 pub(crate) fn parse_script(src: &str, menu: &[String]) -> Result<Script, ParseError> {
     let toks = tokenize(src, 0, src.len(), 1, 1)?;
-    let mut p = Parser { src, toks, pos: 0 };
+    let mut p = Parser {
+        src,
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let mut ctx = menu.to_vec();
     let stmts = p.stmts(&mut ctx, None)?;
     Ok(Script { stmts })
 }
 
 type PResult<T> = Result<T, ParseError>;
+
+/// How deeply blocks, brackets and negations may nest: the parser recurses, and a command
+/// line must not be able to overflow the control thread's stack.
+const MAX_DEPTH: usize = 64;
 
 fn err_at<T>(t: &Token, message: impl Into<String>) -> PResult<T> {
     Err(ParseError {
@@ -175,19 +184,19 @@ fn is_word(k: &Tok, w: &str) -> bool {
     matches!(k, Tok::Word(x) if x == w)
 }
 
-fn is_verb(w: &str) -> bool {
+pub(crate) fn is_verb(w: &str) -> bool {
     VERBS.contains(&w)
 }
 
 /// A menu name: lowercase letters, digits and `-`.
-fn is_segment(s: &str) -> bool {
+pub(crate) fn is_segment(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// A bare word read as a flag: `fib`, `detail`, `count-only`.
-fn is_flag_name(s: &str) -> bool {
+pub(crate) fn is_flag_name(s: &str) -> bool {
     let mut cs = s.chars();
     cs.next().is_some_and(|c| c.is_ascii_lowercase())
         && cs.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
@@ -233,6 +242,8 @@ struct Parser<'a> {
     src: &'a str,
     toks: Vec<Token>,
     pos: usize,
+    /// Current nesting; an error aborts the whole parse, so only successful returns undo it.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -243,6 +254,17 @@ impl Parser<'_> {
     fn peek_at(&self, n: usize) -> &Token {
         let last = self.toks.len() - 1;
         &self.toks[(self.pos + n).min(last)]
+    }
+
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return err_at(
+                self.peek(),
+                format!("nested more than {MAX_DEPTH} levels deep"),
+            );
+        }
+        Ok(())
     }
 
     fn bump(&mut self) -> Token {
@@ -303,6 +325,13 @@ impl Parser<'_> {
                 Ok(Stmt::Block { stmts, span })
             }
             Tok::Word(w) if w.starts_with(':') => self.builtin(ctx),
+            Tok::Word(w) if w == "else" && self.at_named(None) => err_at(
+                &t,
+                "`else=` must follow the `do={...}` of its `:if` in the same statement",
+            ),
+            Tok::Word(w) if self.at_named(None) => {
+                err_at(&t, format!("expected a command, found the property `{w}=`"))
+            }
             Tok::Word(_) => match self.command_or_menu(ctx)? {
                 Parsed::Command(c) => Ok(Stmt::Command(c)),
                 Parsed::Menu(path) => {
@@ -317,10 +346,12 @@ impl Parser<'_> {
 
     /// `{ ... }` run in menu `ctx`: its statements and its source text between the braces.
     fn block(&mut self, ctx: &[String]) -> PResult<(Vec<Stmt>, String)> {
+        self.enter()?;
         let open = self.bump();
         let mut inner = ctx.to_vec();
         let stmts = self.stmts(&mut inner, Some(&open))?;
         let close = self.bump();
+        self.depth -= 1;
         Ok((stmts, self.src[open.end..close.start].to_string()))
     }
 
@@ -399,7 +430,7 @@ impl Parser<'_> {
                 let Tok::Word(w) = &t.kind else { break None };
                 let next = self.peek_at(n + 1);
                 let alone = next.space_before || is_terminator(&next.kind);
-                if !t.space_before || !alone || !(is_segment(w) || w == "..") {
+                if !t.space_before || !alone || !(is_segment(w) || w == "..") || w == "where" {
                     break None;
                 }
                 if is_verb(w) {
@@ -575,6 +606,7 @@ impl Parser<'_> {
 
     /// `[command]`.
     fn sub(&mut self, ctx: &[String]) -> PResult<Expr> {
+        self.enter()?;
         let open = self.bump();
         let t = self.peek().clone();
         match &t.kind {
@@ -601,17 +633,20 @@ impl Parser<'_> {
             }
         };
         self.close(&open, Tok::RBracket)?;
+        self.depth -= 1;
         Ok(Expr::Sub(Box::new(cmd)))
     }
 
     /// `(expression)`.
     fn paren(&mut self, ctx: &[String]) -> PResult<Expr> {
+        self.enter()?;
         let open = self.bump();
         if matches!(self.peek().kind, Tok::Newline | Tok::Eof) {
             return err_at(&open, "`(` is not closed");
         }
         let e = self.expr(ctx)?;
         self.close(&open, Tok::RParen)?;
+        self.depth -= 1;
         Ok(e)
     }
 
@@ -638,11 +673,13 @@ impl Parser<'_> {
                     line,
                     column,
                 } => {
+                    self.enter()?;
                     let toks = tokenize(self.src, start, end, line, column)?;
                     let mut inner = Parser {
                         src: self.src,
                         toks,
                         pos: 0,
+                        depth: self.depth,
                     };
                     let e = if paren {
                         inner.expr(ctx)?
@@ -671,6 +708,7 @@ impl Parser<'_> {
                     if rest.kind != Tok::Eof {
                         return err_at(rest, format!("unexpected {}", describe(rest)));
                     }
+                    self.depth -= 1;
                     e
                 }
             });
@@ -741,12 +779,18 @@ impl Parser<'_> {
         let t = self.peek().clone();
         match &t.kind {
             Tok::Bang => {
+                self.enter()?;
                 self.bump();
-                Ok(Expr::Not(Box::new(self.unary_expr(ctx)?)))
+                let e = self.unary_expr(ctx)?;
+                self.depth -= 1;
+                Ok(Expr::Not(Box::new(e)))
             }
             Tok::Word(w) if w == "not" => {
+                self.enter()?;
                 self.bump();
-                Ok(Expr::Not(Box::new(self.unary_expr(ctx)?)))
+                let e = self.unary_expr(ctx)?;
+                self.depth -= 1;
+                Ok(Expr::Not(Box::new(e)))
             }
             Tok::Word(w) => {
                 if ArithOp::from_word(w).is_some() || matches!(w.as_str(), "and" | "or" | "in") {
@@ -814,20 +858,28 @@ impl Parser<'_> {
         let t = self.peek().clone();
         match &t.kind {
             Tok::Bang => {
+                self.enter()?;
                 self.bump();
-                Ok(Cond::Not(Box::new(self.cond_unary(ctx)?)))
+                let c = self.cond_unary(ctx)?;
+                self.depth -= 1;
+                Ok(Cond::Not(Box::new(c)))
             }
             Tok::Word(w) if w == "not" && !self.at_named(None) => {
+                self.enter()?;
                 self.bump();
-                Ok(Cond::Not(Box::new(self.cond_unary(ctx)?)))
+                let c = self.cond_unary(ctx)?;
+                self.depth -= 1;
+                Ok(Cond::Not(Box::new(c)))
             }
             Tok::LParen => {
+                self.enter()?;
                 let open = self.bump();
                 if matches!(self.peek().kind, Tok::Newline | Tok::Eof) {
                     return err_at(&open, "`(` is not closed");
                 }
                 let c = self.cond_or(ctx)?;
                 self.close(&open, Tok::RParen)?;
+                self.depth -= 1;
                 Ok(c)
             }
             Tok::Word(w) => {

@@ -1,0 +1,310 @@
+//! Running RouterOS commands against the router: the evaluator behind `wanctl` (and, later,
+//! `.rsc` imports and Netwatch scripts).
+//!
+//! A script is applied whole or not at all: commands change a working copy of the routes,
+//! and the caller installs it only when the whole script succeeded. Errors name the line and
+//! column of the offending command.
+//!
+//! This increment covers `/ip/route` (print, add, set, remove, enable, disable, with
+//! `[find ...]`, print numbers and `*ID`), `/routing/nexthop print`, `:log` and `:put`.
+//! Other menus answer that they are not supported yet.
+
+mod route;
+
+use crate::config::RouteItem;
+use crate::rib::view::{self, NexthopItem, RouteItem as RouteView};
+use crate::ros::{self, Arg, Command, Cond, Expr, Script, Span, Stmt};
+use std::fmt::Write;
+
+/// RouterOS's menus that wanfwd knows (it may not serve all of their commands yet).
+const MENUS: &[&str] = &[
+    "/",
+    "/interface",
+    "/interface/ethernet",
+    "/interface/list",
+    "/interface/list/member",
+    "/ip",
+    "/ip/address",
+    "/ip/arp",
+    "/ip/firewall",
+    "/ip/firewall/connection",
+    "/ip/firewall/connection/tracking",
+    "/ip/firewall/mangle",
+    "/ip/firewall/nat",
+    "/ip/route",
+    "/ip/settings",
+    "/routing",
+    "/routing/nexthop",
+    "/routing/settings",
+    "/routing/table",
+    "/tool",
+    "/tool/netwatch",
+];
+
+/// What a script runs against.
+pub trait Env {
+    /// The routes as `/ip/route print` shows them, were `routes` the configuration.
+    fn route_view(&self, routes: &[RouteItem]) -> Vec<RouteView>;
+    /// `/routing/nexthop print`, for the routes in force.
+    fn nexthop_view(&self) -> Vec<NexthopItem>;
+    /// Validates a route (interfaces exist, routing table exists...).
+    fn check_route(&self, route: &RouteItem) -> Result<(), String>;
+}
+
+/// A script's result: its output, and the routes to install when they changed.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub output: String,
+    pub routes: Option<Vec<RouteItem>>,
+    /// `:log` messages, to be logged by the caller (level, text).
+    pub logs: Vec<(ros::LogLevel, String)>,
+}
+
+/// An error with where it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    pub span: Span,
+    pub message: String,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.span.line, self.span.column, self.message
+        )
+    }
+}
+
+fn err<T>(span: Span, message: impl Into<String>) -> Result<T, Error> {
+    Err(Error {
+        span,
+        message: message.into(),
+    })
+}
+
+/// Parses and runs `text`; `json` prints items as RouterOS's REST API returns them.
+pub fn run(text: &str, routes: &[RouteItem], env: &dyn Env, json: bool) -> Result<Outcome, Error> {
+    let script = ros::parse(text).map_err(|e| Error {
+        span: Span {
+            line: e.line,
+            column: e.column,
+        },
+        message: e.message,
+    })?;
+    let mut s = Session {
+        env,
+        routes: routes.to_vec(),
+        changed: false,
+        json,
+        out: Outcome::default(),
+    };
+    s.script(&script)?;
+    let mut out = s.out;
+    if s.changed {
+        out.routes = Some(s.routes);
+    }
+    Ok(out)
+}
+
+struct Session<'a> {
+    env: &'a dyn Env,
+    routes: Vec<RouteItem>,
+    changed: bool,
+    json: bool,
+    out: Outcome,
+}
+
+impl Session<'_> {
+    fn script(&mut self, s: &Script) -> Result<(), Error> {
+        self.stmts(&s.stmts)
+    }
+
+    fn stmts(&mut self, stmts: &[Stmt]) -> Result<(), Error> {
+        for st in stmts {
+            self.stmt(st)?;
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, st: &Stmt) -> Result<(), Error> {
+        match st {
+            Stmt::Command(c) => self.command(c),
+            Stmt::ChangeMenu { path, span } => {
+                let menu = format!("/{}", path.join("/"));
+                if MENUS.contains(&menu.as_str()) {
+                    Ok(())
+                } else {
+                    err(*span, format!("no such menu or command '{menu}'"))
+                }
+            }
+            Stmt::Block { stmts, .. } => self.stmts(stmts),
+            Stmt::Log {
+                level,
+                message,
+                span,
+            } => {
+                let text = self.text(message, *span)?;
+                self.out.logs.push((*level, text));
+                Ok(())
+            }
+            Stmt::Put { value, span } => {
+                let text = self.text(value, *span)?;
+                let _ = writeln!(self.out.output, "{text}");
+                Ok(())
+            }
+            other => err(other.span(), "this scripting command is not supported yet"),
+        }
+    }
+
+    /// A value as text: strings and words as they are; nothing else yet.
+    fn text(&self, e: &Expr, span: Span) -> Result<String, Error> {
+        match e {
+            Expr::Str(s) | Expr::Word(s) => Ok(s.clone()),
+            Expr::Num(n) => Ok(n.to_string()),
+            Expr::Interp(parts) => parts.iter().map(|p| self.text(p, span)).collect(),
+            _ => err(span, "this kind of value is not supported here yet"),
+        }
+    }
+
+    fn command(&mut self, c: &Command) -> Result<(), Error> {
+        let menu = c.menu();
+        match (menu.as_str(), c.verb.as_str()) {
+            ("/ip/route", "print") => self.print_routes(c),
+            ("/ip/route", "add") => self.add_route(c),
+            ("/ip/route", "set") => self.set_routes(c),
+            ("/ip/route", "remove") => self.remove_routes(c),
+            ("/ip/route", "enable") => self.enable_routes(c, false),
+            ("/ip/route", "disable") => self.enable_routes(c, true),
+            ("/routing/nexthop", "print") => self.print_nexthops(c),
+            ("/ip/route" | "/routing/nexthop", verb) => {
+                err(c.span, format!("no such command '{verb}' in {menu}"))
+            }
+            _ => err(
+                c.span,
+                format!("{menu} {} is not supported yet (this wanfwd serves /ip/route and /routing/nexthop)", c.verb),
+            ),
+        }
+    }
+
+    fn print_routes(&mut self, c: &Command) -> Result<(), Error> {
+        check_print_args(c, &["detail", "count-only", "terse"])?;
+        let all = self.env.route_view(&self.routes);
+        let mut items = Vec::new();
+        for it in all {
+            let keep = match c.where_cond() {
+                Some(cond) => route_cond(&it, cond)?,
+                None => true,
+            };
+            if keep {
+                items.push(it);
+            }
+        }
+        let text = if c.has_flag("count-only") {
+            format!("{}\n", items.len())
+        } else if self.json {
+            view::routes_json(&items)
+        } else if c.has_flag("detail") {
+            view::print_routes_detail(&items)
+        } else {
+            view::print_routes(&items)
+        };
+        self.out.output.push_str(&text);
+        Ok(())
+    }
+
+    fn print_nexthops(&mut self, c: &Command) -> Result<(), Error> {
+        check_print_args(c, &["count-only", "detail"])?;
+        let mut items = Vec::new();
+        for it in self.env.nexthop_view() {
+            let keep = match c.where_cond() {
+                Some(cond) => eval_cond(cond, &|p, v| view::nexthop_matches(&it, p, v))?,
+                None => true,
+            };
+            if keep {
+                items.push(it);
+            }
+        }
+        let text = if c.has_flag("count-only") {
+            format!("{}\n", items.len())
+        } else if self.json {
+            view::nexthops_json(&items)
+        } else {
+            view::print_nexthops(&items)
+        };
+        self.out.output.push_str(&text);
+        Ok(())
+    }
+}
+
+fn check_print_args(c: &Command, flags: &[&str]) -> Result<(), Error> {
+    for a in &c.args {
+        match a {
+            Arg::Named {
+                name,
+                value: None,
+                span,
+            } if !flags.contains(&name.as_str()) => {
+                return err(*span, format!("unknown print option '{name}'"));
+            }
+            Arg::Named {
+                name,
+                value: Some(_),
+                span,
+            } => {
+                return err(
+                    *span,
+                    format!("print takes no '{name}='; use 'where {name}=...'"),
+                )
+            }
+            Arg::Positional { span, .. } => return err(*span, "print takes no positional value"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates a `where` condition with `test(property, value)` for comparisons and flags.
+fn eval_cond(
+    cond: &Cond,
+    test: &dyn Fn(&str, &str) -> Result<bool, String>,
+) -> Result<bool, Error> {
+    let wrap = |r: Result<bool, String>, span: Span| r.map_err(|m| Error { span, message: m });
+    match cond {
+        Cond::Cmp {
+            prop,
+            op,
+            value,
+            span,
+        } => {
+            let v = match value {
+                Expr::Str(s) | Expr::Word(s) => s.clone(),
+                Expr::Num(n) => n.to_string(),
+                _ => return err(*span, "only plain values are supported in conditions yet"),
+            };
+            match op {
+                ros::CmpOp::Eq => wrap(test(prop, &v), *span),
+                ros::CmpOp::Ne => wrap(test(prop, &v).map(|b| !b), *span),
+                other => err(
+                    *span,
+                    format!(
+                        "operator '{}' is not supported in conditions yet",
+                        other.as_str()
+                    ),
+                ),
+            }
+        }
+        Cond::Flag { prop, span } => wrap(test(prop, "yes"), *span),
+        Cond::Not(c) => Ok(!eval_cond(c, test)?),
+        Cond::And(a, b) => Ok(eval_cond(a, test)? && eval_cond(b, test)?),
+        Cond::Or(a, b) => Ok(eval_cond(a, test)? || eval_cond(b, test)?),
+    }
+}
+
+fn route_cond(it: &RouteView, cond: &Cond) -> Result<bool, Error> {
+    eval_cond(cond, &|p, v| view::route_matches(it, p, v))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,238 @@
+//! The evaluator against a RIB computed from a small configuration (the guide's topology).
+
+use super::*;
+use crate::config::{AddressItem, Config};
+use crate::rib::{self, PortDesc};
+
+struct Fake {
+    ports: Vec<PortDesc>,
+    addresses: Vec<(u16, AddressItem)>,
+}
+
+fn fake() -> Fake {
+    let cfg = Config::from_yaml_str(
+        "/interface/ethernet:\n  - { name: bridge, device: net_null0 }\n  - { name: ether1, device: net_null1 }\n  - { name: ether2, device: net_null2 }\n/ip/address:\n  - { address: 192.168.1.1/24, interface: bridge }\n  - { address: 203.0.113.2/24, interface: ether1 }\n  - { address: 198.51.100.2/24, interface: ether2 }\n",
+        "t.yaml",
+    )
+    .unwrap();
+    let names = ["bridge", "ether1", "ether2"];
+    Fake {
+        ports: names
+            .iter()
+            .map(|n| PortDesc {
+                name: n.to_string(),
+                enabled: true,
+            })
+            .collect(),
+        addresses: cfg
+            .addresses
+            .iter()
+            .map(|a| {
+                (
+                    names.iter().position(|n| *n == a.interface).unwrap() as u16,
+                    a.clone(),
+                )
+            })
+            .collect(),
+    }
+}
+
+impl Env for Fake {
+    fn route_view(&self, routes: &[RouteItem]) -> Vec<RouteView> {
+        let rib = rib::compute(&self.ports, &self.addresses, routes, &[]);
+        let usable = |_: &rib::Member| true;
+        let gw_state = |_: &rib::Member| None;
+        let sel = rib::select(&rib, &usable);
+        let ports: Vec<String> = self.ports.iter().map(|p| p.name.clone()).collect();
+        view::routes(&view::Context {
+            rib: &rib,
+            sel: &sel,
+            ports: &ports,
+            usable: &usable,
+            gw_state: &gw_state,
+        })
+    }
+
+    fn nexthop_view(&self) -> Vec<NexthopItem> {
+        Vec::new()
+    }
+
+    fn check_route(&self, r: &RouteItem) -> Result<(), String> {
+        match r.routing_table.as_str() {
+            "main" => Ok(()),
+            t => Err(format!("no routing table '{t}'")),
+        }
+    }
+}
+
+fn guide_routes() -> Vec<RouteItem> {
+    let out = run(
+        "/ip/route\nadd dst-address=0.0.0.0/0 gateway=203.0.113.1 distance=1 comment=wan1-default\nadd dst-address=0.0.0.0/0 gateway=198.51.100.1 distance=10 comment=wan2-default",
+        &[],
+        &fake(),
+        false,
+    )
+    .unwrap();
+    out.routes.expect("routes added")
+}
+
+#[test]
+fn add_gives_routeros_defaults_and_the_given_properties() {
+    let r = guide_routes();
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0].distance, 1);
+    assert_eq!(r[0].scope, 30);
+    assert_eq!(r[0].target_scope, 10);
+    assert_eq!(r[1].distance, 10);
+    assert_eq!(r[1].comment.as_deref(), Some("wan2-default"));
+}
+
+#[test]
+fn print_where_active_and_count_only() {
+    let r = guide_routes();
+    let out = run(
+        "/ip/route print count-only where active=yes",
+        &r,
+        &fake(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        out.output.trim(),
+        "4",
+        "3 connected + the distance-1 default"
+    );
+    assert!(out.routes.is_none(), "print changes nothing");
+    let out = run("/ip/route print where active=no", &r, &fake(), false).unwrap();
+    assert!(out.output.contains("198.51.100.1"), "{}", out.output);
+    assert!(!out.output.contains("203.0.113.1 "), "{}", out.output);
+}
+
+#[test]
+fn set_by_find_changes_only_the_matching_route() {
+    let r = guide_routes();
+    let out = run(
+        "/ip/route set [find comment=\"wan1-default\"] distance=20",
+        &r,
+        &fake(),
+        false,
+    )
+    .unwrap();
+    let r2 = out.routes.unwrap();
+    assert_eq!(r2[0].distance, 20);
+    assert_eq!(r2[1], r[1]);
+}
+
+#[test]
+fn disable_enable_and_remove_by_number_and_id() {
+    let r = guide_routes();
+    // Print numbers follow print order: both defaults have the same prefix, in config order.
+    let r = run("/ip/route disable 1", &r, &fake(), false)
+        .unwrap()
+        .routes
+        .unwrap();
+    assert!(r[1].disabled && !r[0].disabled);
+    let r = run("/ip/route enable [find disabled]", &r, &fake(), false)
+        .unwrap()
+        .routes
+        .unwrap();
+    assert!(!r[1].disabled);
+    // Static route ids come after the three connected routes: *4 is the first static one.
+    let r = run("/ip/route remove *4", &r, &fake(), false)
+        .unwrap()
+        .routes
+        .unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].comment.as_deref(), Some("wan2-default"));
+}
+
+#[test]
+fn a_script_is_applied_whole_or_not_at_all() {
+    let r = guide_routes();
+    let e = run(
+        "/ip/route set [find comment=wan1-default] distance=5\n/ip/route set [find comment=wan2-default] distance=0",
+        &r,
+        &fake(),
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(e.span.line, 2, "{e}");
+    assert!(e.message.contains("distance"), "{e}");
+}
+
+#[test]
+fn errors_name_line_column_and_what_is_wrong() {
+    let r = guide_routes();
+    let cases = [
+        (
+            "/ip/route add dst-address=10.0.0.0/33 gateway=203.0.113.1",
+            1,
+            "dst-address",
+        ),
+        ("/ip/route add dst-address=10.0.0.0/8", 1, "needs a gateway"),
+        (
+            "/ip/route add gateway=203.0.113.1 bogus=1",
+            1,
+            "unknown property 'bogus'",
+        ),
+        (
+            "/ip/route add gateway=ether1 check-gateway=ping",
+            1,
+            "check-gateway needs a gateway address",
+        ),
+        (
+            "/ip/route add gateway=203.0.113.1 routing-table=to_wan9",
+            1,
+            "no routing table",
+        ),
+        ("\n/ip/route frobnicate", 2, "no such menu"),
+        ("/ip/route set 7 distance=2", 1, "no such item"),
+        ("/ip/route remove", 1, "needs the items"),
+        ("/ip/route print bogus", 1, "unknown print option"),
+        (
+            "/ip/firewall/nat add chain=srcnat action=masquerade",
+            1,
+            "not supported yet",
+        ),
+        ("/ip/route add gateway=\"203.0.113.1", 1, ""),
+    ];
+    for (text, line, needle) in cases {
+        let e = run(text, &r, &fake(), false).unwrap_err();
+        assert_eq!(e.span.line, line, "{text}: {e}");
+        assert!(e.message.contains(needle), "{text}: {e}");
+    }
+}
+
+#[test]
+fn json_output_is_rest_style() {
+    let r = guide_routes();
+    let out = run(
+        "/ip/route print where comment=wan2-default",
+        &r,
+        &fake(),
+        true,
+    )
+    .unwrap();
+    assert!(out.output.trim_start().starts_with('['), "{}", out.output);
+    assert!(
+        out.output.contains("\"gateway\":\"198.51.100.1\""),
+        "{}",
+        out.output
+    );
+}
+
+#[test]
+fn log_and_put_are_collected() {
+    let out = run(
+        ":log warning \"WAN1 upstream DOWN\"\n:put hello",
+        &[],
+        &fake(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        out.logs,
+        vec![(ros::LogLevel::Warning, "WAN1 upstream DOWN".to_string())]
+    );
+    assert_eq!(out.output, "hello\n");
+}

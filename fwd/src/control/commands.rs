@@ -1,0 +1,91 @@
+//! Commands from the API socket, run by the control core between packets: a script that
+//! changes routes becomes a new RIB and a new snapshot (design invariant 7).
+
+use super::Control;
+use crate::api::Response;
+use crate::cli;
+use crate::config::RouteItem;
+use crate::rib::view::{self, Context, NexthopItem, RouteItem as RouteView};
+use crate::rib::{self, Member};
+use crate::ros::LogLevel;
+use std::time::Instant;
+
+/// The control core as commands see it.
+struct Env<'a>(&'a Control);
+
+impl Env<'_> {
+    fn view<T>(&self, rib: &rib::Rib, f: impl FnOnce(&Context) -> T) -> T {
+        let c = self.0;
+        let ports: Vec<String> = c.ports.iter().map(|p| p.name.clone()).collect();
+        let usable = |m: &Member| c.probes.usable(m);
+        let gw_state = |m: &Member| c.probes.state(m);
+        let sel = rib::select(rib, &usable);
+        f(&Context {
+            rib,
+            sel: &sel,
+            ports: &ports,
+            usable: &usable,
+            gw_state: &gw_state,
+        })
+    }
+}
+
+impl cli::Env for Env<'_> {
+    fn route_view(&self, routes: &[RouteItem]) -> Vec<RouteView> {
+        let mut m = self.0.model.clone();
+        m.routes = routes.to_vec();
+        let rib = m.compute_quiet();
+        self.view(&rib, view::routes)
+    }
+
+    fn nexthop_view(&self) -> Vec<NexthopItem> {
+        self.view(&self.0.rib, view::nexthops)
+    }
+
+    fn check_route(&self, route: &RouteItem) -> Result<(), String> {
+        self.0.model.check_route(route)
+    }
+}
+
+impl Control {
+    /// Serves the API socket; returns how many requests were handled.
+    pub(super) fn serve_api(&mut self) -> usize {
+        let Some(mut api) = self.api.take() else {
+            return 0;
+        };
+        let requests = api.poll(Instant::now());
+        let n = requests.len();
+        for r in requests {
+            let response = self.execute(&r.text, r.json);
+            api.respond(r.client, response);
+        }
+        self.api = Some(api);
+        n
+    }
+
+    /// Runs a script whole: on success its route changes are installed at once.
+    pub fn execute(&mut self, text: &str, json: bool) -> Response {
+        let result = cli::run(text, &self.model.routes, &Env(self), json);
+        match result {
+            Ok(out) => {
+                for (level, msg) in &out.logs {
+                    match level {
+                        LogLevel::Error => log::error!("script: {msg}"),
+                        LogLevel::Warning => log::warn!("script: {msg}"),
+                        LogLevel::Info => log::info!("script: {msg}"),
+                        LogLevel::Debug => log::debug!("script: {msg}"),
+                    }
+                }
+                if let Some(routes) = out.routes {
+                    self.model.routes = routes;
+                    let rib = self.model.compute();
+                    self.set_rib(rib, Instant::now());
+                    self.solicit_gateways(Instant::now());
+                    self.log_routes();
+                }
+                Response::Ok(out.output)
+            }
+            Err(e) => Response::Error(e.to_string()),
+        }
+    }
+}

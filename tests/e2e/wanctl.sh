@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# End to end: an operator drives a running wanfwd with wanctl, as with RouterOS: print the
+# routes, change a distance while traffic flows (no packet lost), disable and enable a route
+# by comment (the guide's Netwatch scripts do exactly this), and bad commands are refused
+# with their line and column, changing nothing.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+WANCTL=${WANCTL:-$(dirname "$WANFWD")/wanctl}
+
+testbed_trap
+testbed_up
+wanfwd_config "$TB_TMP/wanfwd.yaml" "/ip/route:
+  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1, distance: 1, comment: wan1-default }
+  - { dst-address: 0.0.0.0/0, gateway: 198.51.100.1, distance: 10, comment: wan2-default }"
+check "wanfwd starts" wanfwd_start "$TB_TMP/wanfwd.yaml" "$TB_TMP/wanfwd.log"
+if [[ -z $WANFWD_PID ]]; then
+    e2e_summary
+    exit 1
+fi
+
+ctl() { "$WANCTL" --socket "$TB_TMP/api.sock" "$@"; }
+
+# Which far host received the LAN host's last pings to 192.0.2.100 (both answer it).
+reaches() {
+    local a1 a2
+    a1=$(tb_rx_packets wf-host1 up0)
+    a2=$(tb_rx_packets wf-host2 up0)
+    in_ns wf-lan ping -c 3 -i 0.2 -W 1 -q 192.0.2.100 >/dev/null 2>&1 || true
+    if (($(tb_rx_packets wf-host1 up0) - a1 >= 3)); then
+        echo isp1
+    elif (($(tb_rx_packets wf-host2 up0) - a2 >= 3)); then
+        echo isp2
+    else
+        echo none
+    fi
+}
+
+out=$(ctl '/ip/route print' 2>&1 || true)
+echo "$out"
+check "/ip/route print lists the primary as active (As)" grep -qE '^ *0 +As +0\.0\.0\.0/0 +203\.0\.113\.1' <<<"$out"
+check "/ip/route print lists the backup as neither active nor inactive" \
+    grep -qE '^ *1 +s +0\.0\.0\.0/0 +198\.51\.100\.1' <<<"$out"
+check "print where active=yes count-only counts 4 (3 connected + the primary)" \
+    test "$(ctl '/ip/route print count-only where active=yes')" = 4
+check "--json prints REST-style items" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' --json '/ip/route print' |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); assert any(i[\"gateway\"]==\"203.0.113.1\" and i[\"active\"]==\"true\" for i in d), d'"
+check "traffic leaves by ISP1" test "$(reaches)" = isp1
+
+# A change of distance while a ping runs: the backup takes over, and no packet is lost.
+in_ns wf-lan ping -i 0.05 -c 120 -q 192.0.2.100 >"$TB_TMP/ping.txt" 2>&1 &
+ping_pid=$!
+sleep 2
+check "set [find comment=wan1-default] distance=20 is accepted" \
+    ctl '/ip/route set [find comment="wan1-default"] distance=20'
+wait "$ping_pid" || true
+cat "$TB_TMP/ping.txt"
+check "the ping running across the change lost no packet" grep -q ' 0% packet loss' "$TB_TMP/ping.txt"
+check "traffic now leaves by ISP2" test "$(reaches)" = isp2
+
+check "disable [find comment=wan2-default] is accepted" ctl '/ip/route disable [find comment=wan2-default]'
+check "traffic is back on ISP1 (the only enabled default)" test "$(reaches)" = isp1
+check "the disabled route prints with X" bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/route print' | grep -qE '^ *[0-9]+ +X +s +0\.0\.0\.0/0 +198\.51\.100\.1'"
+check "enable it again" ctl '/ip/route enable [find comment=wan2-default]'
+check "traffic by ISP2 again (distance 10 < 20)" test "$(reaches)" = isp2
+
+# Errors: named with line and column, and nothing changes (a script is applied whole).
+err=$(ctl '/ip/route set [find comment=wan1-default] distance=1
+/ip/route set [find comment=wan2-default] distance=banana' 2>&1) && rc=0 || rc=$?
+echo "$err"
+check "a bad value fails with a non-zero exit status" test "$rc" -ne 0
+check "and names its line and column" grep -q 'line 2, column' <<<"$err"
+check "and changes nothing (ISP2 still carries the traffic)" test "$(reaches)" = isp2
+err=$(ctl '/ip/route frobnicate' 2>&1) && rc=0 || rc=$?
+check "an unknown command is refused ($err)" test "$rc" -ne 0
+check "wanfwd is still running" kill -0 "$WANFWD_PID"
+
+rc=0
+wanfwd_stop >/dev/null || rc=$?
+check "wanfwd exits with status 0" test "$rc" -eq 0
+e2e_summary
