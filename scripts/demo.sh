@@ -30,16 +30,19 @@ wanfwd_start "$TB_TMP/wanfwd.yaml" "$TB_TMP/wanfwd.log"
 echo "wanfwd is running (PID $WANFWD_PID) and forwarding"
 
 ok=1
-heading "5. The LAN host (192.168.1.10) pings 192.0.2.10, behind ISP1"
+heading "5. The routes, as an operator sees them: wanctl '/ip/route print'"
+"$(dirname "$WANFWD")/wanctl" --socket "$TB_TMP/api.sock" '/ip/route print' || ok=0
+
+heading "6. The LAN host (192.168.1.10) pings 192.0.2.10, behind ISP1"
 in_ns wf-lan ping -c 5 192.0.2.10 || ok=0
 
-heading "6. traceroute from the LAN host: wanfwd (192.168.1.1), ISP1 (203.0.113.1), the host"
+heading "7. traceroute from the LAN host: wanfwd (192.168.1.1), ISP1 (203.0.113.1), the host"
 in_ns wf-lan traceroute -n -q 1 -w 2 -m 10 192.0.2.10 || ok=0
 
-heading "7. Stop wanfwd (SIGINT): its counters"
+heading "8. Stop wanfwd (SIGINT): its counters"
 wanfwd_stop || ok=0
 
-heading "8. Tear down the testbed"
+heading "9. Tear down the testbed"
 testbed_down
 echo "done"
 ((ok)) || { echo "demo: something above failed" >&2; exit 1; }
