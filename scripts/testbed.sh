@@ -133,6 +133,7 @@ testbed_up() {
 
 testbed_down() { # stop what we started, remove the testbed; tolerant of partial state
     wanfwd_stop >/dev/null 2>&1 || true
+    _tb_dpdk_cleanup
     if [[ -n $TB_SERVER_PID ]]; then
         kill "$TB_SERVER_PID" 2>/dev/null || true
         wait "$TB_SERVER_PID" 2>/dev/null || true
@@ -197,15 +198,17 @@ tb_rx_packets() { # NS DEV: packets received on DEV in NS
         python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'
 }
 
-wanfwd_start() { # CONFIG LOG: start wanfwd in the background, wait up to 30 s for 'wanfwd ready'
+wanfwd_start() { # CONFIG LOG [ARGS...]: start wanfwd in the background (with extra ARGS),
+    # wait up to 30 s for 'wanfwd ready'
     local config=$1 i rc=0
     WANFWD_LOG=$2
+    shift 2
     if [[ ! -x $WANFWD ]]; then
         _tb_log "no wanfwd binary at $WANFWD (cargo build --release, or set WANFWD)"
         return 1
     fi
     # A background job of a script ignores SIGINT; give wanfwd the default, as in a terminal.
-    env --default-signal=INT "$WANFWD" --config "$config" >"$WANFWD_LOG" 2>&1 </dev/null &
+    env --default-signal=INT "$WANFWD" --config "$config" "$@" >"$WANFWD_LOG" 2>&1 </dev/null &
     WANFWD_PID=$!
     for ((i = 0; i < 300; i++)); do
         grep -q 'wanfwd ready' "$WANFWD_LOG" && return 0
@@ -241,12 +244,15 @@ wanfwd_stop() { # SIGINT, up to 10 s, then SIGKILL; prints the log tail; returns
     echo "--- wanfwd log (last 40 lines) ---"
     tail -n 40 "$WANFWD_LOG" || true
     echo "--- wanfwd exit status: $rc ---"
-    # What a killed EAL leaves behind would hold hugepages from the next run.
+    _tb_dpdk_cleanup
+    return "$rc"
+}
+
+_tb_dpdk_cleanup() { # what EAL leaves for our prefix (runtime dir, hugepage files)
     rm -rf "/var/run/dpdk/$TB_FILE_PREFIX"
     awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts | while read -r mnt; do
         rm -f "$mnt/$TB_FILE_PREFIX"map_*
     done
-    return "$rc"
 }
 
 # ---- probes; each prints what it ran into and returns 0 on success ----

@@ -170,6 +170,9 @@ fn pool_size(cfg: &Config, ports: usize, workers: usize) -> u32 {
 pub struct RunOptions {
     /// Log per-port packet rates this often.
     pub stats_interval: Option<std::time::Duration>,
+    /// A RouterOS script run once the router is up, after the YAML (`wanfwd --script`): its
+    /// name (for errors) and text. An error in it stops the start.
+    pub script: Option<(String, String)>,
 }
 
 /// Runs the router until `stop` is set. Fails on a start-up error (EAL, ports) or when a
@@ -306,7 +309,19 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
             }
         }
     }
-    if launch_error.is_none() {
+    let mut script_error = None;
+    if let Some((name, text)) = &opts.script {
+        match control.execute(text, false) {
+            crate::api::Response::Ok(out) => {
+                log::info!("{name}: applied");
+                if !out.is_empty() {
+                    log::info!("{name}: {}", out.trim_end());
+                }
+            }
+            crate::api::Response::Error(e) => script_error = Some(format!("{name}: {e}")),
+        }
+    }
+    if launch_error.is_none() && script_error.is_none() {
         log::info!(
             "wanfwd ready: {} port(s), {} worker(s), {} of {} route(s) resolved",
             started.len(),
@@ -342,6 +357,9 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     drop(eal);
     if let Some(e) = launch_error {
         return Err(e.into());
+    }
+    if let Some(e) = script_error {
+        return Err(Error(e));
     }
     if worker_failed || failed.load(Ordering::SeqCst) {
         return Err(Error(

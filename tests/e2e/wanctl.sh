@@ -80,4 +80,17 @@ check "wanfwd is still running" kill -0 "$WANFWD_PID"
 rc=0
 wanfwd_stop >/dev/null || rc=$?
 check "wanfwd exits with status 0" test "$rc" -eq 0
+
+# A script at start (wanfwd --script), after the YAML; a bad one stops the start.
+printf '%s\n' '# raise the primary, as the guide'"'"'s Netwatch down-script does' \
+    '/ip/route set [find comment="wan1-default"] distance=30' >"$TB_TMP/start.rsc"
+check "wanfwd starts with --script start.rsc" \
+    wanfwd_start "$TB_TMP/wanfwd.yaml" "$TB_TMP/wanfwd2.log" --script "$TB_TMP/start.rsc"
+check "the script was applied (the primary has distance 30)" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/route print' | grep -qE '203\.0\.113\.1 +main +30'"
+wanfwd_stop >/dev/null || true
+printf '/ip/route set [find comment="wan1-default"] distance=0\n' >"$TB_TMP/bad.rsc"
+"$WANFWD" --config "$TB_TMP/wanfwd.yaml" --script "$TB_TMP/bad.rsc" >"$TB_TMP/bad.log" 2>&1 && rc=0 || rc=$?
+check "a bad start script stops wanfwd with an error (status $rc)" test "$rc" -ne 0
+check "naming the script, line and column" grep -q 'bad.rsc: line 1, column' "$TB_TMP/bad.log"
 e2e_summary

@@ -19,6 +19,9 @@ struct Args {
     /// Check the configuration and exit.
     #[arg(long)]
     check: bool,
+    /// A RouterOS script (.rsc) to run at start, after the configuration.
+    #[arg(long, value_name = "FILE.rsc")]
+    script: Option<PathBuf>,
     /// Log each interface's packet rates every this many seconds.
     #[arg(long, value_name = "SECONDS")]
     stats_interval: Option<f64>,
@@ -69,7 +72,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    let script = match &args.script {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(text) => Some((p.display().to_string(), text)),
+            Err(e) => {
+                eprintln!("wanfwd: {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let opts = router::RunOptions {
+        script,
         stats_interval: args
             .stats_interval
             .filter(|s| *s > 0.0)
