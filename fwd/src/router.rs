@@ -439,6 +439,7 @@ fn start_ports(
         };
         ctl.push(CtlPort {
             name: i.name.clone(),
+            device: i.device.clone(),
             dpdk_port: id.0,
             kernel_iface: af_packet_iface(&i.device),
             mac: info.mac,

@@ -48,6 +48,12 @@ check "--json prints REST-style items" \
     bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' --json '/ip/route print' |
         python3 -c 'import json,sys; d=json.load(sys.stdin); assert any(i[\"gateway\"]==\"203.0.113.1\" and i[\"active\"]==\"true\" for i in d), d'"
 check "traffic leaves by ISP1" test "$(reaches)" = isp1
+check "/ip/arp print shows ISP1's gateway, dynamic and complete" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print' | grep -qE 'DC +203\.0\.113\.1 +02:00:00:00:02:01 +ether1'"
+check "/interface/ethernet print shows ether1 running" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/interface/ethernet print' | grep -qE 'R +ether1 +1500'"
+check "/ip/address print where interface=ether2 shows only 198.51.100.2/24" \
+    test "$(ctl '/ip/address print count-only where interface=ether2')" = 1
 
 # A change of distance while a ping runs: the backup takes over, and no packet is lost.
 in_ns wf-lan ping -i 0.05 -c 120 -q 192.0.2.100 >"$TB_TMP/ping.txt" 2>&1 &

@@ -9,7 +9,10 @@
 //! `[find ...]`, print numbers and `*ID`), `/routing/nexthop print`, `:log` and `:put`.
 //! Other menus answer that they are not supported yet.
 
+mod listing;
 mod route;
+
+pub use listing::{ListRow, Listing};
 
 use crate::config::RouteItem;
 use crate::rib::view::{self, NexthopItem, RouteItem as RouteView};
@@ -49,6 +52,10 @@ pub trait Env {
     fn nexthop_view(&self) -> Vec<NexthopItem>;
     /// Validates a route (interfaces exist, routing table exists...).
     fn check_route(&self, route: &RouteItem) -> Result<(), String>;
+    /// The items of a read-only menu (`/ip/address`, `/ip/arp`, `/interface/ethernet`).
+    fn listing(&self, _menu: &str) -> Option<Listing> {
+        None
+    }
 }
 
 /// A script's result: its output, and the routes to install when they changed.
@@ -178,6 +185,7 @@ impl Session<'_> {
             ("/ip/route", "enable") => self.enable_routes(c, false),
             ("/ip/route", "disable") => self.enable_routes(c, true),
             ("/routing/nexthop", "print") => self.print_nexthops(c),
+            ("/ip/address" | "/ip/arp" | "/interface/ethernet", _) => self.listing_command(c, &menu),
             ("/ip/route" | "/routing/nexthop", verb) => {
                 err(c.span, format!("no such command '{verb}' in {menu}"))
             }

@@ -57,6 +57,45 @@ impl Env for Fake {
         Vec::new()
     }
 
+    fn listing(&self, menu: &str) -> Option<Listing> {
+        (menu == "/ip/arp").then(|| Listing {
+            legend: Some("Flags: D - DYNAMIC; C - COMPLETE"),
+            columns: vec![
+                ("ADDRESS", false),
+                ("MAC-ADDRESS", false),
+                ("INTERFACE", false),
+            ],
+            rows: vec![
+                ListRow {
+                    flags: "DC".into(),
+                    cells: vec![
+                        "203.0.113.1".into(),
+                        "02:00:00:00:02:01".into(),
+                        "ether1".into(),
+                    ],
+                    props: vec![
+                        ("address", "203.0.113.1".into()),
+                        ("interface", "ether1".into()),
+                        ("dynamic", "true".into()),
+                    ],
+                },
+                ListRow {
+                    flags: "C".into(),
+                    cells: vec![
+                        "198.51.100.1".into(),
+                        "02:00:00:00:03:01".into(),
+                        "ether2".into(),
+                    ],
+                    props: vec![
+                        ("address", "198.51.100.1".into()),
+                        ("interface", "ether2".into()),
+                        ("dynamic", "false".into()),
+                    ],
+                },
+            ],
+        })
+    }
+
     fn check_route(&self, r: &RouteItem) -> Result<(), String> {
         match r.routing_table.as_str() {
             "main" => Ok(()),
@@ -235,4 +274,39 @@ fn log_and_put_are_collected() {
         vec![(ros::LogLevel::Warning, "WAN1 upstream DOWN".to_string())]
     );
     assert_eq!(out.output, "hello\n");
+}
+
+#[test]
+fn read_only_menus_print_filter_and_refuse_changes() {
+    let out = run("/ip/arp print", &[], &fake(), false).unwrap();
+    assert!(
+        out.output.starts_with("Flags: D - DYNAMIC; C - COMPLETE\n"),
+        "{}",
+        out.output
+    );
+    assert!(out.output.contains("203.0.113.1"), "{}", out.output);
+    let out = run("/ip/arp print where interface=ether2", &[], &fake(), false).unwrap();
+    assert!(
+        out.output.contains("198.51.100.1") && !out.output.contains("203.0.113.1"),
+        "{}",
+        out.output
+    );
+    let out = run(
+        "/ip/arp print count-only where dynamic",
+        &[],
+        &fake(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(out.output.trim(), "1");
+    let out = run("/ip/arp print", &[], &fake(), true).unwrap();
+    assert!(
+        out.output.contains("\"address\":\"203.0.113.1\""),
+        "{}",
+        out.output
+    );
+    let e = run("/ip/arp print where bogus=1", &[], &fake(), false).unwrap_err();
+    assert!(e.message.contains("unknown property 'bogus'"), "{e}");
+    let e = run("/ip/arp add address=10.0.0.1", &[], &fake(), false).unwrap_err();
+    assert!(e.message.contains("read-only"), "{e}");
 }

@@ -3,7 +3,7 @@
 
 use super::Control;
 use crate::api::Response;
-use crate::cli;
+use crate::cli::{self, ListRow, Listing};
 use crate::config::RouteItem;
 use crate::rib::view::{self, Context, NexthopItem, RouteItem as RouteView};
 use crate::rib::{self, Member};
@@ -44,6 +44,123 @@ impl cli::Env for Env<'_> {
 
     fn check_route(&self, route: &RouteItem) -> Result<(), String> {
         self.0.model.check_route(route)
+    }
+
+    fn listing(&self, menu: &str) -> Option<Listing> {
+        let c = self.0;
+        let yes = |b: bool| if b { "true" } else { "false" }.to_string();
+        let port_name = |p: u16| {
+            c.ports
+                .get(usize::from(p))
+                .map_or("?".to_string(), |p| p.name.clone())
+        };
+        match menu {
+            "/ip/address" => Some(Listing {
+                legend: Some("Flags: X - DISABLED, I - INVALID"),
+                columns: vec![("ADDRESS", false), ("NETWORK", false), ("INTERFACE", false)],
+                rows: c
+                    .model
+                    .addresses
+                    .iter()
+                    .map(|(p, a)| {
+                        let invalid = !a.disabled && !c.model.ports[usize::from(*p)].enabled;
+                        let network = a.address.prefix().network().to_string();
+                        ListRow {
+                            flags: format!(
+                                "{}{}",
+                                if a.disabled { "X" } else { "" },
+                                if invalid { "I" } else { "" }
+                            ),
+                            cells: vec![
+                                a.address.to_string(),
+                                network.clone(),
+                                a.interface.clone(),
+                            ],
+                            props: vec![
+                                ("address", a.address.to_string()),
+                                ("network", network),
+                                ("interface", a.interface.clone()),
+                                ("disabled", yes(a.disabled)),
+                                ("invalid", yes(invalid)),
+                                ("comment", a.comment.clone().unwrap_or_default()),
+                            ],
+                        }
+                    })
+                    .collect(),
+            }),
+            "/ip/arp" => {
+                let mut entries: Vec<_> = c.neigh.entries().collect();
+                entries.sort_by_key(|e| e.0);
+                Some(Listing {
+                    legend: Some("Flags: D - DYNAMIC; C - COMPLETE"),
+                    columns: vec![
+                        ("ADDRESS", false),
+                        ("MAC-ADDRESS", false),
+                        ("INTERFACE", false),
+                    ],
+                    rows: entries
+                        .into_iter()
+                        .map(|(addr, port, mac, is_static, complete)| {
+                            let address = std::net::Ipv4Addr::from(addr).to_string();
+                            let mac = if complete {
+                                mac.to_string()
+                            } else {
+                                String::new()
+                            };
+                            ListRow {
+                                flags: format!(
+                                    "{}{}",
+                                    if is_static { "" } else { "D" },
+                                    if complete { "C" } else { "" }
+                                ),
+                                cells: vec![address.clone(), mac.clone(), port_name(port)],
+                                props: vec![
+                                    ("address", address),
+                                    ("mac-address", mac),
+                                    ("interface", port_name(port)),
+                                    ("dynamic", yes(!is_static)),
+                                    ("complete", yes(complete)),
+                                ],
+                            }
+                        })
+                        .collect(),
+                })
+            }
+            "/interface/ethernet" => Some(Listing {
+                legend: Some("Flags: R - RUNNING"),
+                columns: vec![
+                    ("NAME", false),
+                    ("MTU", true),
+                    ("MAC-ADDRESS", false),
+                    ("DEVICE", false),
+                ],
+                rows: c
+                    .ports
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let running = c.link_up[i];
+                        ListRow {
+                            flags: if running { "R" } else { "" }.to_string(),
+                            cells: vec![
+                                p.name.clone(),
+                                p.mtu.to_string(),
+                                p.mac.to_string(),
+                                p.device.clone(),
+                            ],
+                            props: vec![
+                                ("name", p.name.clone()),
+                                ("mtu", p.mtu.to_string()),
+                                ("mac-address", p.mac.to_string()),
+                                ("device", p.device.clone()),
+                                ("running", yes(running)),
+                            ],
+                        }
+                    })
+                    .collect(),
+            }),
+            _ => None,
+        }
     }
 }
 

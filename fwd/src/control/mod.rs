@@ -36,6 +36,8 @@ use std::time::{Duration, Instant};
 /// A port as the control core sees it.
 pub struct CtlPort {
     pub name: String,
+    /// The DPDK device string it was opened with.
+    pub device: String,
     pub dpdk_port: u16,
     /// The kernel interface under an `net_af_packet` device, whose carrier is its link
     /// (that PMD always reports its link up).

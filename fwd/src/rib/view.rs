@@ -342,17 +342,17 @@ fn one_line(s: &str) -> String {
         .collect()
 }
 
-struct Row {
-    number: Option<usize>,
-    flags: String,
-    comment: Option<String>,
-    cells: Vec<String>,
+pub(crate) struct Row {
+    pub(crate) number: Option<usize>,
+    pub(crate) flags: String,
+    pub(crate) comment: Option<String>,
+    pub(crate) cells: Vec<String>,
 }
 
 /// Renders a RouterOS v7 table: `Columns:` line, a title line starting with `#`, then one
 /// line per row (number right-aligned, flags right-aligned, cells separated by two spaces,
 /// numeric cells right-aligned), a row's comment as `;;; comment` on the line above.
-fn render_table(out: &mut String, columns: &[(&str, bool)], rows: &[Row], flags: bool) {
+pub(crate) fn render_table(out: &mut String, columns: &[(&str, bool)], rows: &[Row], flags: bool) {
     let titles: Vec<&str> = columns.iter().map(|(t, _)| *t).collect();
     let _ = writeln!(out, "Columns: {}", titles.join(", "));
     let nw = rows
@@ -630,7 +630,10 @@ fn json_object(out: &mut String, pairs: &[(&str, String)]) {
     out.push('}');
 }
 
-fn json_array<T>(items: &[T], object: impl Fn(&T) -> Vec<(&'static str, String)>) -> String {
+pub(crate) fn json_array<T>(
+    items: &[T],
+    object: impl Fn(&T) -> Vec<(&'static str, String)>,
+) -> String {
     let mut out = String::from("[");
     for (k, it) in items.iter().enumerate() {
         if k > 0 {
