@@ -21,6 +21,7 @@ set -euo pipefail
 TB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WANFWD=${WANFWD:-${CARGO_TARGET_DIR:-$TB_REPO/target}/release/wanfwd}
 TB_FILE_PREFIX=wanfwd-test                    # DPDK --file-prefix in the configuration
+TB_METRICS_PORT=${TB_METRICS_PORT:-19417}     # wanfwd's Prometheus endpoint, on loopback
 TB_NAMESPACES=(wf-lan wf-isp1 wf-isp2 wf-host1 wf-host2 wf-rtr)
 TB_ROOT_DEVS=(wfr-lan wfr-isp1 wfr-isp2)      # router-side ends, in the root namespace
 WANFWD_PID=${WANFWD_PID:-}
@@ -181,6 +182,8 @@ dpdk:
   workers: 1
 api:
   socket: $TB_TMP/api.sock
+metrics:
+  listen: 127.0.0.1:$TB_METRICS_PORT
 /interface/ethernet:
   - { name: bridge, device: "net_af_packet0,iface=wfr-lan" }
   - { name: ether1, device: "net_af_packet1,iface=wfr-isp1" }
@@ -191,6 +194,20 @@ api:
   - { address: 198.51.100.2/24, interface: ether2 }
 $routing
 EOF
+}
+
+tb_metric() { # NAME{LABELS}: the value of one metric line of wanfwd's endpoint (0 if absent)
+    python3 - "$1" "$TB_METRICS_PORT" <<'PY'
+import sys, urllib.request
+name, port = sys.argv[1], sys.argv[2]
+text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+for line in text.splitlines():
+    if line.startswith(name + " "):
+        print(int(float(line.split()[-1])))
+        break
+else:
+    print(0)
+PY
 }
 
 tb_rx_packets() { # NS DEV: packets received on DEV in NS

@@ -13,6 +13,7 @@ pub mod dpdk;
 pub mod fib;
 pub mod forward;
 pub mod local;
+pub mod metrics;
 pub mod neigh;
 pub mod net;
 pub mod packet;

@@ -7,6 +7,7 @@ use crate::control::{self, Control, ControlTx, CtlPort, Model};
 use crate::counters::{Counters, SharedCounters};
 use crate::dpdk::{self, Burst, Eal, Mempool, PortId, PortSetup, PortStats};
 use crate::fib::ecmp::HashPolicy;
+use crate::metrics::Metrics;
 use crate::probe;
 use crate::worker::{Punted, Worker, WorkerPort};
 use crossbeam_queue::ArrayQueue;
@@ -268,6 +269,17 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     let counters: Vec<Arc<SharedCounters>> = (0..n_workers)
         .map(|_| Arc::new(SharedCounters::default()))
         .collect();
+    // Metrics are for watching the router: if their address is taken, say so and route anyway.
+    match Metrics::start(cfg.metrics.listen) {
+        Ok(metrics) => {
+            control.observer = Some(control::Observer {
+                metrics,
+                workers: counters.clone(),
+                next: std::time::Instant::now(),
+            });
+        }
+        Err(e) => log::error!("{e}; running without metrics"),
+    }
     let mut launched = Vec::new();
     let mut launch_error = None;
     for (w, lcore) in lcores.iter().take(n_workers).enumerate() {

@@ -17,6 +17,8 @@ fn config(dir: &TestDir) -> Config {
   workers: 1
 api:
   socket: {api}
+metrics:
+  listen: 127.0.0.1:0
 /interface/ethernet:
   - {{ name: bridge, device: "net_pcap0,rx_pcap={lan_in},tx_pcap={lan_out}", mac-address: "02:00:00:00:00:01" }}
   - {{ name: ether1, device: "net_pcap1,rx_pcap={wan_in},tx_pcap={wan_out}", mac-address: "02:00:00:00:00:02" }}

@@ -26,6 +26,14 @@ check "TCP 8 MB LAN host -> 192.0.2.10, sha256 matches" \
 check "TCP 8 MB 192.0.2.10 -> LAN host, sha256 matches" \
     tb_tcp_transfer wf-host1 wf-lan 192.168.1.10 "$TB_TMP/8M.bin"
 
+before=$(tb_metric 'wanfwd_worker_rx_packets_total{worker="0"}')
+in_ns wf-lan ping -c 5 -i 0.2 -q 192.0.2.10 >/dev/null 2>&1 || true
+sleep 1.5 # the control core samples once a second
+after=$(tb_metric 'wanfwd_worker_rx_packets_total{worker="0"}')
+check "metrics endpoint: worker 0's rx packets move ($before -> $after)" test "$after" -ge $((before + 5))
+check "metrics endpoint: ISP1's gateway is up" \
+    test "$(tb_metric 'wanfwd_nexthop_up{address="203.0.113.1",interface="ether1"}')" = 1
+
 check "ping 203.0.113.99 (nobody there) fails cleanly" tb_no_reply wf-lan 203.0.113.99
 check "wanfwd still running afterwards" kill -0 "$WANFWD_PID"
 check "and still forwarding" tb_ping wf-lan 192.0.2.10 3

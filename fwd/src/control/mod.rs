@@ -7,11 +7,13 @@ mod commands;
 pub mod forwarding;
 mod input;
 mod model;
+mod observe;
 mod probes;
 mod rates;
 mod tx;
 
 pub use model::Model;
+pub use observe::Observer;
 pub use tx::ControlTx;
 
 use crate::counters::{Counters, DropReason};
@@ -105,6 +107,8 @@ pub struct Control {
     settings: Settings,
     /// The operator's API socket, when listening.
     pub api: Option<crate::api::ApiServer>,
+    /// The metrics exporter, when listening.
+    pub observer: Option<Observer>,
     pub counters: Counters,
 }
 
@@ -147,6 +151,7 @@ impl Control {
             snap: Arc::new(Snapshot::empty(vec![])),
             settings,
             api: None,
+            observer: None,
             counters: Counters::default(),
         };
         let rib = c.model.compute();
@@ -326,6 +331,7 @@ impl Control {
         }
         self.counters.drops[DropReason::NoNeighbour as usize] += t.dropped.len() as u64;
         self.check_links(now);
+        self.observe(now);
         let changed = self.run_probes(now);
         if t.changed || changed {
             self.publish();
