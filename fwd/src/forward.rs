@@ -273,8 +273,5 @@ fn next_hop(dst: u32, l3: &[u8], snap: &Tables) -> Result<NextHop, Verdict> {
     }
 }
 
-/// The IPv4 protocol number, for tests and the control core.
-pub const PROTO_ICMP: u8 = ipv4::PROTO_ICMP;
-
 #[cfg(test)]
 mod tests;

@@ -209,10 +209,9 @@ impl FromStr for HashPolicy {
     }
 }
 
-const PROTO_ICMP: u8 = 1;
+use crate::packet::ipv4::{PROTO_ICMP, PROTO_TCP, PROTO_UDP};
+/// IP-in-IP (RFC 2003).
 const PROTO_IPIP: u8 = 4;
-const PROTO_TCP: u8 = 6;
-const PROTO_UDP: u8 = 17;
 const PROTO_DCCP: u8 = 33;
 const PROTO_GRE: u8 = 47;
 const PROTO_SCTP: u8 = 132;
