@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::net::{Ipv4Interface, Ipv4Prefix, MacAddr};
 use std::net::{Ipv4Addr, SocketAddr};

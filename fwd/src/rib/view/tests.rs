@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::config::{AddressItem, CheckGateway, Gateway, RouteItem as ConfRoute};
 use crate::net::Ipv4Interface;
