@@ -127,17 +127,6 @@ fn fast_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, t: &Tabl
     Some(adj.port)
 }
 
-/// The adjacency for `dst`: FIB, then load balance, then (for an ECMP group) the bucket the
-/// flow hashes to. `l3` gives the datagram for the hash; it is only called for ECMP.
-#[inline(always)]
-fn adjacency<'a>(dst: u32, l3: impl FnOnce() -> &'a [u8], t: &Tables) -> Option<usize> {
-    let lb = t.lbs.get(t.fib.lookup(dst)? as usize)?;
-    if lb.mask == 0 {
-        return Some(lb.offset as usize);
-    }
-    ecmp_bucket(lb.offset, lb.mask, l3(), t)
-}
-
 #[inline(never)]
 fn ecmp_bucket(offset: u32, mask: u32, l3: &[u8], t: &Tables) -> Option<usize> {
     let slot = offset + (ecmp::flow_hash(l3, t.hash_policy) & mask);
@@ -150,72 +139,107 @@ const FAST_HDR: usize = ether::HEADER_LEN + ipv4::HEADER_LEN;
 /// Every case, with the reason for each verdict.
 #[inline(never)]
 fn slow_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, snap: &Tables) -> Verdict {
-    let Ok(eth) = EthernetFrame::new_checked(&*frame) else {
-        return Verdict::Drop(DropReason::Malformed);
+    let total_len = match ingress(frame, in_port, hw_checksum, snap) {
+        Ok(n) => n,
+        Err(v) => return v,
+    };
+    let l3 = &frame[ether::HEADER_LEN..ether::HEADER_LEN + total_len];
+    let dst = u32::from_be_bytes([l3[16], l3[17], l3[18], l3[19]]);
+    match resolve(dst, l3, 0, snap) {
+        Ok(Resolved::Local) => Verdict::Punt(Punt::Local),
+        Ok(Resolved::Out { port, mac, .. }) => {
+            if let Err(v) = check_out(l3, port, snap) {
+                return v;
+            }
+            transmit(frame, port, mac, snap)
+        }
+        Err(v) => expiring(l3, v),
+    }
+}
+
+/// The checks every routed packet passes first: Ethernet for us on an enabled port, ARP
+/// punted, a valid IPv4 header with a right checksum, no martian address. Returns the
+/// datagram's length (the frame may be longer: Ethernet padding).
+#[inline]
+pub(crate) fn ingress(
+    frame: &[u8],
+    in_port: u16,
+    hw_checksum: Option<bool>,
+    snap: &Tables,
+) -> Result<usize, Verdict> {
+    let Ok(eth) = EthernetFrame::new_checked(frame) else {
+        return Err(Verdict::Drop(DropReason::Malformed));
     };
     match eth.ethertype() {
         ether::ETHERTYPE_IPV4 => {}
-        ether::ETHERTYPE_ARP => return Verdict::Punt(Punt::Arp),
-        _ => return Verdict::Drop(DropReason::NotIpv4),
+        ether::ETHERTYPE_ARP => return Err(Verdict::Punt(Punt::Arp)),
+        _ => return Err(Verdict::Drop(DropReason::NotIpv4)),
     }
     let Some(port) = snap.ports.get(usize::from(in_port)) else {
-        return Verdict::Drop(DropReason::InterfaceDown);
+        return Err(Verdict::Drop(DropReason::InterfaceDown));
     };
     if !port.enabled {
-        return Verdict::Drop(DropReason::InterfaceDown);
+        return Err(Verdict::Drop(DropReason::InterfaceDown));
     }
     // Devices in promiscuous mode (af_packet, a MAC we could not program) hand us frames for
     // other hosts; a router routes only what is addressed to it.
     if eth.dst() != port.mac {
-        return Verdict::Drop(DropReason::NotForUs);
+        return Err(Verdict::Drop(DropReason::NotForUs));
     }
-    let l3 = &mut frame[ether::HEADER_LEN..];
-    let Ok(ip) = Ipv4Packet::new_checked(&*l3) else {
-        return Verdict::Drop(DropReason::Malformed);
+    let Ok(ip) = Ipv4Packet::new_checked(&frame[ether::HEADER_LEN..]) else {
+        return Err(Verdict::Drop(DropReason::Malformed));
     };
     let ok = match hw_checksum {
         Some(v) => v,
         None => ip.verify_checksum(),
     };
     if !ok {
-        return Verdict::Drop(DropReason::BadChecksum);
+        return Err(Verdict::Drop(DropReason::BadChecksum));
     }
     if is_martian(ip.src_u32()) || is_martian(ip.dst_u32()) {
-        return Verdict::Drop(DropReason::Martian);
+        return Err(Verdict::Drop(DropReason::Martian));
     }
-    let dst = ip.dst_u32();
-    let ttl = ip.ttl();
-    let total_len = ip.total_len();
-    let dont_frag = ip.dont_frag();
-    let l3_len = usize::from(total_len);
-    let (out_port, mac) = match next_hop(dst, &l3[..l3_len], snap) {
-        Ok(NextHop::Local) => return Verdict::Punt(Punt::Local),
-        Ok(NextHop::Out(p, m)) => (p, m),
-        Err(v) => {
-            // TTL is checked before the neighbour so that an expiring packet gets its ICMP
-            // error even while the next hop is still being resolved.
-            if ttl <= 1 && matches!(v, Verdict::Punt(Punt::NoNeighbour { .. })) {
-                return Verdict::Punt(Punt::TtlExceeded);
-            }
-            return v;
-        }
-    };
-    if ttl <= 1 {
-        return Verdict::Punt(Punt::TtlExceeded);
+    Ok(usize::from(ip.total_len()))
+}
+
+/// A routing failure's verdict for a packet whose TTL may be running out: TTL is checked
+/// before the neighbour so that an expiring packet gets its ICMP error even while the next
+/// hop is still being resolved.
+pub(crate) fn expiring(l3: &[u8], v: Verdict) -> Verdict {
+    if l3[8] <= 1 && matches!(v, Verdict::Punt(Punt::NoNeighbour { .. })) {
+        Verdict::Punt(Punt::TtlExceeded)
+    } else {
+        v
     }
-    let out = &snap.ports[usize::from(out_port)];
-    if total_len > out.mtu {
-        return if dont_frag {
+}
+
+/// TTL and MTU checks of a packet about to leave by `port`.
+#[inline]
+pub(crate) fn check_out(l3: &[u8], port: u16, snap: &Tables) -> Result<(), Verdict> {
+    let ip = Ipv4Packet::new_unchecked(l3);
+    if ip.ttl() <= 1 {
+        return Err(Verdict::Punt(Punt::TtlExceeded));
+    }
+    let out = &snap.ports[usize::from(port)];
+    if ip.total_len() > out.mtu {
+        return Err(if ip.dont_frag() {
             Verdict::Punt(Punt::FragNeeded { mtu: out.mtu })
         } else {
             Verdict::Drop(DropReason::TooBig)
-        };
+        });
     }
-    Ipv4Packet::new_unchecked(&mut *l3).decrement_ttl();
+    Ok(())
+}
+
+/// Decrements the TTL and rewrites the Ethernet addresses of a checked packet.
+#[inline]
+pub(crate) fn transmit(frame: &mut [u8], port: u16, mac: MacAddr, snap: &Tables) -> Verdict {
+    Ipv4Packet::new_unchecked(&mut frame[ether::HEADER_LEN..]).decrement_ttl();
+    let out = &snap.ports[usize::from(port)];
     let mut eth = EthernetFrame::new_unchecked(frame);
     eth.set_dst(mac);
     eth.set_src(out.mac);
-    Verdict::Forward { port: out_port }
+    Verdict::Forward { port }
 }
 
 /// Routes a frame the router itself sends (ICMP it generates, packets released from the ARP
@@ -226,9 +250,9 @@ pub fn output(frame: &mut [u8], snap: &Tables) -> Verdict {
     };
     let dst = ip.dst_u32();
     let l3 = &frame[ether::HEADER_LEN..ether::HEADER_LEN + usize::from(ip.total_len())];
-    match next_hop(dst, l3, snap) {
-        Ok(NextHop::Local) => Verdict::Drop(DropReason::LocalUnhandled),
-        Ok(NextHop::Out(port, mac)) => {
+    match resolve(dst, l3, 0, snap) {
+        Ok(Resolved::Local) => Verdict::Drop(DropReason::LocalUnhandled),
+        Ok(Resolved::Out { port, mac, .. }) => {
             let out = &snap.ports[usize::from(port)];
             let mut eth = EthernetFrame::new_unchecked(frame);
             eth.set_dst(mac);
@@ -240,18 +264,29 @@ pub fn output(frame: &mut [u8], snap: &Tables) -> Verdict {
     }
 }
 
-enum NextHop {
+/// Where routing sends a packet.
+pub(crate) enum Resolved {
+    /// To the router itself.
     Local,
-    Out(u16, MacAddr),
+    /// Out of `port` to `mac`, through adjacency `adj`.
+    Out { port: u16, mac: MacAddr, adj: u32 },
 }
 
+/// Routes `dst` in routing table `table` (falling back to main), `l3` giving the ECMP hash.
 #[inline]
-fn next_hop(dst: u32, l3: &[u8], snap: &Tables) -> Result<NextHop, Verdict> {
-    let Some(nh) = adjacency(dst, || l3, snap).and_then(|a| snap.nexthops.get(a)) else {
+pub(crate) fn resolve(dst: u32, l3: &[u8], table: u8, snap: &Tables) -> Result<Resolved, Verdict> {
+    let adj = snap.route(table, dst).and_then(|lb| {
+        if lb.mask == 0 {
+            Some(lb.offset as usize)
+        } else {
+            ecmp_bucket(lb.offset, lb.mask, l3, snap)
+        }
+    });
+    let Some((adj, nh)) = adj.and_then(|a| snap.nexthops.get(a).map(|nh| (a, nh))) else {
         return Err(Verdict::Punt(Punt::NoRoute));
     };
     let (port, addr, mac) = match nh {
-        Nexthop::Local => return Ok(NextHop::Local),
+        Nexthop::Local => return Ok(Resolved::Local),
         Nexthop::Unreachable => return Err(Verdict::Punt(Punt::NoRoute)),
         Nexthop::Gateway { port, addr, mac } => (*port, *addr, *mac),
         Nexthop::Connected { port } => (
@@ -268,7 +303,11 @@ fn next_hop(dst: u32, l3: &[u8], snap: &Tables) -> Result<NextHop, Verdict> {
         _ => return Err(Verdict::Drop(DropReason::InterfaceDown)),
     }
     match mac {
-        Some(m) => Ok(NextHop::Out(port, m)),
+        Some(mac) => Ok(Resolved::Out {
+            port,
+            mac,
+            adj: adj as u32,
+        }),
         None => Err(Verdict::Punt(Punt::NoNeighbour { port, addr })),
     }
 }

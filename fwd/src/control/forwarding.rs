@@ -5,6 +5,7 @@
 use crate::fib::ecmp;
 use crate::fib::snapshot::{
     inline_adjacencies, Adjacency, Forwarding, LoadBalance, Neighbours, Nexthop, PortView,
+    ADJ_UNREACHABLE,
 };
 use crate::fib::Lpm;
 use crate::rib::{PathList, Rib, Selected, Target, LOCAL_CLASS};
@@ -13,7 +14,6 @@ use std::sync::Arc;
 
 /// Adjacency 0 is local delivery, 1 is "no usable route".
 const ADJ_LOCAL: u32 = 0;
-const ADJ_UNREACHABLE: u32 = 1;
 
 /// The previous bucket tables, so that a rebuild moves as few flows as possible. Keyed by
 /// path list content, which outlives a RIB recomputation when the routes of a prefix did not

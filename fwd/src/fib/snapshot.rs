@@ -77,7 +77,16 @@ pub struct LoadBalance {
     pub mask: u32,
 }
 
+/// The adjacency of "routes exist but none is usable" (see `control::forwarding`).
+pub const ADJ_UNREACHABLE: u32 = 1;
+
 impl LoadBalance {
+    /// Whether this is the single "no usable route" adjacency.
+    #[inline]
+    pub fn is_unreachable(&self) -> bool {
+        self.mask == 0 && self.offset == ADJ_UNREACHABLE
+    }
+
     pub fn single(adj_id: u32) -> LoadBalance {
         LoadBalance {
             adj: Adjacency::default(),
@@ -145,7 +154,10 @@ pub struct Snapshot {
 /// through references the compiler may keep in registers instead of re-reading each Arc.
 #[derive(Clone, Copy)]
 pub struct Tables<'a> {
+    /// The main table's FIB.
     pub fib: &'a Lpm,
+    /// Every table's FIB by routing-table id (0 = main): routing marks index it.
+    pub fibs: &'a [Arc<Lpm>],
     pub lbs: &'a [LoadBalance],
     pub buckets: &'a [u32],
     pub nexthops: &'a [Nexthop],
@@ -153,6 +165,27 @@ pub struct Tables<'a> {
     pub neighbours: &'a Neighbours,
     pub ports: &'a [PortView],
     pub hash_policy: HashPolicy,
+}
+
+impl Tables<'_> {
+    /// The load balance for `dst` in routing table `table`, falling back to main when that
+    /// table has no usable route for it (RouterOS's default policy: a lookup in a marked
+    /// table that finds nothing active goes on in main).
+    #[inline]
+    pub fn route(&self, table: u8, dst: u32) -> Option<&LoadBalance> {
+        if table != 0 {
+            let found = self
+                .fibs
+                .get(usize::from(table))
+                .and_then(|f| f.lookup(dst))
+                .and_then(|i| self.lbs.get(i as usize))
+                .filter(|lb| !lb.is_unreachable());
+            if found.is_some() {
+                return found;
+            }
+        }
+        self.lbs.get(self.fib.lookup(dst)? as usize)
+    }
 }
 
 impl Snapshot {
@@ -165,6 +198,7 @@ impl Snapshot {
                 .first()
                 .map(|f| &**f)
                 .unwrap_or_else(|| EMPTY.get_or_init(Lpm::default)),
+            fibs: &self.fwd.fibs,
             lbs: &self.fwd.lbs,
             buckets: &self.fwd.buckets,
             nexthops: &self.fwd.nexthops,
