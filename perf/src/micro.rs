@@ -54,11 +54,13 @@ fn main() {
                 mac: OUR,
                 mtu: 1500,
                 enabled: true,
+                addr: 0,
             },
             PortView {
                 mac: MacAddr([2, 0, 0, 0, 0, 2]),
                 mtu: 1500,
                 enabled: true,
+                addr: 0,
             },
         ],
     );

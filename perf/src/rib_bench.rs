@@ -106,6 +106,7 @@ fn port_views() -> Vec<PortView> {
             mac: MacAddr([2, 0, 0, 0, 0, i]),
             mtu: 1500,
             enabled: true,
+            addr: 0,
         })
         .collect()
 }

@@ -261,10 +261,12 @@ impl Control {
         let ports: Vec<PortView> = self
             .ports
             .iter()
-            .map(|p| PortView {
+            .enumerate()
+            .map(|(i, p)| PortView {
                 mac: p.mac,
                 mtu: p.mtu,
                 enabled: p.enabled,
+                addr: self.model.port_address(i as u16).unwrap_or(0),
             })
             .collect();
         let fwd = forwarding::build(

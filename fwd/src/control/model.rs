@@ -41,6 +41,14 @@ impl Model {
         }
     }
 
+    /// The first enabled address of port `port` (host order): masquerade's source.
+    pub fn port_address(&self, port: u16) -> Option<u32> {
+        self.addresses
+            .iter()
+            .find(|(p, a)| *p == port && !a.disabled)
+            .map(|(_, a)| u32::from(a.address.addr))
+    }
+
     /// Resolves, without logging (for views of a candidate configuration).
     pub fn compute_quiet(&self) -> Rib {
         rib::compute(&self.ports, &self.addresses, &self.routes, &self.tables)

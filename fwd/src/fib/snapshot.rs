@@ -123,6 +123,9 @@ pub struct PortView {
     pub mtu: u16,
     /// Disabled in the configuration: nothing is sent or received on it.
     pub enabled: bool,
+    /// The port's first address (host order), 0 when it has none: what masquerade
+    /// translates to.
+    pub addr: u32,
 }
 
 /// The forwarding part of a snapshot: FIBs and the objects they point to. Changes when

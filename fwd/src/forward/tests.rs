@@ -64,21 +64,25 @@ fn snapshot_with(extra: &[(&str, u32)]) -> Snapshot {
             mac: port_mac(LAN),
             mtu: 1500,
             enabled: true,
+            addr: 0,
         },
         PortView {
             mac: port_mac(WAN1),
             mtu: 1500,
             enabled: true,
+            addr: 0,
         },
         PortView {
             mac: port_mac(WAN2),
             mtu: WAN2_MTU,
             enabled: true,
+            addr: 0,
         },
         PortView {
             mac: port_mac(DOWN),
             mtu: 1500,
             enabled: false,
+            addr: 0,
         },
     ];
     let nexthops = vec![
