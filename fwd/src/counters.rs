@@ -45,6 +45,11 @@ drop_reasons! {
     NoBuffer => "no-buffer", "no packet buffer free to build a reply";
     ArpIgnored => "arp-ignored", "ARP not for one of the router's addresses";
     InterfaceDown => "interface-down", "outgoing interface disabled or link down";
+    ConntrackFull => "conntrack-full", "new connection refused: the worker's connection table is full";
+    ConntrackInvalid => "conntrack-invalid", "packet fits no connection and cannot open one (stray TCP flags, unknown ICMP error)";
+    NatNoPort => "nat-no-port", "no free port to translate a new connection to";
+    NatNoAddress => "nat-no-address", "masquerade out of an interface that has no address";
+    Fragment => "fragment", "IPv4 fragment while connection tracking is on (no reassembly)";
 }
 
 pub const N_DROPS: usize = DropReason::ALL.len();
