@@ -2,7 +2,10 @@
 
 use super::{err, eval_cond, Error, Session};
 use crate::rib::view::{json_array, render_table, Row};
-use crate::ros::Command;
+use crate::ros::{Arg, Command, Expr};
+
+/// Listed menus whose items `remove` acts on.
+const REMOVABLE: &[&str] = &["/ip/firewall/connection"];
 
 /// A menu's items as the daemon has them: a flags legend, columns, and per item its flags,
 /// its cells and its properties (for `where` and JSON).
@@ -20,6 +23,8 @@ pub struct ListRow {
     pub cells: Vec<String>,
     /// RouterOS property names and values; flags as "true"/"false".
     pub props: Vec<(&'static str, String)>,
+    /// What the daemon needs to act on the item (`remove`): opaque to the evaluator.
+    pub handle: u64,
 }
 
 impl ListRow {
@@ -76,9 +81,83 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// `remove` on a menu whose items the daemon can remove (connections): the selected
+    /// items' handles go into the outcome, applied once the whole script has succeeded.
+    fn remove_listed(&mut self, c: &Command, menu: &str, listing: Listing) -> Result<(), Error> {
+        let mut handles = Vec::new();
+        let mut any = false;
+        for a in &c.args {
+            match a {
+                Arg::Positional {
+                    value: Expr::Sub(find),
+                    ..
+                } if find.verb == "find" => {
+                    any = true;
+                    for r in &listing.rows {
+                        if self.find_row(find, r)? {
+                            handles.push(r.handle);
+                        }
+                    }
+                }
+                Arg::Positional {
+                    value: Expr::Num(n),
+                    span,
+                } => {
+                    any = true;
+                    match usize::try_from(*n).ok().and_then(|i| listing.rows.get(i)) {
+                        Some(r) => handles.push(r.handle),
+                        None => return err(*span, format!("no such item {n}")),
+                    }
+                }
+                Arg::Positional { span, .. } => {
+                    return err(*span, "select items with [find ...] or a number")
+                }
+                Arg::Named { name, span, .. } => {
+                    return err(*span, format!("remove takes no property '{name}'"))
+                }
+                _ => {}
+            }
+        }
+        if !any {
+            return err(
+                c.span,
+                "remove needs the items to act on ([find ...] or numbers)",
+            );
+        }
+        self.out.removals.push((menu.to_string(), handles));
+        Ok(())
+    }
+
+    /// Whether a listed item matches a `find`: `name=value` arguments and `where`.
+    fn find_row(&self, find: &Command, r: &ListRow) -> Result<bool, Error> {
+        for a in &find.args {
+            let ok = match a {
+                Arg::Named { name, value, span } => {
+                    let want = match value {
+                        Some(v) => self.text(v, *span)?,
+                        None => "yes".to_string(),
+                    };
+                    r.matches(name, &want).map_err(|m| Error {
+                        span: *span,
+                        message: m,
+                    })?
+                }
+                Arg::Where { cond, .. } => eval_cond(cond, &|p, v| r.matches(p, v))?,
+                Arg::Positional { span, .. } => {
+                    return err(*span, "find takes conditions (name=value)")
+                }
+            };
+            if !ok {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     pub(super) fn listing_command(&mut self, c: &Command, menu: &str) -> Result<(), Error> {
         match (c.verb.as_str(), self.env.listing(menu)) {
             ("print", Some(l)) => self.print_listing(c, l),
+            ("remove", Some(l)) if REMOVABLE.contains(&menu) => self.remove_listed(c, menu, l),
             (verb, Some(_)) => err(
                 c.span,
                 format!("{menu} {verb} is not supported yet (this menu is read-only here: print)"),

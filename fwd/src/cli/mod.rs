@@ -65,6 +65,8 @@ pub struct Outcome {
     pub routes: Option<Vec<RouteItem>>,
     /// `:log` messages, to be logged by the caller (level, text).
     pub logs: Vec<(ros::LogLevel, String)>,
+    /// Items to remove from listed menus (menu, the items' handles), in script order.
+    pub removals: Vec<(String, Vec<u64>)>,
 }
 
 /// An error with where it happened.
@@ -185,7 +187,9 @@ impl Session<'_> {
             ("/ip/route", "enable") => self.enable_routes(c, false),
             ("/ip/route", "disable") => self.enable_routes(c, true),
             ("/routing/nexthop", "print") => self.print_nexthops(c),
-            ("/ip/address" | "/ip/arp" | "/interface/ethernet", _) => self.listing_command(c, &menu),
+            ("/ip/address" | "/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection", _) => {
+                self.listing_command(c, &menu)
+            }
             ("/ip/route" | "/routing/nexthop", verb) => {
                 err(c.span, format!("no such command '{verb}' in {menu}"))
             }

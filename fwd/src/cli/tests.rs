@@ -78,6 +78,7 @@ impl Env for Fake {
                         ("interface", "ether1".into()),
                         ("dynamic", "true".into()),
                     ],
+                    handle: 0,
                 },
                 ListRow {
                     flags: "C".into(),
@@ -91,6 +92,7 @@ impl Env for Fake {
                         ("interface", "ether2".into()),
                         ("dynamic", "false".into()),
                     ],
+                    handle: 0,
                 },
             ],
         })

@@ -84,6 +84,7 @@ impl cli::Env for Env<'_> {
                                 ("invalid", yes(invalid)),
                                 ("comment", a.comment.clone().unwrap_or_default()),
                             ],
+                            handle: 0,
                         }
                     })
                     .collect(),
@@ -121,6 +122,7 @@ impl cli::Env for Env<'_> {
                                     ("dynamic", yes(!is_static)),
                                     ("complete", yes(complete)),
                                 ],
+                                handle: 0,
                             }
                         })
                         .collect(),
@@ -155,6 +157,7 @@ impl cli::Env for Env<'_> {
                                 ("device", p.device.clone()),
                                 ("running", yes(running)),
                             ],
+                            handle: 0,
                         }
                     })
                     .collect(),
