@@ -15,6 +15,7 @@ pub mod flow;
 pub mod forward;
 pub mod local;
 pub mod metrics;
+pub mod nat;
 pub mod neigh;
 pub mod net;
 pub mod packet;
