@@ -11,6 +11,7 @@
 //! 4 × capacity slots, so that the load never exceeds 1/2. A slot is one `u64`: the top bits
 //! of the key's hash (which also give the home slot) above `id << 1 | direction`.
 
+mod index;
 mod tcp;
 mod timeouts;
 
@@ -22,6 +23,7 @@ pub use timeouts::Timeouts;
 
 use crate::flow::{ConnState, FlowKey, NO_PORT};
 use crate::packet::ipv4::{PROTO_ICMP, PROTO_TCP, PROTO_UDP};
+use index::Index;
 use timeouts::TimeoutsMs;
 
 /// A packet's direction relative to its connection.
@@ -141,21 +143,12 @@ impl std::error::Error for InsertError {}
 /// The largest capacity a table accepts (index slots and tags must fit a u64 slot).
 pub const MAX_CAPACITY: usize = 1 << 27;
 
-const EMPTY: u64 = u64::MAX;
-
 /// A worker's connection table. See the module documentation.
 pub struct Table {
     conns: Vec<Conn>,
     /// Ids of the free entries (a stack).
     free: Vec<u32>,
-    /// The index: `EMPTY` or `hash & !low_mask | id << 1 | dir`.
-    slots: Vec<u64>,
-    /// `slots.len() - 1`.
-    mask: usize,
-    /// `64 - log2(slots.len())`: a hash's home slot is `hash >> shift`.
-    shift: u32,
-    /// The bits of a slot that hold `id << 1 | dir`.
-    low_mask: u64,
+    index: Index,
     timeouts: TimeoutsMs,
     /// Where `expire` resumes.
     cursor: usize,
@@ -168,19 +161,10 @@ impl Table {
             (1..=MAX_CAPACITY).contains(&capacity),
             "conntrack capacity {capacity} out of range 1..={MAX_CAPACITY}"
         );
-        // id << 1 | dir must never be all ones (with an all-ones tag that would be EMPTY):
-        // ids < capacity < 2^(id_bits - 1).
-        let id_bits = usize::BITS - capacity.leading_zeros() + 1;
-        let nslots = (capacity * 4).next_power_of_two();
-        let slot_bits = nslots.trailing_zeros();
-        debug_assert!(slot_bits + id_bits <= 60);
         Table {
             conns: vec![Conn::EMPTY; capacity],
             free: (0..capacity as u32).rev().collect(),
-            slots: vec![EMPTY; nslots],
-            mask: nslots - 1,
-            shift: 64 - slot_bits,
-            low_mask: (1u64 << id_bits) - 1,
+            index: Index::new(capacity),
             timeouts: timeouts.ms(),
             cursor: 0,
         }
@@ -227,23 +211,7 @@ impl Table {
     /// loads of the burst.
     #[inline]
     pub fn prefetch(&self, hash: u64) {
-        std::hint::black_box(self.slots[self.home(hash)]);
-    }
-
-    #[inline]
-    fn home(&self, hash: u64) -> usize {
-        (hash >> self.shift) as usize
-    }
-
-    #[inline]
-    fn slot_id(slot: u64) -> (u32, Dir) {
-        let id = ((slot & 0xffff_ffff) >> 1) as u32;
-        let dir = if slot & 1 == 0 {
-            Dir::Original
-        } else {
-            Dir::Reply
-        };
-        (id, dir)
+        self.index.prefetch(hash);
     }
 
     /// The id and direction of the connection one of whose keys is `key`.
@@ -255,21 +223,8 @@ impl Table {
     /// [`lookup`](Self::lookup) with the key's [`hash`](Self::hash) already computed.
     #[inline]
     pub fn lookup_hashed(&self, key: &FlowKey, hash: u64) -> Option<(u32, Dir)> {
-        let tag = hash & !self.low_mask;
-        let mut pos = self.home(hash);
-        loop {
-            let slot = self.slots[pos];
-            if slot == EMPTY {
-                return None;
-            }
-            if slot & !self.low_mask == tag {
-                let (id, dir) = Self::slot_id(slot & self.low_mask);
-                if self.conns[id as usize].key(dir) == key {
-                    return Some((id, dir));
-                }
-            }
-            pos = (pos + 1) & self.mask;
-        }
+        self.index
+            .find(hash, |id, dir| self.conns[id as usize].key(dir) == key)
     }
 
     /// Whether `key` is in use by a connection, in either direction (NAT tests with it
@@ -314,52 +269,11 @@ impl Table {
             live: true,
             ..Conn::EMPTY
         };
-        self.index_insert(h_orig, id, Dir::Original);
+        self.index.insert(h_orig, id, Dir::Original);
         if reply != orig {
-            self.index_insert(h_reply, id, Dir::Reply);
+            self.index.insert(h_reply, id, Dir::Reply);
         }
         Ok(id)
-    }
-
-    fn index_insert(&mut self, hash: u64, id: u32, dir: Dir) {
-        let slot = (hash & !self.low_mask) | ((id as u64) << 1) | dir as u64;
-        let mut pos = self.home(hash);
-        while self.slots[pos] != EMPTY {
-            pos = (pos + 1) & self.mask;
-        }
-        self.slots[pos] = slot;
-    }
-
-    /// Removes the index slot of (`id`, `dir`), found from the key's hash, and shifts the
-    /// following run back so that no lookup needs a tombstone.
-    fn index_remove(&mut self, hash: u64, id: u32, dir: Dir) {
-        let want = ((id as u64) << 1) | dir as u64;
-        let mut pos = self.home(hash);
-        loop {
-            let slot = self.slots[pos];
-            assert!(slot != EMPTY, "conntrack index lost connection {id}");
-            if slot & self.low_mask == want {
-                break;
-            }
-            pos = (pos + 1) & self.mask;
-        }
-        // Backward shift: move each later entry of the run into the hole unless its home
-        // lies cyclically in (hole, entry].
-        let mut hole = pos;
-        let mut j = (pos + 1) & self.mask;
-        loop {
-            let slot = self.slots[j];
-            if slot == EMPTY {
-                break;
-            }
-            let home = self.home(slot);
-            if (j.wrapping_sub(home) & self.mask) >= (j.wrapping_sub(hole) & self.mask) {
-                self.slots[hole] = slot;
-                hole = j;
-            }
-            j = (j + 1) & self.mask;
-        }
-        self.slots[hole] = EMPTY;
     }
 
     /// The connection `id`, if it is live.
@@ -440,9 +354,9 @@ impl Table {
     pub fn remove(&mut self, id: u32) {
         let Some(c) = self.get(id) else { return };
         let (orig, reply) = (c.orig, c.reply);
-        self.index_remove(Self::hash(&orig), id, Dir::Original);
+        self.index.remove(Self::hash(&orig), id, Dir::Original);
         if reply != orig {
-            self.index_remove(Self::hash(&reply), id, Dir::Reply);
+            self.index.remove(Self::hash(&reply), id, Dir::Reply);
         }
         self.conns[id as usize].live = false;
         self.free.push(id);
