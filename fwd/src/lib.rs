@@ -7,6 +7,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod conntrack;
 pub mod control;
 pub mod counters;
 pub mod dpdk;

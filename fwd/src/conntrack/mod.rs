@@ -1,0 +1,411 @@
+//! Connection tracking: the per-worker connection table (pure logic, no DPDK).
+//!
+//! Each worker owns one [`Table`]; nothing in it is shared, locked or atomic, and nothing
+//! allocates after [`Table::new`]: the packet path calls `lookup`, `insert`, `track`,
+//! `remove` and `expire`. When the table is full, `insert` fails and the caller counts a drop;
+//! the connections already there keep working.
+//!
+//! Layout: the connections live in a pre-allocated slab (`Vec<Conn>` with a free list of
+//! ids). Each connection is indexed under two keys, its original and its reply key, in an
+//! open-addressing index (linear probing, backward-shift deletion, no tombstones) of at least
+//! 4 × capacity slots, so that the load never exceeds 1/2. A slot is one `u64`: the top bits
+//! of the key's hash (which also give the home slot) above `id << 1 | direction`.
+
+mod index;
+mod tcp;
+mod timeouts;
+
+#[cfg(test)]
+mod tests;
+
+pub use tcp::{can_create, next as tcp_next, Invalid, TcpState};
+pub use timeouts::Timeouts;
+
+use crate::flow::{ConnState, FlowKey, NO_PORT};
+use crate::packet::ipv4::{PROTO_ICMP, PROTO_TCP, PROTO_UDP};
+use index::Index;
+use timeouts::TimeoutsMs;
+
+/// A packet's direction relative to its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Dir {
+    /// The direction of the connection's first packet.
+    Original = 0,
+    Reply = 1,
+}
+
+/// One tracked connection (56 bytes: less than a cache line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Conn {
+    /// The first packet's key.
+    pub orig: FlowKey,
+    /// The key a reply carries on the wire (after source NAT, `reply.dst` is the translated
+    /// source). Equal to `orig.reversed()` without NAT.
+    pub reply: FlowKey,
+    deadline: u64,
+    /// Opaque to this module: the adjacency the caller chose for the original direction.
+    pub nexthop: u32,
+    /// Connection-mark id, 0 for no-mark.
+    pub mark: u16,
+    /// Interfaces of the original direction ([`NO_PORT`] when unknown).
+    pub in_port: u16,
+    pub out_port: u16,
+    pub tcp: TcpState,
+    /// A packet has been seen in the reply direction.
+    pub seen_reply: bool,
+    /// Traffic both ways and then more (Linux's IPS_ASSURED): UDP gets the udp-stream timeout.
+    pub assured: bool,
+    live: bool,
+}
+
+impl Conn {
+    const EMPTY: Conn = Conn {
+        orig: FlowKey {
+            src: 0,
+            dst: 0,
+            sport: 0,
+            dport: 0,
+            proto: 0,
+        },
+        reply: FlowKey {
+            src: 0,
+            dst: 0,
+            sport: 0,
+            dport: 0,
+            proto: 0,
+        },
+        deadline: 0,
+        nexthop: 0,
+        mark: 0,
+        in_port: NO_PORT,
+        out_port: NO_PORT,
+        tcp: TcpState::None,
+        seen_reply: false,
+        assured: false,
+        live: false,
+    };
+
+    /// Whether the connection is translated (its reply is not its original reversed).
+    pub fn is_nat(&self) -> bool {
+        self.reply != self.orig.reversed()
+    }
+
+    /// Milliseconds until the connection expires if idle (0 once past its deadline).
+    pub fn expires_in(&self, now_ms: u64) -> u64 {
+        self.deadline.saturating_sub(now_ms)
+    }
+
+    /// The deadline, in the caller's millisecond clock.
+    pub fn deadline_ms(&self) -> u64 {
+        self.deadline
+    }
+
+    /// RouterOS's tcp-state name; "" for non-TCP connections.
+    pub fn tcp_state_name(&self) -> &'static str {
+        if self.orig.proto == PROTO_TCP {
+            self.tcp.name()
+        } else {
+            ""
+        }
+    }
+
+    /// The key of a packet of this connection going in `dir`.
+    pub fn key(&self, dir: Dir) -> &FlowKey {
+        match dir {
+            Dir::Original => &self.orig,
+            Dir::Reply => &self.reply,
+        }
+    }
+}
+
+/// Why `insert` refused a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsertError {
+    /// Every entry is in use (count it as a "conntrack full" drop).
+    Full,
+    /// The original or the reply key already belongs to a connection.
+    Exists,
+}
+
+impl std::fmt::Display for InsertError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InsertError::Full => "connection table full",
+            InsertError::Exists => "connection exists",
+        })
+    }
+}
+
+impl std::error::Error for InsertError {}
+
+/// The largest capacity a table accepts (index slots and tags must fit a u64 slot).
+pub const MAX_CAPACITY: usize = 1 << 27;
+
+/// A worker's connection table. See the module documentation.
+pub struct Table {
+    conns: Vec<Conn>,
+    /// Ids of the free entries (a stack).
+    free: Vec<u32>,
+    index: Index,
+    timeouts: TimeoutsMs,
+    /// Where `expire` resumes.
+    cursor: usize,
+}
+
+impl Table {
+    /// A table for `capacity` connections (1 ..= [`MAX_CAPACITY`]); allocates everything now.
+    pub fn new(capacity: usize, timeouts: &Timeouts) -> Table {
+        assert!(
+            (1..=MAX_CAPACITY).contains(&capacity),
+            "conntrack capacity {capacity} out of range 1..={MAX_CAPACITY}"
+        );
+        Table {
+            conns: vec![Conn::EMPTY; capacity],
+            free: (0..capacity as u32).rev().collect(),
+            index: Index::new(capacity),
+            timeouts: timeouts.ms(),
+            cursor: 0,
+        }
+    }
+
+    /// New timeouts; they apply from each connection's next update.
+    pub fn set_timeouts(&mut self, t: &Timeouts) {
+        self.timeouts = t.ms();
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Live connections.
+    pub fn len(&self) -> usize {
+        self.conns.len() - self.free.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The hash of a key: the key packed in two 64-bit words (addresses; ports and
+    /// protocol), each xored with a constant, multiplied as 64×64→128 bits and folded
+    /// (high ^ low half), then once more with a constant to spread every input bit over the
+    /// top bits, which pick the index slot. Not keyed: it does not resist chosen collisions.
+    #[inline]
+    pub fn hash(key: &FlowKey) -> u64 {
+        #[inline(always)]
+        fn fold_mul(a: u64, b: u64) -> u64 {
+            let p = (a as u128) * (b as u128);
+            (p as u64) ^ ((p >> 64) as u64)
+        }
+        let a = ((key.src as u64) << 32) | key.dst as u64;
+        let b = ((key.sport as u64) << 48) | ((key.dport as u64) << 32) | key.proto as u64;
+        let h = fold_mul(a ^ 0x243f_6a88_85a3_08d3, b ^ 0x1319_8a2e_0370_7344);
+        fold_mul(h ^ 0xa409_3822_299f_31d0, 0x082e_fa98_ec4e_6c89)
+    }
+
+    /// Brings the index slot of `hash` towards the cache, to look it up a little later
+    /// (a burst's keys hashed first, then looked up). Safe Rust has no prefetch instruction,
+    /// so this is a plain load whose value is discarded: the CPU overlaps it with the other
+    /// loads of the burst.
+    #[inline]
+    pub fn prefetch(&self, hash: u64) {
+        self.index.prefetch(hash);
+    }
+
+    /// The id and direction of the connection one of whose keys is `key`.
+    #[inline]
+    pub fn lookup(&self, key: &FlowKey) -> Option<(u32, Dir)> {
+        self.lookup_hashed(key, Self::hash(key))
+    }
+
+    /// [`lookup`](Self::lookup) with the key's [`hash`](Self::hash) already computed.
+    #[inline]
+    pub fn lookup_hashed(&self, key: &FlowKey, hash: u64) -> Option<(u32, Dir)> {
+        self.index
+            .find(hash, |id, dir| self.conns[id as usize].key(dir) == key)
+    }
+
+    /// Whether `key` is in use by a connection, in either direction (NAT tests with it
+    /// whether a translated reply key is free).
+    #[inline]
+    pub fn contains(&self, key: &FlowKey) -> bool {
+        self.lookup(key).is_some()
+    }
+
+    /// Adds a connection under both keys, with mark 0, ports [`NO_PORT`], nexthop 0, TCP state
+    /// `None` and the deadline of its protocol's first timeout (TCP's comes from
+    /// [`track`](Self::track), which the caller calls next with the packet's flags).
+    ///
+    /// Fails with `Exists`, changing nothing, when either key belongs to a connection, and
+    /// with `Full` when every entry is used. A connection whose two keys are equal (a packet
+    /// from an address and port to the same address and port) is indexed once: all its
+    /// packets are then `Original` and it never sees a reply.
+    pub fn insert(
+        &mut self,
+        orig: FlowKey,
+        reply: FlowKey,
+        now_ms: u64,
+    ) -> Result<u32, InsertError> {
+        let h_orig = Self::hash(&orig);
+        let h_reply = Self::hash(&reply);
+        if self.lookup_hashed(&orig, h_orig).is_some()
+            || self.lookup_hashed(&reply, h_reply).is_some()
+        {
+            return Err(InsertError::Exists);
+        }
+        let id = self.free.pop().ok_or(InsertError::Full)?;
+        let timeout = match orig.proto {
+            PROTO_TCP => self.timeouts.tcp_syn_sent,
+            PROTO_UDP => self.timeouts.udp,
+            PROTO_ICMP => self.timeouts.icmp,
+            _ => self.timeouts.generic,
+        };
+        self.conns[id as usize] = Conn {
+            orig,
+            reply,
+            deadline: now_ms.saturating_add(timeout),
+            live: true,
+            ..Conn::EMPTY
+        };
+        self.index.insert(h_orig, id, Dir::Original);
+        if reply != orig {
+            self.index.insert(h_reply, id, Dir::Reply);
+        }
+        Ok(id)
+    }
+
+    /// The connection `id`, if it is live.
+    #[inline]
+    pub fn get(&self, id: u32) -> Option<&Conn> {
+        self.conns.get(id as usize).filter(|c| c.live)
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, id: u32) -> Option<&mut Conn> {
+        self.conns.get_mut(id as usize).filter(|c| c.live)
+    }
+
+    /// Updates connection `id` with a packet going in `dir`: the TCP state machine (with the
+    /// packet's TCP flag byte; ignored for other protocols), `seen_reply`, `assured` and the
+    /// deadline from the state's timeout. Returns the packet's state: `New` while the
+    /// connection has seen no reply, `Established` after (a reply packet is itself
+    /// `Established`), `Invalid` when the TCP state machine refuses the packet or `id` is not
+    /// live — the connection is then unchanged.
+    pub fn track(&mut self, id: u32, dir: Dir, tcp_flags: u8, now_ms: u64) -> ConnState {
+        let t = self.timeouts;
+        let Some(c) = self.conns.get_mut(id as usize).filter(|c| c.live) else {
+            return ConnState::Invalid;
+        };
+        let timeout = match c.orig.proto {
+            PROTO_TCP => {
+                let Ok(state) = tcp::next(c.tcp, dir, tcp_flags) else {
+                    return ConnState::Invalid;
+                };
+                if dir == Dir::Original
+                    && state == TcpState::SynSent
+                    && matches!(c.tcp, TcpState::TimeWait | TcpState::Close)
+                {
+                    // A new SYN on a closed connection's ports: a new connection.
+                    c.seen_reply = false;
+                    c.assured = false;
+                }
+                c.tcp = state;
+                if dir == Dir::Reply {
+                    c.seen_reply = true;
+                }
+                if c.seen_reply && state == TcpState::Established {
+                    c.assured = true;
+                }
+                state.timeout_ms(&t)
+            }
+            PROTO_UDP => {
+                if dir == Dir::Reply && !c.seen_reply {
+                    c.seen_reply = true;
+                    t.udp
+                } else if c.seen_reply {
+                    c.assured = true;
+                    t.udp_stream
+                } else {
+                    t.udp
+                }
+            }
+            p => {
+                if dir == Dir::Reply {
+                    c.seen_reply = true;
+                }
+                if p == PROTO_ICMP {
+                    t.icmp
+                } else {
+                    t.generic
+                }
+            }
+        };
+        c.deadline = now_ms.saturating_add(timeout);
+        if c.seen_reply {
+            ConnState::Established
+        } else {
+            ConnState::New
+        }
+    }
+
+    /// Removes connection `id` and both its keys (nothing if it is not live).
+    pub fn remove(&mut self, id: u32) {
+        let Some(c) = self.get(id) else { return };
+        let (orig, reply) = (c.orig, c.reply);
+        self.index.remove(Self::hash(&orig), id, Dir::Original);
+        if reply != orig {
+            self.index.remove(Self::hash(&reply), id, Dir::Reply);
+        }
+        self.conns[id as usize].live = false;
+        self.free.push(id);
+    }
+
+    /// Incremental expiry: looks at no more than `budget` entries from a cursor that goes
+    /// round the whole table, removes those past their deadline (`deadline <= now_ms`),
+    /// calling `on_removed` for each, and returns how many it removed.
+    pub fn expire(
+        &mut self,
+        now_ms: u64,
+        budget: usize,
+        mut on_removed: impl FnMut(&Conn),
+    ) -> usize {
+        let n = self.conns.len();
+        let mut removed = 0;
+        for _ in 0..budget.min(n) {
+            let id = self.cursor;
+            self.cursor = if id + 1 == n { 0 } else { id + 1 };
+            let c = &self.conns[id];
+            if c.live && c.deadline <= now_ms {
+                on_removed(c);
+                self.remove(id as u32);
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// The live connections with their ids (control path).
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &Conn)> {
+        self.conns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.live)
+            .map(|(i, c)| (i as u32, c))
+    }
+
+    /// Removes every connection for which `f` is false; returns how many it removed
+    /// (`/ip/firewall/connection remove [find ...]`, flushing an interface that went down).
+    pub fn retain(&mut self, mut f: impl FnMut(&Conn) -> bool) -> usize {
+        let mut removed = 0;
+        for id in 0..self.conns.len() {
+            let c = &self.conns[id];
+            if c.live && !f(c) {
+                self.remove(id as u32);
+                removed += 1;
+            }
+        }
+        removed
+    }
+}
