@@ -12,6 +12,7 @@ pub mod control;
 pub mod counters;
 pub mod dpdk;
 pub mod fib;
+pub mod firewall;
 pub mod flow;
 pub mod forward;
 pub mod local;

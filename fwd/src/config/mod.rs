@@ -2,7 +2,8 @@
 //!
 //! Top-level keys are wanfwd's own sections (`dpdk`, `api`, `metrics`) and RouterOS menu
 //! paths written as RouterOS writes them (`/interface/ethernet`, `/ip/address`, `/ip/route`,
-//! `/ip/arp`, `/routing/table`), each a list of items with RouterOS's kebab-case properties,
+//! `/ip/arp`, `/routing/table`, `/interface/list`, `/interface/list/member`,
+//! `/ip/firewall/mangle`, `/ip/firewall/nat`), each a list of items with RouterOS's kebab-case properties,
 //! or, for RouterOS's settings menus (`/ip/settings`, `/routing/settings`), one map of
 //! properties. Parsing checks
 //! everything the router would otherwise trip over later, and every error names the file,
@@ -10,6 +11,7 @@
 
 mod duration;
 mod error;
+mod firewall;
 mod locate;
 mod model;
 mod validate;
@@ -19,6 +21,8 @@ use std::path::Path;
 
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+
+use crate::firewall::{InterfaceListItem, InterfaceListMemberItem, MangleItem, NatItem};
 
 pub use duration::{format_duration, parse_duration};
 pub use error::ConfigError;
@@ -35,22 +39,27 @@ pub const IP_ARP: &str = "/ip/arp";
 pub const IP_SETTINGS: &str = "/ip/settings";
 pub const ROUTING_TABLE: &str = "/routing/table";
 pub const ROUTING_SETTINGS: &str = "/routing/settings";
+pub use crate::firewall::{INTERFACE_LIST, INTERFACE_LIST_MEMBER, MANGLE, NAT};
 
 /// The routing table every router has, which routes use when they name none.
 pub const MAIN_TABLE: &str = "main";
 
 /// The top-level keys the file may have, in the order they are documented.
-pub const SECTIONS: [&str; 10] = [
+pub const SECTIONS: [&str; 14] = [
     "dpdk",
     "api",
     "metrics",
     ETHERNET,
+    INTERFACE_LIST,
+    INTERFACE_LIST_MEMBER,
     IP_ADDRESS,
     IP_ROUTE,
     IP_ARP,
     IP_SETTINGS,
     ROUTING_TABLE,
     ROUTING_SETTINGS,
+    MANGLE,
+    NAT,
 ];
 
 /// A whole configuration, checked: values are in range and references resolve.
@@ -67,6 +76,10 @@ pub struct Config {
     /// The tables besides `main`.
     pub routing_tables: Vec<RoutingTableItem>,
     pub routing_settings: RoutingSettings,
+    pub interface_lists: Vec<InterfaceListItem>,
+    pub interface_list_members: Vec<InterfaceListMemberItem>,
+    pub mangle: Vec<MangleItem>,
+    pub nat: Vec<NatItem>,
 }
 
 impl Config {
@@ -256,6 +269,10 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 ROUTING_SETTINGS => {
                     cfg.routing_settings = map.next_value::<Option<_>>()?.unwrap_or_default()
                 }
+                INTERFACE_LIST => cfg.interface_lists = firewall::items(&mut map)?,
+                INTERFACE_LIST_MEMBER => cfg.interface_list_members = firewall::items(&mut map)?,
+                MANGLE => cfg.mangle = firewall::items(&mut map)?,
+                NAT => cfg.nat = firewall::items(&mut map)?,
                 _ => unreachable!("SectionKey only yields names from SECTIONS"),
             }
         }
@@ -316,3 +333,5 @@ fn unknown_section(key: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_firewall;

@@ -260,7 +260,7 @@ fn line_of(text: &str, needle: &str) -> usize {
     found[0]
 }
 
-fn error(text: &str) -> ConfigError {
+pub(super) fn error(text: &str) -> ConfigError {
     match Config::from_yaml_str(text, "lab.yaml") {
         Ok(cfg) => panic!("accepted:\n{text}\nas {cfg:?}"),
         Err(e) => e,
@@ -269,7 +269,7 @@ fn error(text: &str) -> ConfigError {
 
 /// Asserts the error is on the line holding `needle`, names `path`, and says `says`.
 #[track_caller]
-fn assert_error(text: &str, needle: &str, path: &str, says: &str) -> ConfigError {
+pub(super) fn assert_error(text: &str, needle: &str, path: &str, says: &str) -> ConfigError {
     let e = error(text);
     assert_eq!(e.line(), Some(line_of(text, needle)), "line of: {e}");
     assert_eq!(e.path(), path, "path of: {e}");
@@ -287,8 +287,8 @@ fn assert_error(text: &str, needle: &str, path: &str, says: &str) -> ConfigError
 
 #[test]
 fn unknown_section_lists_the_supported_ones() {
-    let text = format!("{IFACES}/ip/firewall/mangle:\n  - {{ chain: prerouting }}\n");
-    let e = assert_error(&text, "mangle", "", "unknown section '/ip/firewall/mangle'");
+    let text = format!("{IFACES}/ip/firewall/filter:\n  - {{ chain: forward }}\n");
+    let e = assert_error(&text, "filter", "", "unknown section '/ip/firewall/filter'");
     assert_eq!(e.column(), Some(1));
     for s in SECTIONS {
         assert!(e.message().contains(s), "{e}");

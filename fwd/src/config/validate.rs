@@ -1,6 +1,8 @@
 //! Checks that span items: names that must be unique, references that must resolve.
 //! Each value was already checked on its own while deserializing.
 
+use crate::firewall::{Marks, Resolver, RuleSet};
+
 use super::{
     CheckGateway, Config, Gateway, ETHERNET, IP_ADDRESS, IP_ARP, IP_ROUTE, MAIN_TABLE,
     ROUTING_TABLE,
@@ -161,5 +163,38 @@ pub(super) fn validate(cfg: &Config) -> Result<(), Problem> {
             ));
         }
     }
-    Ok(())
+    firewall(cfg)
+}
+
+/// The firewall menus: compiled as the router would, with ports and tables numbered from
+/// the configuration, so that every reference and combination is checked once, in one place.
+fn firewall(cfg: &Config) -> Result<(), Problem> {
+    let port_of = |name: &str| {
+        cfg.interfaces
+            .iter()
+            .position(|i| i.name == name)
+            .and_then(|p| u16::try_from(p).ok())
+    };
+    let table_of = |name: &str| {
+        cfg.routing_tables
+            .iter()
+            .filter(|t| t.fib)
+            .position(|t| t.name == name)
+            .and_then(|p| u8::try_from(p + 1).ok())
+    };
+    let resolver = Resolver {
+        port_of: &port_of,
+        table_of: &table_of,
+    };
+    RuleSet::compile_checked(
+        &cfg.mangle,
+        &cfg.nat,
+        &cfg.interface_lists,
+        &cfg.interface_list_members,
+        &resolver,
+        &mut Marks::new(),
+        &mut Marks::new(),
+    )
+    .map(|_| ())
+    .map_err(|e| Problem::new(e.menu, e.index, e.property, e.message))
 }
