@@ -60,6 +60,10 @@ pub struct Counters {
     pub rx_packets: u64,
     pub tx_packets: u64,
     pub punted: u64,
+    /// Connections in the worker's table now (a gauge).
+    pub conns: u64,
+    /// Connections created since start.
+    pub conns_created: u64,
     pub drops: [u64; N_DROPS],
 }
 
@@ -81,6 +85,8 @@ impl Counters {
         self.rx_packets += o.rx_packets;
         self.tx_packets += o.tx_packets;
         self.punted += o.punted;
+        self.conns += o.conns;
+        self.conns_created += o.conns_created;
         for (a, b) in self.drops.iter_mut().zip(o.drops.iter()) {
             *a += b;
         }
@@ -95,6 +101,8 @@ pub struct SharedCounters {
     rx_packets: AtomicU64,
     tx_packets: AtomicU64,
     punted: AtomicU64,
+    conns: AtomicU64,
+    conns_created: AtomicU64,
     drops: [AtomicU64; N_DROPS],
 }
 
@@ -104,6 +112,8 @@ impl SharedCounters {
         self.rx_packets.store(c.rx_packets, Ordering::Relaxed);
         self.tx_packets.store(c.tx_packets, Ordering::Relaxed);
         self.punted.store(c.punted, Ordering::Relaxed);
+        self.conns.store(c.conns, Ordering::Relaxed);
+        self.conns_created.store(c.conns_created, Ordering::Relaxed);
         for (a, v) in self.drops.iter().zip(c.drops.iter()) {
             a.store(*v, Ordering::Relaxed);
         }
@@ -114,6 +124,8 @@ impl SharedCounters {
             rx_packets: self.rx_packets.load(Ordering::Relaxed),
             tx_packets: self.tx_packets.load(Ordering::Relaxed),
             punted: self.punted.load(Ordering::Relaxed),
+            conns: self.conns.load(Ordering::Relaxed),
+            conns_created: self.conns_created.load(Ordering::Relaxed),
             drops: [0; N_DROPS],
         };
         for (v, a) in c.drops.iter_mut().zip(self.drops.iter()) {

@@ -26,4 +26,5 @@ pub mod probe;
 pub mod rib;
 pub mod ros;
 pub mod router;
+pub mod stateful;
 pub mod worker;

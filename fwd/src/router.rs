@@ -8,7 +8,9 @@ use crate::counters::{Counters, SharedCounters};
 use crate::dpdk::{self, Burst, Eal, Mempool, PortId, PortSetup, PortStats};
 use crate::fib::ecmp::HashPolicy;
 use crate::metrics::Metrics;
+use crate::nat::PortRange;
 use crate::probe;
+use crate::stateful::{Stateful, WorkerCmd};
 use crate::worker::{Punted, Worker, WorkerPort};
 use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -263,6 +265,10 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
         settings,
     );
     control.api = Some(api);
+    let cmd_rings: Vec<Arc<ArrayQueue<WorkerCmd>>> = (0..n_workers)
+        .map(|_| Arc::new(ArrayQueue::new(CMD_RING)))
+        .collect();
+    control.cmds = cmd_rings.clone();
 
     let failed = Arc::new(AtomicBool::new(false));
     let worker_stop = Arc::new(AtomicBool::new(false));
@@ -298,7 +304,14 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
                 },
             })
             .collect();
+        let stateful = Stateful::new(
+            cfg.tracking.max_entries,
+            &cfg.tracking.timeouts,
+            nat_range(w, n_workers),
+        );
         let worker = Worker {
+            stateful,
+            cmds: Arc::clone(&cmd_rings[w]),
             id: w,
             ports,
             reader: control.reader(),
@@ -390,6 +403,21 @@ impl Drop for PanicFlag {
             self.0.store(true, Ordering::SeqCst);
         }
     }
+}
+
+/// Requests from the control core to a worker that may wait (list, remove connections).
+const CMD_RING: usize = 64;
+
+/// The ports worker `w` of `n` translates to when a connection's own port is taken: all of
+/// them for a single worker, else a share of 1024-65535 each, so that no two workers hand
+/// out the same port.
+fn nat_range(w: usize, n: usize) -> PortRange {
+    if n <= 1 {
+        return PortRange::ALL;
+    }
+    let span = (65536 - 1024) / n as u32;
+    let first = 1024 + span * w as u32;
+    PortRange::new(first as u16, (first + span - 1) as u16)
 }
 
 type Started = (Vec<CtlPort>, Vec<Option<Arc<ArrayQueue<dpdk::Mbuf>>>>);

@@ -8,6 +8,7 @@ use crate::counters::{Counters, DropReason, SharedCounters};
 use crate::dpdk::{self, Burst, Mbuf, BURST};
 use crate::fib::publish::Reader;
 use crate::forward::{self, Punt, Verdict};
+use crate::stateful::{self, Stateful, WorkerCmd};
 use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -37,6 +38,10 @@ pub struct Worker {
     pub punt: Arc<ArrayQueue<Punted>>,
     pub counters: Arc<SharedCounters>,
     pub stop: Arc<AtomicBool>,
+    /// This worker's connections (used once the configuration has mangle or NAT rules).
+    pub stateful: Stateful,
+    /// Requests from the control core about the connections.
+    pub cmds: Arc<ArrayQueue<WorkerCmd>>,
 }
 
 /// Publishes counters every this many TSC ticks (set at start to about 10 ms).
@@ -54,16 +59,27 @@ impl Worker {
             punt,
             counters,
             stop,
+            mut stateful,
+            cmds,
         } = self;
         let mut c = Counters::default();
         let mut rx = Burst::new();
         let mut tx: Vec<Burst> = (0..ports.len()).map(|_| Burst::new()).collect();
         let interval = publish_interval();
+        let tsc_per_ms = (dpdk::tsc_hz() / 1000).max(1);
         let mut next_publish = dpdk::tsc() + interval;
         log::info!("worker {id} polling {} port(s)", ports.len());
         while !stop.load(Ordering::Relaxed) {
             // The quiescent point: the snapshot is borrowed for this round only.
-            let snap = reader.load().tables();
+            let current = reader.load();
+            let snap = current.tables();
+            let rules = &*current.rules;
+            let tracking = rules.active();
+            if stateful.hits.len() != rules.mangle_len() {
+                // The rules changed: their counters start over.
+                stateful.hits = vec![0; rules.mangle_len()];
+            }
+            let now_ms = dpdk::tsc() / tsc_per_ms;
             for pi in 0..ports.len() {
                 let (port, q) = (ports[pi].dpdk_port, ports[pi].rxq);
                 let n = dpdk::rx_burst(port, q, &mut rx);
@@ -79,11 +95,15 @@ impl Worker {
                 // the buffer's length in a register instead of a store-load chain per packet.
                 let mut verdicts = [Verdict::Drop(DropReason::Malformed); BURST];
                 for (m, v) in rx.iter_mut().zip(verdicts.iter_mut()) {
-                    *v = if m.is_contiguous() {
+                    *v = if !m.is_contiguous() {
+                        Verdict::Drop(DropReason::Multisegment)
+                    } else if tracking {
+                        let hw = m.ip_checksum_ok();
+                        let st = &mut stateful;
+                        stateful::process(m.data_mut(), pi as u16, hw, &snap, rules, st, now_ms)
+                    } else {
                         let hw = m.ip_checksum_ok();
                         forward::forward(m.data_mut(), pi as u16, hw, &snap)
-                    } else {
-                        Verdict::Drop(DropReason::Multisegment)
                     };
                 }
                 let first = verdicts[0];
@@ -136,8 +156,18 @@ impl Worker {
                     flush(&ports[out], buf, &mut c);
                 }
             }
+            if !stateful.conns.is_empty() {
+                stateful
+                    .conns
+                    .expire(now_ms, stateful::EXPIRY_BUDGET, |_| {});
+            }
+            if let Some(cmd) = cmds.pop() {
+                stateful.serve(cmd, now_ms);
+            }
             let now = dpdk::tsc();
             if now >= next_publish {
+                c.conns = stateful.conns.len() as u64;
+                c.conns_created = stateful.created;
                 counters.publish(&c);
                 next_publish = now + interval;
             }

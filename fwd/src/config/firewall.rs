@@ -30,6 +30,12 @@ pub(super) fn items<'de, T: Item, A: MapAccess<'de>>(map: &mut A) -> Result<Vec<
         .collect())
 }
 
+/// A settings section: one map of properties (`None` for an empty section: defaults).
+pub(super) fn item<'de, T: Item, A: MapAccess<'de>>(map: &mut A) -> Result<T, A::Error> {
+    let one: Option<ItemDe<T>> = map.next_value()?;
+    Ok(one.map(|ItemDe(i)| i).unwrap_or_default())
+}
+
 struct ItemVisitor<T>(PhantomData<T>);
 
 impl<'de, T: Item> Visitor<'de> for ItemVisitor<T> {

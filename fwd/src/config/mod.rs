@@ -39,13 +39,14 @@ pub const IP_ARP: &str = "/ip/arp";
 pub const IP_SETTINGS: &str = "/ip/settings";
 pub const ROUTING_TABLE: &str = "/routing/table";
 pub const ROUTING_SETTINGS: &str = "/routing/settings";
+pub use crate::conntrack::TRACKING;
 pub use crate::firewall::{INTERFACE_LIST, INTERFACE_LIST_MEMBER, MANGLE, NAT};
 
 /// The routing table every router has, which routes use when they name none.
 pub const MAIN_TABLE: &str = "main";
 
 /// The top-level keys the file may have, in the order they are documented.
-pub const SECTIONS: [&str; 14] = [
+pub const SECTIONS: [&str; 15] = [
     "dpdk",
     "api",
     "metrics",
@@ -60,6 +61,7 @@ pub const SECTIONS: [&str; 14] = [
     ROUTING_SETTINGS,
     MANGLE,
     NAT,
+    TRACKING,
 ];
 
 /// A whole configuration, checked: values are in range and references resolve.
@@ -80,6 +82,8 @@ pub struct Config {
     pub interface_list_members: Vec<InterfaceListMemberItem>,
     pub mangle: Vec<MangleItem>,
     pub nat: Vec<NatItem>,
+    /// `/ip/firewall/connection/tracking`.
+    pub tracking: crate::conntrack::TrackingSettings,
 }
 
 impl Config {
@@ -273,6 +277,7 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 INTERFACE_LIST_MEMBER => cfg.interface_list_members = firewall::items(&mut map)?,
                 MANGLE => cfg.mangle = firewall::items(&mut map)?,
                 NAT => cfg.nat = firewall::items(&mut map)?,
+                TRACKING => cfg.tracking = firewall::item(&mut map)?,
                 _ => unreachable!("SectionKey only yields names from SECTIONS"),
             }
         }

@@ -12,12 +12,14 @@
 //! of the key's hash (which also give the home slot) above `id << 1 | direction`.
 
 mod index;
+mod settings;
 mod tcp;
 mod timeouts;
 
 #[cfg(test)]
 mod tests;
 
+pub use settings::{TrackingSettings, DEFAULT_MAX_ENTRIES, TRACKING};
 pub use tcp::{can_create, next as tcp_next, Invalid, TcpState};
 pub use timeouts::Timeouts;
 

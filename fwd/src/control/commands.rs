@@ -55,6 +55,7 @@ impl cli::Env for Env<'_> {
                 .map_or("?".to_string(), |p| p.name.clone())
         };
         match menu {
+            "/ip/firewall/connection" => Some(c.connection_listing()),
             "/ip/address" => Some(Listing {
                 legend: Some("Flags: X - DISABLED, I - INVALID"),
                 columns: vec![("ADDRESS", false), ("NETWORK", false), ("INTERFACE", false)],
@@ -194,6 +195,12 @@ impl Control {
                         LogLevel::Warning => log::warn!("script: {msg}"),
                         LogLevel::Info => log::info!("script: {msg}"),
                         LogLevel::Debug => log::debug!("script: {msg}"),
+                    }
+                }
+                for (menu, handles) in &out.removals {
+                    if menu == "/ip/firewall/connection" {
+                        let n = self.remove_connections(handles);
+                        log::info!("removed {n} connection(s)");
                     }
                 }
                 if let Some(routes) = out.routes {

@@ -4,6 +4,7 @@
 //! forwarding fast path.
 
 mod commands;
+mod connections;
 pub mod forwarding;
 mod input;
 mod model;
@@ -20,16 +21,19 @@ use crate::counters::{Counters, DropReason};
 use crate::dpdk::{Mbuf, Mempool};
 use crate::fib::ecmp::HashPolicy;
 use crate::fib::{Lpm, Neighbours, PortView, Publisher, Snapshot};
+use crate::firewall::RuleSet;
 use crate::forward::Punt;
 use crate::neigh;
 use crate::net::{Ipv4Interface, MacAddr};
 use crate::packet::icmp as icmp_pkt;
 use crate::probe;
 use crate::rib::{self, Rib, Selected};
+use crate::stateful::WorkerCmd;
 use crate::worker::Punted;
 use crossbeam_queue::ArrayQueue;
 use probes::Probes;
 use rates::{RateLog, TokenBucket};
+use std::cell::RefCell;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -110,6 +114,12 @@ pub struct Control {
     /// The metrics exporter, when listening.
     pub observer: Option<Observer>,
     pub counters: Counters,
+    /// The compiled mangle and NAT rules in force.
+    rules: Arc<RuleSet>,
+    /// Each worker's command ring.
+    pub cmds: Vec<Arc<ArrayQueue<WorkerCmd>>>,
+    /// The connections of the last `/ip/firewall/connection` listing (for `remove`).
+    listed: RefCell<Vec<connections::Listed>>,
 }
 
 /// How often timers (ARP retries, probes, expiry, snapshot reclamation) run.
@@ -153,7 +163,14 @@ impl Control {
             api: None,
             observer: None,
             counters: Counters::default(),
+            rules: Arc::new(RuleSet::empty()),
+            cmds: Vec::new(),
+            listed: RefCell::new(Vec::new()),
         };
+        match c.model.rules() {
+            Ok(r) => c.rules = Arc::new(r),
+            Err(e) => log::error!("firewall rules not installed: {e}"),
+        }
         let rib = c.model.compute();
         c.set_rib(rib, Instant::now());
         c
@@ -181,6 +198,9 @@ impl Control {
                     if up { "up" } else { "down" }
                 );
                 self.link_up[i] = up;
+                if !up {
+                    self.flush_translated(i as u16);
+                }
                 self.model.ports[i].enabled = up;
                 changed = true;
             }
@@ -283,6 +303,7 @@ impl Control {
             neighbours: Arc::new(neighbours),
             ports: Arc::from(ports),
             hash_policy: self.settings.hash_policy,
+            rules: Arc::clone(&self.rules),
         };
         let g = self.publisher.publish(next);
         self.snap = self.publisher.current();

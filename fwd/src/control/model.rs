@@ -2,6 +2,9 @@
 //! of link state (and, later, a command) recomputes routing from the same source.
 
 use crate::config::{AddressItem, Config, RouteItem};
+use crate::firewall::{
+    InterfaceListItem, InterfaceListMemberItem, MangleItem, Marks, NatItem, Resolver, RuleSet,
+};
 use crate::rib::{self, PortDesc, Rib};
 
 #[derive(Clone, Debug, Default)]
@@ -12,6 +15,14 @@ pub struct Model {
     pub routes: Vec<RouteItem>,
     /// Routing tables with a FIB besides main.
     pub tables: Vec<String>,
+    pub interface_lists: Vec<InterfaceListItem>,
+    pub interface_list_members: Vec<InterfaceListMemberItem>,
+    pub mangle: Vec<MangleItem>,
+    pub nat: Vec<NatItem>,
+    /// Connection and packet mark names by id: kept across recompilations so that the
+    /// ids the workers' connections hold keep their meaning.
+    pub conn_marks: Marks,
+    pub packet_marks: Marks,
 }
 
 impl Model {
@@ -38,7 +49,42 @@ impl Model {
                 .filter(|t| t.fib && !t.disabled)
                 .map(|t| t.name.clone())
                 .collect(),
+            interface_lists: cfg.interface_lists.clone(),
+            interface_list_members: cfg.interface_list_members.clone(),
+            mangle: cfg.mangle.clone(),
+            nat: cfg.nat.clone(),
+            conn_marks: Marks::new(),
+            packet_marks: Marks::new(),
         }
+    }
+
+    /// Compiles the mangle and NAT rules against the ports and tables in force.
+    pub fn rules(&mut self) -> Result<RuleSet, String> {
+        let ports = &self.ports;
+        let tables = &self.tables;
+        let port_of = |n: &str| ports.iter().position(|p| p.name == n).map(|i| i as u16);
+        let table_of = |n: &str| {
+            if n == "main" {
+                Some(0)
+            } else {
+                tables
+                    .iter()
+                    .position(|t| t == n)
+                    .and_then(|i| u8::try_from(i + 1).ok())
+            }
+        };
+        RuleSet::compile(
+            &self.mangle,
+            &self.nat,
+            &self.interface_lists,
+            &self.interface_list_members,
+            &Resolver {
+                port_of: &port_of,
+                table_of: &table_of,
+            },
+            &mut self.conn_marks,
+            &mut self.packet_marks,
+        )
     }
 
     /// The first enabled address of port `port` (host order): masquerade's source.

@@ -6,6 +6,7 @@
 
 use super::ecmp::HashPolicy;
 use super::Lpm;
+use crate::firewall::RuleSet;
 use crate::net::MacAddr;
 use std::sync::Arc;
 
@@ -151,6 +152,8 @@ pub struct Snapshot {
     pub neighbours: Arc<Neighbours>,
     pub ports: Arc<[PortView]>,
     pub hash_policy: HashPolicy,
+    /// Mangle and NAT rules; with any, workers track connections.
+    pub rules: Arc<RuleSet>,
 }
 
 /// Plain borrows of a snapshot's tables, taken once per burst: the packet path then reads
@@ -225,6 +228,7 @@ impl Snapshot {
             neighbours: Arc::new(neighbours),
             ports: Arc::from(ports),
             hash_policy: HashPolicy::default(),
+            rules: Arc::new(RuleSet::empty()),
         }
     }
 
@@ -236,6 +240,7 @@ impl Snapshot {
             neighbours: Arc::new(Neighbours::default()),
             ports: Arc::from(ports),
             hash_policy: HashPolicy::default(),
+            rules: Arc::new(RuleSet::empty()),
         }
     }
 }

@@ -214,6 +214,11 @@ impl RuleSet {
         self.mangle.has(hook as usize)
     }
 
+    /// Whether any rule needs connection tracking (RouterOS's `enabled=auto`).
+    pub fn active(&self) -> bool {
+        self.has_nat() || Hook::ALL.iter().any(|h| self.has_mangle(*h))
+    }
+
     /// Whether the srcnat chain has an enabled rule.
     pub fn has_nat(&self) -> bool {
         self.nat.has(0)

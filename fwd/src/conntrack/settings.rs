@@ -1,0 +1,71 @@
+//! `/ip/firewall/connection/tracking`: the timeouts, and how many connections each worker
+//! holds (`max-entries`, which RouterOS only shows; wanfwd sizes its tables by it).
+
+use super::Timeouts;
+use crate::config::{format_duration, parse_duration};
+use crate::firewall::Item;
+
+/// The menu's path.
+pub const TRACKING: &str = "/ip/firewall/connection/tracking";
+
+/// Connections per worker unless configured: a million, as the design asks.
+pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
+
+/// The settings of connection tracking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackingSettings {
+    pub timeouts: Timeouts,
+    /// Per worker; the table is allocated whole at start.
+    pub max_entries: usize,
+}
+
+impl Default for TrackingSettings {
+    fn default() -> Self {
+        TrackingSettings {
+            timeouts: Timeouts::default(),
+            max_entries: DEFAULT_MAX_ENTRIES,
+        }
+    }
+}
+
+impl Item for TrackingSettings {
+    const MENU: &'static str = TRACKING;
+
+    fn set(&mut self, property: &str, value: &str) -> Result<(), String> {
+        match property {
+            "max-entries" => {
+                self.max_entries = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=1 << 28).contains(n))
+                    .ok_or_else(|| {
+                        format!("max-entries must be a number from 1 to 268435456, not '{value}'")
+                    })?;
+                Ok(())
+            }
+            // RouterOS's switch; tracking here follows the rules (auto) and cannot be forced.
+            "enabled" => match value {
+                "auto" => Ok(()),
+                _ => Err(format!(
+                    "enabled: only 'auto' is supported (tracking runs while mangle or NAT rules exist), not '{value}'"
+                )),
+            },
+            _ => {
+                let d = parse_duration(value).map_err(|e| format!("{property}: {e}"))?;
+                self.timeouts.set(property, d)
+            }
+        }
+    }
+
+    fn properties(&self) -> Vec<(&'static str, String)> {
+        let mut v = vec![("enabled", "auto".to_string())];
+        v.extend(
+            self.timeouts
+                .properties()
+                .into_iter()
+                .map(|(k, d)| (k, format_duration(d))),
+        );
+        v.push(("max-entries", self.max_entries.to_string()));
+        v
+    }
+}

@@ -1,0 +1,335 @@
+//! The stateful packet path: connection tracking, mangle (marks and PCC), policy routing by
+//! routing mark, and masquerade — what a worker runs instead of the plain forwarding path
+//! once the configuration has mangle or NAT rules.
+//!
+//! The order follows RouterOS (Linux netfilter): conntrack, mangle prerouting (which sees a
+//! reply still addressed to the translated address), de-translation of replies, routing in
+//! the table the routing mark names (falling back to main), mangle forward and postrouting,
+//! source NAT of a new connection, then the TTL and Ethernet rewrite.
+//!
+//! Per packet: one table lookup, the compiled rules of the chains that have any, no lock,
+//! no allocation. Each worker owns its `Stateful`; both directions of a connection must reach
+//! the same worker (one worker, or RSS with NAT ports chosen per worker).
+
+use crate::conntrack::{Dir, InsertError, Table, Timeouts};
+use crate::counters::DropReason;
+use crate::fib::Tables;
+use crate::firewall::{self, Hook, Meta, RuleSet, SrcNat};
+use crate::flow::{ConnState, FlowKey, NO_PORT};
+use crate::forward::{self, Punt, Resolved, Verdict};
+use crate::nat::{self, Class, PortRange};
+use crate::packet::ether;
+use crate::packet::ipv4::{PROTO_ICMP, PROTO_TCP, PROTO_UDP};
+
+/// How many table slots expiry looks at per worker round.
+pub const EXPIRY_BUDGET: usize = 64;
+/// Free-port probes before a new connection is refused for want of a NAT port.
+const PORT_TRIES: usize = 64;
+
+/// A worker's connection state and the counters that go with it.
+pub struct Stateful {
+    pub conns: Table,
+    /// Matches per mangle rule, by rule number.
+    pub hits: Vec<u64>,
+    /// Ports this worker may translate to when the source port is taken.
+    pub range: PortRange,
+    /// Connections created.
+    pub created: u64,
+}
+
+impl Stateful {
+    pub fn new(capacity: usize, timeouts: &Timeouts, range: PortRange) -> Stateful {
+        Stateful {
+            conns: Table::new(capacity, timeouts),
+            hits: Vec::new(),
+            range,
+            created: 0,
+        }
+    }
+
+    /// Connections whose source is translated (NAT ports in use).
+    pub fn translated(&self) -> usize {
+        self.conns.iter().filter(|(_, c)| c.is_nat()).count()
+    }
+}
+
+/// The address-type bits of `addr`, for `src-address-type`/`dst-address-type`.
+#[inline]
+fn addr_type(t: &Tables, addr: u32) -> u8 {
+    if addr == u32::MAX {
+        return firewall::ADDR_BROADCAST;
+    }
+    if addr >> 28 == 0xe {
+        return firewall::ADDR_MULTICAST;
+    }
+    match t.route(0, addr) {
+        Some(lb) if lb.mask == 0 && lb.offset == 0 => firewall::ADDR_LOCAL,
+        _ => firewall::ADDR_UNICAST,
+    }
+}
+
+/// Decides a frame's fate with connection tracking and the rules of `rules`.
+pub fn process(
+    frame: &mut [u8],
+    in_port: u16,
+    hw_checksum: Option<bool>,
+    t: &Tables,
+    rules: &RuleSet,
+    st: &mut Stateful,
+    now_ms: u64,
+) -> Verdict {
+    let total_len = match forward::ingress(frame, in_port, hw_checksum, t) {
+        Ok(n) => n,
+        Err(v) => return v,
+    };
+    let end = ether::HEADER_LEN + total_len;
+    match nat::classify(&frame[ether::HEADER_LEN..end]) {
+        Class::Flow { key, tcp_flags } => {
+            flow(frame, end, in_port, key, tcp_flags, t, rules, st, now_ms)
+        }
+        Class::IcmpError { outer, inner } => {
+            related(frame, end, in_port, outer, inner, t, rules, st)
+        }
+        Class::Fragment { key } => {
+            // Fragments carry no ports to track or translate by; the router reassembles none.
+            if addr_type(t, key.dst) == firewall::ADDR_LOCAL {
+                Verdict::Punt(Punt::Local)
+            } else {
+                Verdict::Drop(DropReason::Fragment)
+            }
+        }
+        Class::Malformed => Verdict::Drop(DropReason::Malformed),
+    }
+}
+
+/// A packet of a flow: tracked, marked, routed, translated.
+#[allow(clippy::too_many_arguments)]
+fn flow(
+    frame: &mut [u8],
+    end: usize,
+    in_port: u16,
+    key: FlowKey,
+    tcp_flags: u8,
+    t: &Tables,
+    rules: &RuleSet,
+    st: &mut Stateful,
+    now_ms: u64,
+) -> Verdict {
+    let dst_type = addr_type(t, key.dst);
+    let (found, state) = match st.conns.lookup(&key) {
+        Some((id, dir)) => match st.conns.track(id, dir, tcp_flags, now_ms) {
+            ConnState::Invalid => return Verdict::Drop(DropReason::ConntrackInvalid),
+            s => (Some((id, dir)), s),
+        },
+        // To the router and not a reply of a translated connection: the control core's.
+        None if dst_type == firewall::ADDR_LOCAL => return Verdict::Punt(Punt::Local),
+        None => (None, ConnState::New),
+    };
+    let mut m = Meta {
+        in_port,
+        out_port: NO_PORT,
+        key,
+        src_type: addr_type(t, key.src),
+        dst_type,
+        state,
+        conn_mark: found
+            .and_then(|(id, _)| st.conns.get(id))
+            .map_or(0, |c| c.mark),
+        routing_mark: 0,
+        packet_mark: 0,
+    };
+    if rules.has_mangle(Hook::Prerouting) {
+        rules.mangle(Hook::Prerouting, &mut m, &mut st.hits);
+    }
+    let l3 = &mut frame[ether::HEADER_LEN..end];
+    let mut dst = key.dst;
+    if let Some(c) = found.and_then(|(id, _)| st.conns.get_mut(id)) {
+        let dir = found.map_or(Dir::Original, |f| f.1);
+        c.mark = m.conn_mark;
+        if dir == Dir::Reply && c.is_nat() {
+            // Replies are de-translated before routing.
+            let (addr, port) = (c.orig.src, c.orig.sport);
+            if nat::set_destination(l3, addr, port).is_err() {
+                return Verdict::Drop(DropReason::Malformed);
+            }
+            dst = addr;
+        }
+    }
+    let (port, mac, adj) = match forward::resolve(dst, l3, m.routing_mark, t) {
+        Ok(Resolved::Out { port, mac, adj }) => (port, mac, adj),
+        // A reply de-translated to one of our own addresses, or a new flow to us.
+        Ok(Resolved::Local) => return Verdict::Punt(Punt::Local),
+        Err(v) => return forward::expiring(l3, v),
+    };
+    if let Err(v) = forward::check_out(l3, port, t) {
+        return v;
+    }
+    m.out_port = port;
+    if rules.has_mangle(Hook::Forward) {
+        rules.mangle(Hook::Forward, &mut m, &mut st.hits);
+    }
+    if rules.has_mangle(Hook::Postrouting) {
+        rules.mangle(Hook::Postrouting, &mut m, &mut st.hits);
+    }
+    let (id, dir) = match found {
+        Some(f) => f,
+        None => match open(&key, tcp_flags, &m, adj, t, rules, st, now_ms) {
+            Ok(id) => (id, Dir::Original),
+            Err(r) => return Verdict::Drop(r),
+        },
+    };
+    let Some(c) = st.conns.get_mut(id) else {
+        return Verdict::Drop(DropReason::ConntrackInvalid);
+    };
+    c.mark = m.conn_mark;
+    if dir == Dir::Original && c.is_nat() {
+        let (addr, port) = (c.reply.dst, c.reply.dport);
+        if nat::set_source(l3, addr, port).is_err() {
+            return Verdict::Drop(DropReason::Malformed);
+        }
+    }
+    forward::transmit(frame, port, mac, t)
+}
+
+/// Creates the connection of a new flow, with its source translation when a srcnat rule
+/// asks for one.
+#[allow(clippy::too_many_arguments)]
+fn open(
+    key: &FlowKey,
+    tcp_flags: u8,
+    m: &Meta,
+    adj: u32,
+    t: &Tables,
+    rules: &RuleSet,
+    st: &mut Stateful,
+    now_ms: u64,
+) -> Result<u32, DropReason> {
+    let mut reply = key.reversed();
+    if rules.has_nat() {
+        let to = match rules.srcnat(m) {
+            SrcNat::None => None,
+            SrcNat::Masquerade => match t.ports.get(usize::from(m.out_port)).map(|p| p.addr) {
+                Some(a) if a != 0 => Some((a, None)),
+                _ => return Err(DropReason::NatNoAddress),
+            },
+            SrcNat::To { addr, ports } => Some((addr, ports)),
+        };
+        if let Some((addr, ports)) = to {
+            reply.dst = addr;
+            let has_ports = matches!(key.proto, PROTO_TCP | PROTO_UDP)
+                || (key.proto == PROTO_ICMP && key.sport != 0);
+            if has_ports {
+                let range = ports.map_or(st.range, |(first, last)| PortRange { first, last });
+                let conns = &st.conns;
+                let mut probe = reply;
+                let salt = (Table::hash(key) >> 32) as u32;
+                let port = nat::pick_port(
+                    key.sport,
+                    range,
+                    salt,
+                    |p| {
+                        probe.dport = p;
+                        !conns.contains(&probe)
+                    },
+                    PORT_TRIES,
+                )
+                .ok_or(DropReason::NatNoPort)?;
+                reply.dport = port;
+            }
+        }
+    }
+    let id = st.conns.insert(*key, reply, now_ms).map_err(|e| match e {
+        InsertError::Full => DropReason::ConntrackFull,
+        InsertError::Exists => DropReason::NatNoPort,
+    })?;
+    if st.conns.track(id, Dir::Original, tcp_flags, now_ms) == ConnState::Invalid {
+        st.conns.remove(id);
+        return Err(DropReason::ConntrackInvalid);
+    }
+    st.created += 1;
+    let Some(c) = st.conns.get_mut(id) else {
+        return Err(DropReason::ConntrackInvalid);
+    };
+    c.mark = m.conn_mark;
+    c.in_port = m.in_port;
+    c.out_port = m.out_port;
+    c.nexthop = adj;
+    Ok(id)
+}
+
+/// An ICMP error: related to the connection its quoted packet belongs to, translated as
+/// that connection is, and routed to whoever sent the quoted packet.
+#[allow(clippy::too_many_arguments)]
+fn related(
+    frame: &mut [u8],
+    end: usize,
+    in_port: u16,
+    outer: FlowKey,
+    inner: FlowKey,
+    t: &Tables,
+    rules: &RuleSet,
+    st: &mut Stateful,
+) -> Verdict {
+    let dst_type = addr_type(t, outer.dst);
+    let Some((id, dir)) = st.conns.lookup(&inner.reversed()) else {
+        // About something the router sent (a probe), or about nothing we know.
+        return if dst_type == firewall::ADDR_LOCAL {
+            Verdict::Punt(Punt::Local)
+        } else {
+            Verdict::Drop(DropReason::ConntrackInvalid)
+        };
+    };
+    let Some(c) = st.conns.get(id) else {
+        return Verdict::Drop(DropReason::ConntrackInvalid);
+    };
+    let mut m = Meta {
+        in_port,
+        out_port: NO_PORT,
+        key: outer,
+        src_type: addr_type(t, outer.src),
+        dst_type,
+        state: ConnState::Related,
+        conn_mark: c.mark,
+        routing_mark: 0,
+        packet_mark: 0,
+    };
+    let (orig, reply, nat) = (c.orig, c.reply, c.is_nat());
+    if rules.has_mangle(Hook::Prerouting) {
+        rules.mangle(Hook::Prerouting, &mut m, &mut st.hits);
+    }
+    let l3 = &mut frame[ether::HEADER_LEN..end];
+    let mut dst = outer.dst;
+    if nat && dir == Dir::Reply {
+        // From outside about what we sent translated: back to the connection's source.
+        if nat::untranslate_icmp_error(l3, orig.src, orig.sport).is_err() {
+            return Verdict::Drop(DropReason::Malformed);
+        }
+        dst = orig.src;
+    }
+    let (port, mac) = match forward::resolve(dst, l3, m.routing_mark, t) {
+        Ok(Resolved::Out { port, mac, .. }) => (port, mac),
+        Ok(Resolved::Local) => return Verdict::Punt(Punt::Local),
+        Err(v) => return v,
+    };
+    if let Err(v) = forward::check_out(l3, port, t) {
+        return v;
+    }
+    m.out_port = port;
+    if rules.has_mangle(Hook::Forward) {
+        rules.mangle(Hook::Forward, &mut m, &mut st.hits);
+    }
+    if rules.has_mangle(Hook::Postrouting) {
+        rules.mangle(Hook::Postrouting, &mut m, &mut st.hits);
+    }
+    if nat && dir == Dir::Original && nat::translate_icmp_error(l3, reply.dst, reply.dport).is_err()
+    {
+        return Verdict::Drop(DropReason::Malformed);
+    }
+    forward::transmit(frame, port, mac, t)
+}
+
+mod command;
+pub use command::{ConnList, WorkerCmd};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,68 @@
+//! The control core's requests to a worker about its connections (the design's command
+//! ring): a worker owns its table, so listing or removing connections is asked of it and
+//! answered over a channel. Requests are rare (an operator's command, a link going down);
+//! the worker serves one per round, between bursts.
+
+use super::Stateful;
+use crate::conntrack::{Conn, Timeouts};
+use crate::flow::FlowKey;
+use std::sync::mpsc::SyncSender;
+
+/// What the control core asks of a worker.
+pub enum WorkerCmd {
+    /// A copy of every connection, with the time it was taken.
+    List { reply: SyncSender<ConnList> },
+    /// Removes these connections (id and original key, so that a slot reused since the
+    /// list was taken is left alone); answers how many went.
+    Remove {
+        conns: Vec<(u32, FlowKey)>,
+        reply: SyncSender<usize>,
+    },
+    /// Removes the translated connections leaving by `port`: its link went down or its
+    /// address changed, and RouterOS then forgets what was masqueraded through it.
+    FlushTranslated { port: u16 },
+    /// New timeouts from `/ip/firewall/connection/tracking`.
+    SetTimeouts(Timeouts),
+}
+
+/// A worker's connections at one moment.
+pub struct ConnList {
+    pub now_ms: u64,
+    pub conns: Vec<(u32, Conn)>,
+    /// Matches per mangle rule.
+    pub hits: Vec<u64>,
+}
+
+impl Stateful {
+    /// Serves one request. A closed reply channel (the control core gave up waiting) is not
+    /// an error: the answer is dropped.
+    pub fn serve(&mut self, cmd: WorkerCmd, now_ms: u64) {
+        match cmd {
+            WorkerCmd::List { reply } => {
+                let conns = self.conns.iter().map(|(id, c)| (id, c.clone())).collect();
+                let _ = reply.try_send(ConnList {
+                    now_ms,
+                    conns,
+                    hits: self.hits.clone(),
+                });
+            }
+            WorkerCmd::Remove { conns, reply } => {
+                let mut n = 0;
+                for (id, key) in conns {
+                    if self.conns.get(id).is_some_and(|c| c.orig == key) {
+                        self.conns.remove(id);
+                        n += 1;
+                    }
+                }
+                let _ = reply.try_send(n);
+            }
+            WorkerCmd::FlushTranslated { port } => {
+                let n = self.conns.retain(|c| !(c.is_nat() && c.out_port == port));
+                if n > 0 {
+                    log::info!("removed {n} masqueraded connection(s) through port {port}");
+                }
+            }
+            WorkerCmd::SetTimeouts(t) => self.conns.set_timeouts(&t),
+        }
+    }
+}
