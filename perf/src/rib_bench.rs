@@ -266,6 +266,7 @@ impl Plane {
             neighbours: Arc::new(neighbours),
             ports: Arc::from(self.ports.clone()),
             hash_policy: HashPolicy::default(),
+            rules: Arc::new(wanfwd::firewall::RuleSet::empty()),
         };
         let built = Instant::now();
         let generation = self.publisher.publish(next);
