@@ -2,7 +2,7 @@
 //! library alone (no DPDK, no packets).
 //!
 //! 1. New connections per second: `insert` + `track` of fresh random UDP keys into a table of
-//!    capacity 1 M, with `expire` running (a budget of 64 entries per burst of 32 new
+//!    capacity 1 M, with `expire` running (`--budget 40` entries per burst of 32 new
 //!    connections) on a simulated clock of 1 µs per new connection and a udp-timeout chosen
 //!    so that the table stays near full (expiry does the removing). `Full` refusals are
 //!    counted and reported.
@@ -38,6 +38,9 @@ struct Opts {
     /// Lookups per timed run, in millions.
     #[arg(long, default_value_t = 4)]
     mlookups: usize,
+    /// Entries `expire` looks at per burst of 32 new connections (figure 1).
+    #[arg(long, default_value_t = 40)]
+    budget: usize,
     /// Timed runs per figure (the median is reported).
     #[arg(long, default_value_t = 5)]
     reps: usize,
@@ -86,11 +89,16 @@ const SYN: u8 = 0x02;
 /// Figure 1. The clock advances 1 ms every 1000 new connections.
 fn new_connections(o: &Opts, rng: &mut Rng) {
     let cap = o.capacity;
-    // Occupancy ≈ rate × (timeout + half an expiry lap); a lap is cap / 64 bursts of 32.
-    let lap_ms = (cap / 64 * 32 / 1000) as u64;
-    let timeout_ms = (cap as u64 / 1000).saturating_sub(lap_ms * 3 / 4).max(1);
-    let mut t = Timeouts::default();
-    t.udp = Duration::from_millis(timeout_ms);
+    // Freed ids are reused first, so a new entry usually sits just behind the expiry cursor
+    // and is looked at again one lap later (cap / budget bursts of 32 new connections).
+    // With a timeout a little under a lap, occupancy ≈ rate × lap: near capacity.
+    let budget = o.budget;
+    let lap_ms = (cap as u64 * 32 / budget as u64 / 1000).max(1);
+    let timeout_ms = lap_ms * 7 / 8;
+    let t = Timeouts {
+        udp: Duration::from_millis(timeout_ms),
+        ..Timeouts::default()
+    };
     let mut table = Table::new(cap, &t);
     let mut op: u64 = 0;
     let mut full: u64 = 0;
@@ -99,7 +107,7 @@ fn new_connections(o: &Opts, rng: &mut Rng) {
         let (mut lo, mut hi) = (usize::MAX, 0);
         for _ in 0..n / 32 {
             let now = op / 1000;
-            *expired += table.expire(now, 64, |c| {
+            *expired += table.expire(now, budget, |c| {
                 black_box(c);
             }) as u64;
             for _ in 0..32 {
@@ -132,7 +140,7 @@ fn new_connections(o: &Opts, rng: &mut Rng) {
     }
     println!(
         "new connections, capacity {cap}, udp-timeout {timeout_ms} ms on a clock of 1 us per \
-         connection, expire budget 64 per 32:"
+         connection, expire budget {budget} per 32:"
     );
     report("insert + track + expire (per new connection)", median(ns));
     let total = (n * o.reps) as u64;
@@ -209,9 +217,10 @@ fn main() {
     let o = Opts::parse();
     let sizes: Vec<String> = o.sizes.iter().map(|s| s.to_string()).collect();
     println!(
-        "target/release/conntrack-bench --capacity {} --sizes {} --mnew {} --mlookups {} \
-         --reps {} --seed {}",
+        "target/release/conntrack-bench --capacity {} --budget {} --sizes {} --mnew {} \
+         --mlookups {} --reps {} --seed {}",
         o.capacity,
+        o.budget,
         sizes.join(","),
         o.mnew,
         o.mlookups,
