@@ -12,7 +12,7 @@
 //! of the key's hash (which also give the home slot) above `id << 1 | direction`.
 
 mod index;
-mod tcp;
+pub mod tcp;
 mod timeouts;
 
 #[cfg(test)]
