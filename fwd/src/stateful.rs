@@ -11,7 +11,7 @@
 //! no allocation. Each worker owns its `Stateful`; both directions of a connection must reach
 //! the same worker (one worker, or RSS with NAT ports chosen per worker).
 
-use crate::conntrack::{Dir, InsertError, Table, Timeouts};
+use crate::conntrack::{self, Dir, InsertError, Table, Timeouts};
 use crate::counters::DropReason;
 use crate::fib::Tables;
 use crate::firewall::{self, Hook, Meta, RuleSet, SrcNat};
@@ -123,6 +123,10 @@ fn flow(
         },
         // To the router and not a reply of a translated connection: the control core's.
         None if dst_type == firewall::ADDR_LOCAL => return Verdict::Punt(Punt::Local),
+        // A stray reset or FIN opens nothing (loose tracking still picks up a bare ACK).
+        None if key.proto == PROTO_TCP && !conntrack::can_create(tcp_flags) => {
+            return Verdict::Drop(DropReason::ConntrackInvalid)
+        }
         None => (None, ConnState::New),
     };
     let mut m = Meta {

@@ -13,7 +13,7 @@
 
 mod index;
 mod settings;
-mod tcp;
+pub mod tcp;
 mod timeouts;
 
 #[cfg(test)]
