@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 
+use super::chains::{build, Entry};
 use super::items::{
     InterfaceListItem, InterfaceListMemberItem, MangleAction, MangleItem, NatAction, NatItem,
     INTERFACE_LIST, INTERFACE_LIST_MEMBER, MANGLE, NAT,
 };
 use super::matchers::Matchers;
-use super::pcc::PccFields;
+use super::rules::{Mark, MarkAction, Match, Step};
 use super::values::Neg;
 use super::{Marks, Resolver, SrcNat};
 use crate::config::MAIN_TABLE;
@@ -22,7 +23,12 @@ pub struct RuleError {
     pub message: String,
 }
 
-fn err(menu: &'static str, index: usize, property: &'static str, message: String) -> RuleError {
+pub(super) fn err(
+    menu: &'static str,
+    index: usize,
+    property: &'static str,
+    message: String,
+) -> RuleError {
     RuleError {
         menu,
         index,
@@ -36,144 +42,6 @@ pub const BUILTIN_LISTS: [&str; 3] = ["all", "none", "dynamic"];
 
 /// Jumps may nest this deep (the evaluator recurses once per level).
 pub const MAX_JUMP_DEPTH: usize = 16;
-
-#[derive(Debug, Clone)]
-pub(super) enum Match {
-    InPort {
-        port: u16,
-        neg: bool,
-    },
-    OutPort {
-        port: u16,
-        neg: bool,
-    },
-    InList {
-        ports: u64,
-        neg: bool,
-    },
-    OutList {
-        ports: u64,
-        neg: bool,
-    },
-    State {
-        bits: u8,
-        neg: bool,
-    },
-    ConnMark {
-        id: u16,
-        neg: bool,
-    },
-    PacketMark {
-        id: u16,
-        neg: bool,
-    },
-    RoutingMark {
-        table: u8,
-        neg: bool,
-    },
-    SrcAddr {
-        net: u32,
-        mask: u32,
-        neg: bool,
-    },
-    DstAddr {
-        net: u32,
-        mask: u32,
-        neg: bool,
-    },
-    SrcType {
-        bits: u8,
-        neg: bool,
-    },
-    DstType {
-        bits: u8,
-        neg: bool,
-    },
-    Proto {
-        proto: u8,
-        neg: bool,
-    },
-    SrcPort {
-        ranges: Box<[(u16, u16)]>,
-        neg: bool,
-    },
-    DstPort {
-        ranges: Box<[(u16, u16)]>,
-        neg: bool,
-    },
-    Pcc {
-        fields: PccFields,
-        denominator: u32,
-        remainder: u32,
-        neg: bool,
-    },
-}
-
-/// What a mangle rule writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Mark {
-    Connection(u16),
-    Routing(u8),
-    Packet(u16),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct MarkAction {
-    pub mark: Mark,
-    /// `passthrough=no`: the chain stops after marking.
-    pub stop: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Step<A> {
-    Do(A),
-    Accept,
-    Passthrough,
-    Jump(u32),
-    Return,
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct Rule<A> {
-    pub matchers: Box<[Match]>,
-    pub step: Step<A>,
-    /// The item's index, for the hit counters.
-    pub item: u32,
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct Chain {
-    pub name: String,
-    pub start: u32,
-    pub end: u32,
-}
-
-/// One table (mangle or NAT): rules grouped by chain.
-#[derive(Debug, Clone)]
-pub(super) struct Table<A> {
-    pub rules: Vec<Rule<A>>,
-    pub chains: Vec<Chain>,
-    /// The chain index of each built-in chain (by the table's built-in order), if it has
-    /// enabled rules.
-    pub builtin: [Option<u32>; 5],
-    /// Items compiled, enabled or not.
-    pub items: usize,
-}
-
-impl<A> Table<A> {
-    pub fn empty(items: usize) -> Self {
-        Table {
-            rules: Vec::new(),
-            chains: Vec::new(),
-            builtin: [None; 5],
-            items,
-        }
-    }
-
-    pub fn has(&self, builtin: usize) -> bool {
-        self.builtin[builtin].is_some()
-    }
-}
 
 /// Mangle's built-in chains, in `Hook` order, then input.
 const MANGLE_BUILTINS: [&str; 5] = ["prerouting", "forward", "output", "postrouting", "input"];
@@ -508,144 +376,4 @@ impl Ctx<'_> {
         }
         Ok(out.into())
     }
-}
-
-struct Entry<'a, A> {
-    index: usize,
-    chain: &'a str,
-    /// `Some` for a jump rule, with its target if given.
-    jump: Option<Option<&'a str>>,
-    disabled: bool,
-    matchers: Box<[Match]>,
-    step: Step<A>,
-}
-
-fn build<A: Copy>(
-    menu: &'static str,
-    builtins: &[&str],
-    entries: Vec<Entry<A>>,
-    items: usize,
-) -> Result<Table<A>, RuleError> {
-    // Chains in order of first appearance; every named chain exists, even if all its rules
-    // are disabled.
-    let mut names: Vec<&str> = Vec::new();
-    for en in &entries {
-        if en.chain.is_empty() {
-            return Err(err(menu, en.index, "chain", "chain is required".into()));
-        }
-        if !names.contains(&en.chain) {
-            names.push(en.chain);
-        }
-    }
-    let chain_of = |n: &str| names.iter().position(|c| *c == n);
-    // Jump targets, and the jump graph between chains.
-    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
-    let mut targets = Vec::with_capacity(entries.len());
-    for en in &entries {
-        let Some(jump) = en.jump else {
-            targets.push(None);
-            continue;
-        };
-        let e = |msg| err(menu, en.index, "jump-target", msg);
-        let t = jump.ok_or_else(|| e("action=jump needs jump-target".to_string()))?;
-        if builtins.contains(&t) {
-            return Err(e(format!("cannot jump to the built-in chain '{t}'")));
-        }
-        let ti =
-            chain_of(t).ok_or_else(|| e(format!("jump-target '{t}' names no chain with rules")))?;
-        if !en.disabled {
-            edges[chain_of(en.chain).expect("listed")].push(ti);
-        }
-        targets.push(Some(ti));
-    }
-    // Loops and depth: the longest path from each chain, by depth-first search.
-    let mut depth: Vec<Option<usize>> = vec![None; names.len()];
-    let mut on_path = vec![false; names.len()];
-    fn visit(
-        c: usize,
-        edges: &[Vec<usize>],
-        depth: &mut [Option<usize>],
-        on_path: &mut [bool],
-    ) -> Result<usize, usize> {
-        if let Some(d) = depth[c] {
-            return Ok(d);
-        }
-        on_path[c] = true;
-        let mut d = 0;
-        for &t in &edges[c] {
-            if on_path[t] {
-                return Err(t);
-            }
-            d = d.max(1 + visit(t, edges, depth, on_path)?);
-        }
-        on_path[c] = false;
-        depth[c] = Some(d);
-        Ok(d)
-    }
-    for c in 0..names.len() {
-        match visit(c, &edges, &mut depth, &mut on_path) {
-            Ok(d) if d > MAX_JUMP_DEPTH => {
-                let en = entries
-                    .iter()
-                    .find(|en| en.chain == names[c] && en.jump.is_some())
-                    .expect("a jump");
-                return Err(err(
-                    menu,
-                    en.index,
-                    "jump-target",
-                    format!(
-                        "jumps from chain '{}' nest {d} deep (at most {MAX_JUMP_DEPTH})",
-                        names[c]
-                    ),
-                ));
-            }
-            Ok(_) => {}
-            Err(t) => {
-                let en = entries
-                    .iter()
-                    .find(|en| !en.disabled && en.jump == Some(Some(names[t])))
-                    .expect("the edge into the loop");
-                return Err(err(
-                    menu,
-                    en.index,
-                    "jump-target",
-                    format!(
-                        "jumping to '{}' makes a loop (chain '{}' is reached again)",
-                        names[t], names[t]
-                    ),
-                ));
-            }
-        }
-    }
-    // Rules grouped by chain, in item order within each.
-    let mut table = Table::empty(items);
-    for (ci, name) in names.iter().enumerate() {
-        let start = table.rules.len() as u32;
-        for (en, t) in entries.iter().zip(&targets) {
-            if en.chain != *name || en.disabled {
-                continue;
-            }
-            let step = match (en.step, t) {
-                (Step::Jump(_), Some(t)) => Step::Jump(*t as u32),
-                (s, _) => s,
-            };
-            table.rules.push(Rule {
-                matchers: en.matchers.clone(),
-                step,
-                item: en.index as u32,
-            });
-        }
-        let end = table.rules.len() as u32;
-        if let Some(b) = builtins.iter().position(|b| b == name) {
-            if end > start {
-                table.builtin[b] = Some(ci as u32);
-            }
-        }
-        table.chains.push(Chain {
-            name: name.to_string(),
-            start,
-            end,
-        });
-    }
-    Ok(table)
 }

@@ -1,7 +1,7 @@
 //! Running the compiled rules on a packet: no allocation, no string comparison.
 
-use super::compile::{Mark, MarkAction, Match, Step, Table};
 use super::pcc;
+use super::rules::{Mark, MarkAction, Match, Step, Table};
 use super::{Meta, SrcNat};
 
 #[inline]

@@ -7,11 +7,13 @@
 //! an action, chains are index ranges, jump targets chain indices, interface lists bit sets
 //! of ports, and mark names small ids ([`Marks`]).
 
+mod chains;
 mod compile;
 mod eval;
 pub mod items;
 mod matchers;
 pub mod pcc;
+mod rules;
 pub mod values;
 
 use std::collections::HashMap;
@@ -169,16 +171,16 @@ pub enum SrcNat {
 /// The compiled mangle and NAT rules, shared read-only by the workers.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
-    mangle: compile::Table<compile::MarkAction>,
-    nat: compile::Table<SrcNat>,
+    mangle: rules::Table<rules::MarkAction>,
+    nat: rules::Table<SrcNat>,
 }
 
 impl RuleSet {
     /// No rules: mangle changes nothing, srcnat translates nothing.
     pub fn empty() -> RuleSet {
         RuleSet {
-            mangle: compile::Table::empty(0),
-            nat: compile::Table::empty(0),
+            mangle: rules::Table::empty(0),
+            nat: rules::Table::empty(0),
         }
     }
 
@@ -267,6 +269,8 @@ impl fmt::Display for RuleError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_chains;
 #[cfg(test)]
 mod tests_items;
 #[cfg(test)]
