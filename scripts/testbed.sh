@@ -132,6 +132,8 @@ testbed_up() {
     ip -n wf-isp2 route add 192.0.2.100/32 via 192.0.2.6
 }
 
+TB_PIDS=()
+
 testbed_down() { # stop what we started, remove the testbed; tolerant of partial state
     wanfwd_stop >/dev/null 2>&1 || true
     _tb_dpdk_cleanup
@@ -140,6 +142,12 @@ testbed_down() { # stop what we started, remove the testbed; tolerant of partial
         wait "$TB_SERVER_PID" 2>/dev/null || true
         TB_SERVER_PID=
     fi
+    local pid
+    for pid in "${TB_PIDS[@]}"; do # helpers a test started in the namespaces
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    TB_PIDS=()
     _tb_remove_net
 }
 

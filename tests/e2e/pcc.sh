@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# End to end: the guide's PCC load balancing with masquerade and main-table fallback, on real
+# hosts. The ISPs know no route to the LAN: only translated traffic can come back.
+# 192.0.2.100 answers behind both ISPs, each answer naming the host and the source it saw.
+#   - TCP connections from several LAN addresses and ports spread over both WANs about evenly,
+#     each seen with its WAN's address (masquerade), and every answer comes back;
+#   - every datagram of a UDP flow leaves by the same WAN with the same address and port;
+#   - ICMP: ping works, traceroute's time-exceeded and port-unreachable come back translated;
+#   - /ip/firewall/connection print shows the marks;
+#   - ISP1's gateway fails (check-gateway): new connections leave by ISP2; a flow pinned to
+#     WAN1 is broken until `/ip/firewall/connection remove [find connection-mark=wan1_conn]`,
+#     and then re-establishes through ISP2.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+WANCTL=${WANCTL:-$(dirname "$WANFWD")/wanctl}
+PEER="$(cd "$(dirname "$0")" && pwd)/peer.py"
+PORT=8080
+INTERVAL=1
+COUNT=3
+BOUND=$((INTERVAL * COUNT + INTERVAL + 1))
+LAN_HOSTS=(192.168.1.10 192.168.1.11 192.168.1.12 192.168.1.13)
+
+ctl() { "$WANCTL" --socket "$TB_TMP/api.sock" "$@"; }
+
+testbed_trap
+testbed_up
+# Masquerade or nothing: the ISPs forget the LAN.
+ip -n wf-isp1 route del 192.168.1.0/24
+ip -n wf-isp2 route del 192.168.1.0/24
+for a in "${LAN_HOSTS[@]:1}"; do
+    ip -n wf-lan addr add "$a/24" dev lan0
+done
+for h in 1 2; do
+    in_ns "wf-host$h" python3 "$PEER" serve "host$h" 192.0.2.100 "$PORT" >/dev/null 2>&1 &
+    TB_PIDS+=($!)
+done
+
+wanfwd_config "$TB_TMP/wanfwd.yaml" "/routing/settings: { check-gateway-ping-interval: ${INTERVAL}s, check-gateway-ping-timeout: ${INTERVAL}s, check-gateway-ping-count: $COUNT }
+$(sed -n '/^\/interface\/list:/,/^\/ip\/address:/p' "$(dirname "$0")/../../configs/pcc.yaml" | sed '$d')
+$(sed -n '/^\/routing\/table:/,$p' "$(dirname "$0")/../../configs/pcc.yaml")"
+check "wanfwd starts with the guide's PCC configuration" \
+    wanfwd_start "$TB_TMP/wanfwd.yaml" "$TB_TMP/wanfwd.log"
+if [[ -z $WANFWD_PID ]]; then
+    e2e_summary
+    exit 1
+fi
+sleep 2 # first probes and ARP
+
+check "LAN host pings 192.0.2.100 through the NAT" tb_ping wf-lan 192.0.2.100
+
+# TCP: 4 LAN addresses x 20 connections.
+in_ns wf-lan python3 "$PEER" tcp 192.0.2.100 "$PORT" "${LAN_HOSTS[@]}" --per 20 >"$TB_TMP/tcp.txt"
+tcp_split() { # prints "answered host1 host2 wrong-source"
+    awk '$2 == "-" { next } { n++ }
+        $2 == "host1" { h1++; if ($3 !~ /^203\.0\.113\.2:/) bad++ }
+        $2 == "host2" { h2++; if ($3 !~ /^198\.51\.100\.2:/) bad++ }
+        END { print n + 0, h1 + 0, h2 + 0, bad + 0 }' "$1"
+}
+read -r n h1 h2 bad < <(tcp_split "$TB_TMP/tcp.txt")
+check "TCP: all 80 connections answered ($n)" test "$n" -eq 80
+check "TCP: both WANs carry about half (ISP1 $h1, ISP2 $h2 of 80)" test "$h1" -ge 24 -a "$h2" -ge 24
+check "TCP: each seen from its WAN's address (wrong: $bad)" test "$bad" -eq 0
+
+# UDP: flows of 5 datagrams each; every answer of a flow names the same host and source.
+udp_consistent() {
+    local f out
+    for f in 40001 40002 40003 40004 40005 40006 40007 40008; do
+        out=$(in_ns wf-lan python3 "$PEER" udp 192.0.2.100 "$PORT" "192.168.1.10:$f" --count 5)
+        echo "flow $f: $(echo "$out" | sort | uniq -c | tr '\n' ';')"
+        [[ $(echo "$out" | grep -c -v '^-$') -ge 4 ]] || return 1
+        [[ $(echo "$out" | grep -v '^-$' | sort -u | wc -l) -eq 1 ]] || return 1
+    done
+}
+check "UDP: every datagram of a flow leaves by one WAN with one translated address and port" udp_consistent
+
+traceroute_nat() { # hop 1 the router, hop 2 either ISP's gateway, the destination reached
+    local out
+    out=$(in_ns wf-lan timeout 60 traceroute -n -q 1 -w 2 -m 6 192.0.2.100 2>&1) || true
+    printf '%s\n' "$out"
+    awk '$1 == "1" && $2 == "192.168.1.1" { a = 1 }
+        $1 == "2" && ($2 == "203.0.113.1" || $2 == "198.51.100.1") { b = 1 }
+        $1 ~ /^[0-9]+$/ && $2 == "192.0.2.100" { c = 1 }
+        END { exit !(a && b && c) }' <<<"$out"
+}
+check "traceroute through the NAT: ICMP errors come back translated" traceroute_nat
+
+marks() { ctl "/ip/firewall/connection print count-only where connection-mark=$1"; }
+m1=$(marks wan1_conn)
+m2=$(marks wan2_conn)
+check "/ip/firewall/connection shows both marks (wan1_conn $m1, wan2_conn $m2)" \
+    test "$m1" -gt 0 -a "$m2" -gt 0
+check "/ip/firewall/connection print shows translated connections" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/firewall/connection print' | grep -qE 'tcp +192\.168\.1\.1[0-3]:[0-9]+ +192\.0\.2\.100:$PORT +(203\.0\.113\.2|198\.51\.100\.2):[0-9]+ +[a-z-]+ +[0-9hms]+ +wan[12]_conn'"
+
+# A UDP flow that PCC gives WAN1.
+pinned=
+for f in $(seq 41000 41020); do
+    if in_ns wf-lan python3 "$PEER" udp 192.0.2.100 "$PORT" "192.168.1.10:$f" --count 1 | grep -q '^host1 '; then
+        pinned=$f
+        break
+    fi
+done
+check "a UDP flow pinned to WAN1 (source port ${pinned:-none})" test -n "$pinned"
+
+# ISP1's gateway stops answering and forwarding; its link stays up.
+in_ns wf-isp1 sysctl -qw net.ipv4.ip_forward=0 net.ipv4.icmp_echo_ignore_all=1
+sleep "$BOUND"
+in_ns wf-lan python3 "$PEER" tcp 192.0.2.100 "$PORT" "${LAN_HOSTS[@]}" --per 5 >"$TB_TMP/tcp2.txt"
+read -r n h1 h2 bad < <(tcp_split "$TB_TMP/tcp2.txt")
+check "ISP1 down: all 20 new connections answered through ISP2 ($n; ISP1 $h1, ISP2 $h2)" \
+    test "$n" -eq 20 -a "$h2" -eq 20 -a "$bad" -eq 0
+if [[ -n $pinned ]]; then
+    out=$(in_ns wf-lan python3 "$PEER" udp 192.0.2.100 "$PORT" "192.168.1.10:$pinned" --count 2)
+    check "ISP1 down: the pinned flow keeps its WAN1 translation and gets no answer ($out)" \
+        test "$(echo "$out" | grep -c '^-$')" -eq 2
+    check "/ip/firewall/connection remove [find connection-mark=wan1_conn]" \
+        ctl "/ip/firewall/connection remove [find connection-mark=wan1_conn]"
+    check "no wan1_conn connection is left" test "$(marks wan1_conn)" -eq 0
+    out=$(in_ns wf-lan python3 "$PEER" udp 192.0.2.100 "$PORT" "192.168.1.10:$pinned" --count 2)
+    check "the flow re-establishes through ISP2 ($out)" \
+        bash -c "echo '$out' | grep -c '^host2 198\.51\.100\.2:' | grep -qx 2"
+fi
+in_ns wf-isp1 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_echo_ignore_all=0
+
+rc=0
+wanfwd_stop >/dev/null || rc=$?
+check "wanfwd exits with status 0" test "$rc" -eq 0
+e2e_summary
