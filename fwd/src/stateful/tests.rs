@@ -1,2 +1,394 @@
-//! The stateful path on frames built as bytes: see tests in `tests/e2e/pcc.sh` for the
-//! end-to-end behaviour.
+//! The stateful path on frames built as bytes, with the guide's PCC rules (configs/pcc.yaml)
+//! compiled as the router compiles them. End to end on real hosts: tests/e2e/pcc.sh.
+
+use super::*;
+use crate::config::Config;
+use crate::fib::{Forwarding, Lpm, Neighbour, Neighbours, Nexthop, PortView, Snapshot};
+use crate::firewall::{Marks, Resolver};
+use crate::nat::PortRange;
+use crate::net::{Ipv4Prefix, MacAddr};
+use crate::packet::checksum;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+const LAN: u16 = 0;
+const WAN1: u16 = 1;
+const WAN2: u16 = 2;
+const NH_LOCAL: u32 = 0;
+const NH_UNREACHABLE: u32 = 1;
+const NH_LAN: u32 = 2;
+const NH_GW1: u32 = 3;
+const NH_GW2: u32 = 4;
+
+const fn mac(last: u8) -> MacAddr {
+    MacAddr([2, 0, 0, 0, 0, last])
+}
+const HOST_MAC: MacAddr = mac(0x10);
+const HOST_B_MAC: MacAddr = mac(0x11);
+
+fn ip(s: &str) -> u32 {
+    u32::from(s.parse::<Ipv4Addr>().unwrap())
+}
+
+/// main: LAN connected, default via `main_default`; to_wan1 and to_wan2: a default route via
+/// their gateway, or unusable (`NH_UNREACHABLE`, as when check-gateway failed).
+fn snapshot(main_default: u32, wan1_table: u32, rules: RuleSet) -> Snapshot {
+    let ports: Vec<PortView> = [("192.168.1.1", 1), ("203.0.113.2", 2), ("198.51.100.2", 3)]
+        .iter()
+        .map(|&(a, m)| PortView {
+            mac: mac(m),
+            mtu: 1500,
+            enabled: true,
+            addr: ip(a),
+        })
+        .collect();
+    let nexthops = vec![
+        Nexthop::Local,
+        Nexthop::Unreachable,
+        Nexthop::Connected { port: LAN },
+        Nexthop::Gateway {
+            port: WAN1,
+            addr: ip("203.0.113.1"),
+            mac: Some(mac(0x21)),
+        },
+        Nexthop::Gateway {
+            port: WAN2,
+            addr: ip("198.51.100.1"),
+            mac: Some(mac(0x31)),
+        },
+    ];
+    let p = |s: &str| s.parse::<Ipv4Prefix>().unwrap();
+    let locals = vec![
+        (p("192.168.1.1/32"), NH_LOCAL),
+        (p("203.0.113.2/32"), NH_LOCAL),
+        (p("198.51.100.2/32"), NH_LOCAL),
+    ];
+    let table = |default: u32, extra: &[(Ipv4Prefix, u32)]| {
+        let mut v = locals.clone();
+        v.push((p("0.0.0.0/0"), default));
+        v.extend_from_slice(extra);
+        Lpm::build(&v)
+    };
+    let main = table(main_default, &[(p("192.168.1.0/24"), NH_LAN)]);
+    let mut fwd = Forwarding::direct(main, nexthops, &ports);
+    fwd.fibs.push(Arc::new(table(wan1_table, &[])));
+    fwd.fibs.push(Arc::new(table(NH_GW2, &[])));
+    let mut neighbours = Neighbours::default();
+    for (a, m) in [("192.168.1.10", HOST_MAC), ("192.168.1.11", HOST_B_MAC)] {
+        neighbours.insert(ip(a), Neighbour { port: LAN, mac: m });
+    }
+    let mut s = Snapshot::empty(ports);
+    s.fwd = Arc::new(fwd);
+    s.neighbours = Arc::new(neighbours);
+    s.rules = Arc::new(rules);
+    s
+}
+
+/// The guide's PCC rules and masquerade, from configs/pcc.yaml.
+fn pcc_rules() -> RuleSet {
+    let text = include_str!("../../../configs/pcc.yaml");
+    let cfg = Config::from_yaml_str(text, "pcc.yaml").unwrap();
+    let port_of = |n: &str| {
+        ["bridge", "ether1", "ether2"]
+            .iter()
+            .position(|p| *p == n)
+            .map(|i| i as u16)
+    };
+    let table_of = |n: &str| {
+        ["main", "to_wan1", "to_wan2"]
+            .iter()
+            .position(|t| *t == n)
+            .map(|i| i as u8)
+    };
+    RuleSet::compile(
+        &cfg.mangle,
+        &cfg.nat,
+        &cfg.interface_lists,
+        &cfg.interface_list_members,
+        &Resolver {
+            port_of: &port_of,
+            table_of: &table_of,
+        },
+        &mut Marks::new(),
+        &mut Marks::new(),
+    )
+    .unwrap()
+}
+
+fn state(capacity: usize) -> Stateful {
+    Stateful::new(capacity, &Timeouts::default(), PortRange::ALL)
+}
+
+/// An Ethernet frame to `dst_mac` carrying UDP, checksums right.
+fn udp(dst_mac: MacAddr, src: &str, sport: u16, dst: &str, dport: u16) -> Vec<u8> {
+    let payload = b"wanfwd";
+    let ulen = 8 + payload.len();
+    let tlen = 20 + ulen;
+    let mut f = vec![0u8; 14 + tlen];
+    f[0..6].copy_from_slice(&dst_mac.0);
+    f[6..12].copy_from_slice(&mac(0x99).0);
+    f[12..14].copy_from_slice(&[0x08, 0x00]);
+    let h = &mut f[14..34];
+    h[0] = 0x45;
+    h[2..4].copy_from_slice(&(tlen as u16).to_be_bytes());
+    h[8] = 64;
+    h[9] = PROTO_UDP;
+    h[12..16].copy_from_slice(&ip(src).to_be_bytes());
+    h[16..20].copy_from_slice(&ip(dst).to_be_bytes());
+    let c = checksum::checksum(h);
+    h[10..12].copy_from_slice(&c.to_be_bytes());
+    let u = &mut f[34..];
+    u[0..2].copy_from_slice(&sport.to_be_bytes());
+    u[2..4].copy_from_slice(&dport.to_be_bytes());
+    u[4..6].copy_from_slice(&(ulen as u16).to_be_bytes());
+    u[8..].copy_from_slice(payload);
+    let c = udp_checksum(&f);
+    f[40..42].copy_from_slice(&c.to_be_bytes());
+    f
+}
+
+/// The UDP checksum computed from scratch (with the field zeroed).
+fn udp_checksum(f: &[u8]) -> u16 {
+    let mut seg = f[34..].to_vec();
+    seg[6] = 0;
+    seg[7] = 0;
+    let src = Ipv4Addr::from(u32::from_be_bytes(f[26..30].try_into().unwrap()));
+    let dst = Ipv4Addr::from(u32::from_be_bytes(f[30..34].try_into().unwrap()));
+    let c = !checksum::fold(checksum::sum(
+        &seg,
+        checksum::pseudo_header_sum(src, dst, PROTO_UDP, seg.len() as u16),
+    ));
+    if c == 0 {
+        0xffff
+    } else {
+        c
+    }
+}
+
+fn src_of(f: &[u8]) -> (u32, u16) {
+    (
+        u32::from_be_bytes(f[26..30].try_into().unwrap()),
+        u16::from_be_bytes([f[34], f[35]]),
+    )
+}
+fn dst_of(f: &[u8]) -> (u32, u16) {
+    (
+        u32::from_be_bytes(f[30..34].try_into().unwrap()),
+        u16::from_be_bytes([f[36], f[37]]),
+    )
+}
+
+/// Both checksums of a forwarded frame are what a from-scratch computation gives.
+fn assert_checksums(f: &[u8]) {
+    assert_eq!(checksum::checksum(&f[14..34]), 0, "IPv4 header checksum");
+    assert_eq!(
+        u16::from_be_bytes([f[40], f[41]]),
+        udp_checksum(f),
+        "UDP checksum"
+    );
+}
+
+fn run(f: &mut [u8], in_port: u16, snap: &Snapshot, st: &mut Stateful) -> Verdict {
+    process(f, in_port, None, &snap.tables(), &snap.rules, st, 1_000)
+}
+
+/// The WAN (port, address) PCC sends a LAN flow to, found by sending it.
+fn wan_of(sport: u16, snap: &Snapshot, st: &mut Stateful) -> (u16, u32) {
+    let mut f = udp(mac(1), "192.168.1.10", sport, "192.0.2.100", 53);
+    let Verdict::Forward { port } = run(&mut f, LAN, snap, st) else {
+        panic!("not forwarded");
+    };
+    (port, src_of(&f).0)
+}
+
+#[test]
+fn new_flow_is_masqueraded_by_its_pcc_wan_and_replies_come_back() {
+    let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
+    let mut st = state(1024);
+    let mut seen = [0usize; 3];
+    for sport in 20000..20064u16 {
+        let mut f = udp(mac(1), "192.168.1.10", sport, "192.0.2.100", 53);
+        let v = run(&mut f, LAN, &snap, &mut st);
+        let Verdict::Forward { port } = v else {
+            panic!("{v:?}");
+        };
+        seen[usize::from(port)] += 1;
+        let wan_addr = snap.ports[usize::from(port)].addr;
+        assert_eq!(src_of(&f), (wan_addr, sport), "masqueraded, port kept");
+        assert_eq!(f[22], 63, "TTL decremented");
+        assert_checksums(&f);
+        // Every later packet of the flow takes the same way, with the same translation.
+        let mut again = udp(mac(1), "192.168.1.10", sport, "192.0.2.100", 53);
+        assert_eq!(
+            run(&mut again, LAN, &snap, &mut st),
+            Verdict::Forward { port }
+        );
+        assert_eq!(src_of(&again), (wan_addr, sport));
+        // The reply to the WAN address goes back to the LAN host, de-translated.
+        let wan_ip = Ipv4Addr::from(wan_addr).to_string();
+        let mut reply = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan_ip, sport);
+        assert_eq!(
+            run(&mut reply, port, &snap, &mut st),
+            Verdict::Forward { port: LAN }
+        );
+        assert_eq!(dst_of(&reply), (ip("192.168.1.10"), sport));
+        assert_eq!(reply[0..6], HOST_MAC.0);
+        assert_checksums(&reply);
+    }
+    assert!(
+        seen[1] >= 16 && seen[2] >= 16,
+        "PCC splits both ways: {seen:?}"
+    );
+    assert_eq!(st.conns.len(), 64);
+    let marked = st.conns.iter().filter(|(_, c)| c.mark != 0).count();
+    assert_eq!(marked, 64, "every LAN connection has a connection mark");
+    assert!(st.conns.iter().all(|(_, c)| c.seen_reply));
+}
+
+#[test]
+fn a_marked_flow_whose_table_is_unusable_falls_back_to_main() {
+    // ISP1 failed: to_wan1 has no usable route, and main's default goes by ISP2.
+    let snap = snapshot(NH_GW2, NH_UNREACHABLE, pcc_rules());
+    let mut st = state(1024);
+    let mut ports = Vec::new();
+    for sport in 30000..30032u16 {
+        let (port, addr) = wan_of(sport, &snap, &mut st);
+        assert_eq!((port, addr), (WAN2, ip("198.51.100.2")));
+        ports.push(port);
+    }
+    // Half of them carry wan1's mark, yet all left by ISP2.
+    let marks: std::collections::HashSet<u16> = st.conns.iter().map(|(_, c)| c.mark).collect();
+    assert_eq!(marks.len(), 2, "both PCC marks were given");
+}
+
+#[test]
+fn unsolicited_traffic_to_the_wan_address_is_the_routers() {
+    let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
+    let mut st = state(16);
+    let mut f = udp(mac(2), "192.0.2.100", 53, "203.0.113.2", 40000);
+    assert_eq!(
+        run(&mut f, WAN1, &snap, &mut st),
+        Verdict::Punt(Punt::Local)
+    );
+    assert!(st.conns.is_empty());
+}
+
+#[test]
+fn the_same_source_port_from_two_hosts_gets_two_translations() {
+    let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
+    let mut st = state(64);
+    // Find a source port whose flows from both hosts PCC sends the same way.
+    for sport in 1000..1100u16 {
+        let mut a = udp(mac(1), "192.168.1.10", sport, "192.0.2.100", 53);
+        let mut b = udp(mac(1), "192.168.1.11", sport, "192.0.2.100", 53);
+        let (va, vb) = (
+            run(&mut a, LAN, &snap, &mut st),
+            run(&mut b, LAN, &snap, &mut st),
+        );
+        if va == vb {
+            assert_eq!(src_of(&a).0, src_of(&b).0);
+            assert_eq!(src_of(&a).1, sport, "the first keeps its port");
+            assert_ne!(src_of(&b).1, sport, "the second gets another");
+            assert_checksums(&b);
+            return;
+        }
+    }
+    panic!("no port sent both hosts the same way");
+}
+
+#[test]
+fn a_full_table_refuses_new_connections_and_keeps_the_old() {
+    let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
+    let mut st = state(4);
+    for sport in 1..=4u16 {
+        wan_of(sport, &snap, &mut st);
+    }
+    let mut f = udp(mac(1), "192.168.1.10", 5, "192.0.2.100", 53);
+    assert_eq!(
+        run(&mut f, LAN, &snap, &mut st),
+        Verdict::Drop(DropReason::ConntrackFull)
+    );
+    let mut old = udp(mac(1), "192.168.1.10", 2, "192.0.2.100", 53);
+    assert!(matches!(
+        run(&mut old, LAN, &snap, &mut st),
+        Verdict::Forward { .. }
+    ));
+}
+
+#[test]
+fn a_stray_tcp_reset_opens_nothing() {
+    let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
+    let mut st = state(16);
+    let mut f = udp(mac(1), "192.168.1.10", 999, "192.0.2.100", 80);
+    // Make it a TCP header with RST only: protocol, then a 20-byte TCP header in the payload
+    // (checksums are not checked on this path before tracking).
+    f.resize(14 + 20 + 20, 0);
+    f[16..18].copy_from_slice(&40u16.to_be_bytes());
+    f[23] = PROTO_TCP;
+    f[24] = 0;
+    f[25] = 0;
+    let c = checksum::checksum(&f[14..34]);
+    f[24..26].copy_from_slice(&c.to_be_bytes());
+    f[46] = 0x50;
+    f[47] = 0x04;
+    assert_eq!(
+        run(&mut f, LAN, &snap, &mut st),
+        Verdict::Drop(DropReason::ConntrackInvalid)
+    );
+    assert!(st.conns.is_empty());
+}
+
+#[test]
+fn an_icmp_error_about_a_translated_flow_reaches_the_lan_host() {
+    let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
+    let mut st = state(16);
+    let (port, wan_addr) = wan_of(33000, &snap, &mut st);
+    // What left: 203.0.113.2:33000 -> 192.0.2.100:53 (or ISP2's address).
+    let mut sent = udp(mac(1), "192.168.1.10", 33000, "192.0.2.100", 53);
+    run(&mut sent, LAN, &snap, &mut st);
+    let quoted = sent[14..14 + 28].to_vec();
+    let gw = if port == WAN1 {
+        "203.0.113.1"
+    } else {
+        "198.51.100.1"
+    };
+    // ICMP time exceeded from the ISP's gateway to the WAN address, quoting it.
+    let tlen = 20 + 8 + quoted.len();
+    let mut e = vec![0u8; 14 + tlen];
+    e[0..6].copy_from_slice(&mac(port as u8 + 1).0);
+    e[12..14].copy_from_slice(&[0x08, 0x00]);
+    e[14] = 0x45;
+    e[16..18].copy_from_slice(&(tlen as u16).to_be_bytes());
+    e[22] = 64;
+    e[23] = PROTO_ICMP;
+    e[26..30].copy_from_slice(&ip(gw).to_be_bytes());
+    e[30..34].copy_from_slice(&wan_addr.to_be_bytes());
+    let c = checksum::checksum(&e[14..34]);
+    e[24..26].copy_from_slice(&c.to_be_bytes());
+    e[34] = 11;
+    e[42..].copy_from_slice(&quoted);
+    let c = checksum::checksum(&e[34..]);
+    e[36..38].copy_from_slice(&c.to_be_bytes());
+    assert_eq!(
+        run(&mut e, port, &snap, &mut st),
+        Verdict::Forward { port: LAN }
+    );
+    assert_eq!(
+        u32::from_be_bytes(e[30..34].try_into().unwrap()),
+        ip("192.168.1.10")
+    );
+    // The quoted packet is what the LAN host sent: its own source back.
+    assert_eq!(
+        u32::from_be_bytes(e[54..58].try_into().unwrap()),
+        ip("192.168.1.10")
+    );
+    assert_eq!(checksum::checksum(&e[14..34]), 0);
+    assert_eq!(checksum::checksum(&e[34..]), 0, "ICMP checksum");
+    assert_eq!(checksum::checksum(&e[42..62]), 0, "quoted header checksum");
+}
+
+#[test]
+fn without_rules_nothing_is_tracked_and_the_plain_path_is_used() {
+    assert!(!RuleSet::empty().active());
+    assert!(pcc_rules().active());
+}
