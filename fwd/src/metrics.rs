@@ -15,6 +15,8 @@
 //! | `wanfwd_worker_rx_packets_total` | counter | `worker` | packets received by the worker |
 //! | `wanfwd_worker_tx_packets_total` | counter | `worker` | packets handed to a device by the worker |
 //! | `wanfwd_worker_punted_total` | counter | `worker` | packets the worker passed to the control core |
+//! | `wanfwd_worker_connections` | gauge | `worker` | connections in the worker's table |
+//! | `wanfwd_worker_connections_created_total` | counter | `worker` | connections the worker created |
 //! | `wanfwd_drops_total` | counter | `worker`, `reason` | packets dropped, by reason |
 //! | `wanfwd_interface_rx_packets_total` | counter | `interface` | packets received by the device |
 //! | `wanfwd_interface_tx_packets_total` | counter | `interface` | packets sent by the device |
@@ -169,6 +171,16 @@ fn describe_all() {
         Unit::Count,
         "Packets the worker passed to the control core"
     );
+    describe_gauge!(
+        "wanfwd_worker_connections",
+        Unit::Count,
+        "Connections in the worker's table"
+    );
+    describe_counter!(
+        "wanfwd_worker_connections_created_total",
+        Unit::Count,
+        "Connections the worker created"
+    );
     describe_counter!(
         "wanfwd_drops_total",
         Unit::Count,
@@ -260,6 +272,9 @@ fn publish_thread(worker: &str, c: &Counters) {
     counter!("wanfwd_worker_rx_packets_total", "worker" => w.clone()).absolute(c.rx_packets);
     counter!("wanfwd_worker_tx_packets_total", "worker" => w.clone()).absolute(c.tx_packets);
     counter!("wanfwd_worker_punted_total", "worker" => w.clone()).absolute(c.punted);
+    gauge!("wanfwd_worker_connections", "worker" => w.clone()).set(c.conns as f64);
+    counter!("wanfwd_worker_connections_created_total", "worker" => w.clone())
+        .absolute(c.conns_created);
     for &r in DropReason::ALL {
         counter!("wanfwd_drops_total", "worker" => w.clone(), "reason" => r.name())
             .absolute(c.dropped(r));

@@ -94,6 +94,11 @@ check "/ip/firewall/connection shows both marks (wan1_conn $m1, wan2_conn $m2)" 
 check "/ip/firewall/connection print shows translated connections" \
     bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/firewall/connection print' | grep -qE 'tcp +192\.168\.1\.1[0-3]:[0-9]+ +192\.0\.2\.100:$PORT +(203\.0\.113\.2|198\.51\.100\.2):[0-9]+ +[a-z-]+ +[0-9hms]+ +wan[12]_conn'"
 
+conns=$(tb_metric 'wanfwd_worker_connections{worker="0"}')
+created=$(tb_metric 'wanfwd_worker_connections_created_total{worker="0"}')
+check "metrics: connections in the table ($conns) and created ($created)" \
+    test "$conns" -gt 0 -a "$created" -ge 80
+
 # A UDP flow that PCC gives WAN1.
 pinned=
 for f in $(seq 41000 41020); do
