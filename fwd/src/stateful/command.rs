@@ -39,7 +39,7 @@ impl Stateful {
     pub fn serve(&mut self, cmd: WorkerCmd, now_ms: u64) {
         match cmd {
             WorkerCmd::List { reply } => {
-                let conns = self.conns.iter().map(|(id, c)| (id, c.clone())).collect();
+                let conns = self.conns.iter().map(|(id, c)| (id, *c)).collect();
                 let _ = reply.try_send(ConnList {
                     now_ms,
                     conns,
