@@ -49,6 +49,7 @@ drop_reasons! {
     ConntrackInvalid => "conntrack-invalid", "packet fits no connection and cannot open one (stray TCP flags, unknown ICMP error)";
     NatNoPort => "nat-no-port", "no free port to translate a new connection to";
     NatNoAddress => "nat-no-address", "masquerade out of an interface that has no address";
+    HandoffRingFull => "handoff-ring-full", "the worker owning the packet's connection had no room for it";
     Fragment => "fragment", "IPv4 fragment while connection tracking is on (no reassembly)";
 }
 

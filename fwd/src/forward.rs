@@ -36,6 +36,10 @@ pub enum Verdict {
     },
     Punt(Punt),
     Drop(DropReason),
+    /// Another worker owns the packet's connection: hand it over (stateful path only).
+    Handoff {
+        worker: u16,
+    },
 }
 
 /// Addresses a router must neither forward from nor to (RFC 1812 5.3.7, 5.3.5.1): this

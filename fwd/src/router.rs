@@ -11,6 +11,7 @@ use crate::metrics::Metrics;
 use crate::nat::PortRange;
 use crate::probe;
 use crate::stateful::{Stateful, WorkerCmd};
+use crate::worker::Handoff;
 use crate::worker::{Punted, Worker, WorkerPort};
 use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -269,6 +270,10 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
         .map(|_| Arc::new(ArrayQueue::new(CMD_RING)))
         .collect();
     control.cmds = cmd_rings.clone();
+    let handoff_rings: Vec<Arc<ArrayQueue<Handoff>>> = (0..n_workers)
+        .map(|_| Arc::new(ArrayQueue::new(HANDOFF_RING)))
+        .collect();
+    control.handoff = handoff_rings.clone();
 
     let failed = Arc::new(AtomicBool::new(false));
     let worker_stop = Arc::new(AtomicBool::new(false));
@@ -307,11 +312,13 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
         let stateful = Stateful::new(
             cfg.tracking.max_entries,
             &cfg.tracking.timeouts,
-            nat_range(w, n_workers),
+            w,
+            (0..n_workers).map(|i| nat_range(i, n_workers)).collect(),
         );
         let worker = Worker {
             stateful,
             cmds: Arc::clone(&cmd_rings[w]),
+            handoff: handoff_rings.clone(),
             id: w,
             ports,
             reader: control.reader(),
@@ -404,6 +411,10 @@ impl Drop for PanicFlag {
         }
     }
 }
+
+/// Packets one worker passes to another (or the control core to a worker) for the
+/// connection it owns.
+const HANDOFF_RING: usize = 4096;
 
 /// Requests from the control core to a worker that may wait (list, remove connections).
 const CMD_RING: usize = 64;

@@ -33,16 +33,27 @@ pub struct Stateful {
     pub hits: Vec<u64>,
     /// Ports this worker may translate to when the source port is taken.
     pub range: PortRange,
+    /// This worker's index, and every worker's range (by worker): who owns what.
+    pub worker: usize,
+    pub ranges: Vec<PortRange>,
     /// Connections created.
     pub created: u64,
 }
 
 impl Stateful {
-    pub fn new(capacity: usize, timeouts: &Timeouts, range: PortRange) -> Stateful {
+    /// The state of worker `worker` of `ranges.len()`, translating to `ranges[worker]`.
+    pub fn new(
+        capacity: usize,
+        timeouts: &Timeouts,
+        worker: usize,
+        ranges: Vec<PortRange>,
+    ) -> Stateful {
         Stateful {
             conns: Table::new(capacity, timeouts),
             hits: Vec::new(),
-            range,
+            range: ranges.get(worker).copied().unwrap_or(PortRange::ALL),
+            worker,
+            ranges,
             created: 0,
         }
     }
@@ -55,7 +66,7 @@ impl Stateful {
 
 /// The address-type bits of `addr`, for `src-address-type`/`dst-address-type`.
 #[inline]
-fn addr_type(t: &Tables, addr: u32) -> u8 {
+pub(crate) fn addr_type(t: &Tables, addr: u32) -> u8 {
     if addr == u32::MAX {
         return firewall::ADDR_BROADCAST;
     }
@@ -333,7 +344,9 @@ fn related(
 }
 
 mod command;
+mod owner;
 pub use command::{ConnList, WorkerCmd};
+pub use owner::symmetric_hash;
 
 #[cfg(test)]
 mod tests;

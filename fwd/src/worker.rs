@@ -21,6 +21,13 @@ pub struct Punted {
     pub reason: Punt,
 }
 
+/// A packet received by one worker for the connection of another.
+#[derive(Debug)]
+pub struct Handoff {
+    pub mbuf: Mbuf,
+    pub in_port: u16,
+}
+
 /// A port as one worker uses it.
 pub struct WorkerPort {
     pub dpdk_port: u16,
@@ -42,6 +49,51 @@ pub struct Worker {
     pub stateful: Stateful,
     /// Requests from the control core about the connections.
     pub cmds: Arc<ArrayQueue<WorkerCmd>>,
+    /// Every worker's hand-off ring, by worker (this one's included).
+    pub handoff: Vec<Arc<ArrayQueue<Handoff>>>,
+}
+
+/// Where decided packets go: the per-round state the dispatch needs.
+struct Out<'a> {
+    ports: &'a [WorkerPort],
+    tx: &'a mut [Burst],
+    c: &'a mut Counters,
+    punt: &'a ArrayQueue<Punted>,
+    handoff: &'a [Arc<ArrayQueue<Handoff>>],
+}
+
+impl Out<'_> {
+    #[inline]
+    fn dispatch(&mut self, m: Mbuf, verdict: Verdict, in_port: u16) {
+        match verdict {
+            Verdict::Forward { port: out } => {
+                let out = usize::from(out);
+                self.tx[out].push(m);
+                if self.tx[out].len() == BURST {
+                    flush(&self.ports[out], &mut self.tx[out], self.c);
+                }
+            }
+            Verdict::Punt(reason) => {
+                let p = Punted {
+                    mbuf: m,
+                    in_port,
+                    reason,
+                };
+                match self.punt.push(p) {
+                    Ok(()) => self.c.punted += 1,
+                    Err(_) => self.c.drop(DropReason::PuntRingFull),
+                }
+            }
+            Verdict::Handoff { worker } => {
+                let h = Handoff { mbuf: m, in_port };
+                match self.handoff.get(usize::from(worker)).map(|r| r.push(h)) {
+                    Some(Ok(())) => {}
+                    _ => self.c.drop(DropReason::HandoffRingFull),
+                }
+            }
+            Verdict::Drop(r) => self.c.drop(r),
+        }
+    }
 }
 
 /// Publishes counters every this many TSC ticks (set at start to about 10 ms).
@@ -61,7 +113,10 @@ impl Worker {
             stop,
             mut stateful,
             cmds,
+            handoff,
         } = self;
+        let shared = handoff.len() > 1;
+        let own_ring = Arc::clone(&handoff[id]);
         let mut c = Counters::default();
         let mut rx = Burst::new();
         let mut tx: Vec<Burst> = (0..ports.len()).map(|_| Burst::new()).collect();
@@ -100,7 +155,18 @@ impl Worker {
                     } else if tracking {
                         let hw = m.ip_checksum_ok();
                         let st = &mut stateful;
-                        stateful::process(m.data_mut(), pi as u16, hw, &snap, rules, st, now_ms)
+                        let owner = if shared {
+                            st.owner(m.data().get(14..).unwrap_or(&[]), &snap)
+                        } else {
+                            id
+                        };
+                        if owner == id {
+                            stateful::process(m.data_mut(), pi as u16, hw, &snap, rules, st, now_ms)
+                        } else {
+                            Verdict::Handoff {
+                                worker: owner as u16,
+                            }
+                        }
                     } else {
                         let hw = m.ip_checksum_ok();
                         forward::forward(m.data_mut(), pi as u16, hw, &snap)
@@ -117,28 +183,58 @@ impl Worker {
                         continue;
                     }
                 }
+                let mut out = Out {
+                    ports: &ports,
+                    tx: &mut tx,
+                    c: &mut c,
+                    punt: &punt,
+                    handoff: &handoff,
+                };
                 for (m, verdict) in std::mem::take(&mut rx).into_iter().zip(verdicts) {
-                    match verdict {
-                        Verdict::Forward { port: out } => {
-                            let out = usize::from(out);
-                            tx[out].push(m);
-                            if tx[out].len() == BURST {
-                                flush(&ports[out], &mut tx[out], &mut c);
+                    out.dispatch(m, verdict, pi as u16);
+                }
+            }
+            if !own_ring.is_empty() {
+                // What other workers received for this one's connections, and held packets
+                // the control core releases.
+                let mut out = Out {
+                    ports: &ports,
+                    tx: &mut tx,
+                    c: &mut c,
+                    punt: &punt,
+                    handoff: &handoff,
+                };
+                for _ in 0..BURST {
+                    let Some(Handoff { mut mbuf, in_port }) = own_ring.pop() else {
+                        break;
+                    };
+                    let hw = mbuf.ip_checksum_ok();
+                    let v = if tracking {
+                        let st = &mut stateful;
+                        let owner = if shared {
+                            st.owner(mbuf.data().get(14..).unwrap_or(&[]), &snap)
+                        } else {
+                            id
+                        };
+                        if owner == id {
+                            stateful::process(
+                                mbuf.data_mut(),
+                                in_port,
+                                hw,
+                                &snap,
+                                rules,
+                                st,
+                                now_ms,
+                            )
+                        } else {
+                            Verdict::Handoff {
+                                worker: owner as u16,
                             }
                         }
-                        Verdict::Punt(reason) => {
-                            let p = Punted {
-                                mbuf: m,
-                                in_port: pi as u16,
-                                reason,
-                            };
-                            match punt.push(p) {
-                                Ok(()) => c.punted += 1,
-                                Err(_) => c.drop(DropReason::PuntRingFull),
-                            }
-                        }
-                        Verdict::Drop(r) => c.drop(r),
-                    }
+                    } else {
+                        forward::forward(mbuf.data_mut(), in_port, hw, &snap)
+                    };
+                    out.dispatch(mbuf, v, in_port);
                 }
             }
             for (pi, p) in ports.iter().enumerate() {

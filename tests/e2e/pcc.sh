@@ -40,7 +40,17 @@ done
 wanfwd_config "$TB_TMP/wanfwd.yaml" "/routing/settings: { check-gateway-ping-interval: ${INTERVAL}s, check-gateway-ping-timeout: ${INTERVAL}s, check-gateway-ping-count: $COUNT }
 $(sed -n '/^\/interface\/list:/,/^\/ip\/address:/p' "$(dirname "$0")/../../configs/pcc.yaml" | sed '$d')
 $(sed -n '/^\/routing\/table:/,$p' "$(dirname "$0")/../../configs/pcc.yaml")"
-check "wanfwd starts with the guide's PCC configuration" \
+if [[ ${PCC_WORKERS:-1} -gt 1 ]]; then
+    # Several workers on queues the device fills by its own hash (af_packet's fanout): the
+    # software hand-off must bring both directions of each connection to its owner. This
+    # machine may have fewer cores than lcores: map the extra workers onto CPU 1.
+    lcores="0@0"
+    for ((w = 1; w <= PCC_WORKERS; w++)); do lcores+=",$w@1"; done
+    sed -i -e "s/iface=\(wfr-[a-z0-9]*\)\"/iface=\1,qpairs=$PCC_WORKERS\"/" \
+        -e "s/\"-l\", \"0,1\"/\"--lcores\", \"$lcores\"/" \
+        -e "s/^  workers: 1$/  workers: $PCC_WORKERS/" "$TB_TMP/wanfwd.yaml"
+fi
+check "wanfwd starts with the guide's PCC configuration (${PCC_WORKERS:-1} worker(s))" \
     wanfwd_start "$TB_TMP/wanfwd.yaml" "$TB_TMP/wanfwd.log"
 if [[ -z $WANFWD_PID ]]; then
     e2e_summary
@@ -94,8 +104,12 @@ check "/ip/firewall/connection shows both marks (wan1_conn $m1, wan2_conn $m2)" 
 check "/ip/firewall/connection print shows translated connections" \
     bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/firewall/connection print' | grep -qE 'tcp +192\.168\.1\.1[0-3]:[0-9]+ +192\.0\.2\.100:$PORT +(203\.0\.113\.2|198\.51\.100\.2):[0-9]+ +[a-z-]+ +[0-9hms]+ +wan[12]_conn'"
 
-conns=$(tb_metric 'wanfwd_worker_connections{worker="0"}')
-created=$(tb_metric 'wanfwd_worker_connections_created_total{worker="0"}')
+conns=0
+created=0
+for ((w = 0; w < ${PCC_WORKERS:-1}; w++)); do
+    conns=$((conns + $(tb_metric "wanfwd_worker_connections{worker=\"$w\"}")))
+    created=$((created + $(tb_metric "wanfwd_worker_connections_created_total{worker=\"$w\"}")))
+done
 check "metrics: connections in the table ($conns) and created ($created)" \
     test "$conns" -gt 0 -a "$created" -ge 80
 

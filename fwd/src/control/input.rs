@@ -11,6 +11,7 @@ use crate::packet::arp as arp_pkt;
 use crate::packet::ether;
 use crate::packet::icmp::{self as icmp_pkt, IcmpPacket};
 use crate::packet::ipv4::{self, Ipv4Packet};
+use crate::worker::Handoff;
 use crate::worker::Punted;
 use std::net::Ipv4Addr;
 use std::time::Instant;
@@ -31,6 +32,16 @@ impl Control {
     /// Sends packets whose next hop just resolved, routing them again on the new snapshot.
     pub(super) fn release(&mut self, held: Vec<Held>) {
         for Held { mut mbuf, in_port } in held {
+            // With connection tracking, a forwarded packet must go through the worker's
+            // stateful path (its connection, its translation): hand it back.
+            if let (Some(p), true) = (in_port, self.snap.rules.active()) {
+                if let Some(ring) = self.handoff.first() {
+                    if ring.push(Handoff { mbuf, in_port: p }).is_err() {
+                        self.counters.drop(DropReason::HandoffRingFull);
+                    }
+                    continue;
+                }
+            }
             let v = match in_port {
                 Some(p) => forward::forward(mbuf.data_mut(), p, None, &self.snap.tables()),
                 None => forward::output(mbuf.data_mut(), &self.snap.tables()),
@@ -46,6 +57,8 @@ impl Control {
                     reason,
                 }),
                 Verdict::Drop(r) => self.counters.drop(r),
+                // Only the stateful path hands packets over.
+                Verdict::Handoff { .. } => self.counters.drop(DropReason::HandoffRingFull),
             }
         }
     }
@@ -193,6 +206,7 @@ impl Control {
             ),
             Verdict::Punt(_) => self.counters.drop(DropReason::NoRoute),
             Verdict::Drop(r) => self.counters.drop(r),
+            Verdict::Handoff { .. } => self.counters.drop(DropReason::HandoffRingFull),
         }
     }
 

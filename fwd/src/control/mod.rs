@@ -29,7 +29,7 @@ use crate::packet::icmp as icmp_pkt;
 use crate::probe;
 use crate::rib::{self, Rib, Selected};
 use crate::stateful::WorkerCmd;
-use crate::worker::Punted;
+use crate::worker::{Handoff, Punted};
 use crossbeam_queue::ArrayQueue;
 use probes::Probes;
 use rates::{RateLog, TokenBucket};
@@ -118,6 +118,8 @@ pub struct Control {
     rules: Arc<RuleSet>,
     /// Each worker's command ring.
     pub cmds: Vec<Arc<ArrayQueue<WorkerCmd>>>,
+    /// Each worker's hand-off ring: held packets go back through the stateful path.
+    pub handoff: Vec<Arc<ArrayQueue<Handoff>>>,
     /// The connections of the last `/ip/firewall/connection` listing (for `remove`).
     listed: RefCell<Vec<connections::Listed>>,
 }
@@ -165,6 +167,7 @@ impl Control {
             counters: Counters::default(),
             rules: Arc::new(RuleSet::empty()),
             cmds: Vec::new(),
+            handoff: Vec::new(),
             listed: RefCell::new(Vec::new()),
         };
         match c.model.rules() {

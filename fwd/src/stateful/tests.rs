@@ -116,7 +116,7 @@ fn pcc_rules() -> RuleSet {
 }
 
 fn state(capacity: usize) -> Stateful {
-    Stateful::new(capacity, &Timeouts::default(), PortRange::ALL)
+    Stateful::new(capacity, &Timeouts::default(), 0, vec![PortRange::ALL])
 }
 
 /// An Ethernet frame to `dst_mac` carrying UDP, checksums right.
@@ -391,4 +391,64 @@ fn an_icmp_error_about_a_translated_flow_reaches_the_lan_host() {
 fn without_rules_nothing_is_tracked_and_the_plain_path_is_used() {
     assert!(!RuleSet::empty().active());
     assert!(pcc_rules().active());
+}
+
+#[test]
+fn both_directions_of_a_translated_connection_belong_to_one_worker() {
+    let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
+    let ranges = vec![PortRange::new(1024, 33279), PortRange::new(33280, 65535)];
+    let mut workers: Vec<Stateful> = (0..2)
+        .map(|w| Stateful::new(4096, &Timeouts::default(), w, ranges.clone()))
+        .collect();
+    let mut owned = [0usize; 2];
+    for i in 0..400u32 {
+        let src = Ipv4Addr::from(ip("192.168.1.10") + (i % 2)).to_string();
+        let sport = 1000 + (i as u16) * 7;
+        let mut f = udp(mac(1), &src, sport, "192.0.2.100", 53);
+        let w = workers[0].owner(&f[14..], &snap.tables());
+        assert_eq!(
+            w,
+            workers[1].owner(&f[14..], &snap.tables()),
+            "every worker agrees"
+        );
+        owned[w] += 1;
+        let Verdict::Forward { port } = run(&mut f, LAN, &snap, &mut workers[w]) else {
+            panic!("not forwarded");
+        };
+        let (addr, nat_port) = src_of(&f);
+        assert!(
+            ranges[w].contains(nat_port),
+            "translated into the owner's range"
+        );
+        let wan = Ipv4Addr::from(addr).to_string();
+        let mut reply = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, nat_port);
+        assert_eq!(
+            workers[1 - w].owner(&reply[14..], &snap.tables()),
+            w,
+            "reply goes to the owner"
+        );
+        assert_eq!(
+            run(&mut reply, port, &snap, &mut workers[w]),
+            Verdict::Forward { port: LAN }
+        );
+        assert_eq!(dst_of(&reply), (ip(&src), sport));
+    }
+    assert!(
+        owned[0] > 100 && owned[1] > 100,
+        "connections spread: {owned:?}"
+    );
+}
+
+#[test]
+fn the_symmetric_hash_is_the_same_both_ways() {
+    for i in 0..1000u32 {
+        let k = crate::flow::FlowKey {
+            src: i.wrapping_mul(2_654_435_761),
+            dst: i ^ 0x0a00_0001,
+            sport: i as u16,
+            dport: (i >> 3) as u16,
+            proto: PROTO_TCP,
+        };
+        assert_eq!(symmetric_hash(&k), symmetric_hash(&k.reversed()));
+    }
 }
