@@ -10,6 +10,7 @@
 //!   directions of an untranslated flow and for the original direction of a translated one;
 //! - an ICMP error belongs to the owner of the packet it quotes, looked at in the error's
 //!   direction.
+//!
 //! Each worker translates only to ports of its own range, so the two rules agree.
 
 use super::{addr_type, Stateful};
