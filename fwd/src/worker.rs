@@ -145,6 +145,9 @@ impl Worker {
                 for m in rx.iter() {
                     m.prefetch();
                 }
+                if tracking {
+                    stateful.prefetch_burst(rx.iter().map(|m| m.data()));
+                }
                 // Decide first, move second: the decisions then need no TX buffer, and a
                 // burst bound for one port (the usual case) moves in one extend, which keeps
                 // the buffer's length in a register instead of a store-load chain per packet.

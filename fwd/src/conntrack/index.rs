@@ -36,7 +36,7 @@ impl Index {
         let slot_bits = nslots.trailing_zeros();
         assert!(slot_bits + id_bits <= 60, "capacity {capacity} too large");
         Index {
-            slots: vec![EMPTY; nslots],
+            slots: crate::dpdk::huge_vec(nslots, EMPTY),
             mask: nslots - 1,
             shift: 64 - slot_bits,
             low_mask: (1u64 << id_bits) - 1,
@@ -50,7 +50,25 @@ impl Index {
 
     #[inline]
     pub(super) fn prefetch(&self, hash: u64) {
-        std::hint::black_box(self.slots[self.home(hash)]);
+        crate::dpdk::prefetch(&self.slots[self.home(hash)]);
+    }
+
+    /// The id of the first entry whose tag matches `hash`, without reading the entries:
+    /// what a lookup will most likely compare, for prefetching it.
+    #[inline]
+    pub(super) fn candidate(&self, hash: u64) -> Option<u32> {
+        let tag = hash & !self.low_mask;
+        let mut pos = self.home(hash);
+        loop {
+            let slot = self.slots[pos];
+            if slot == EMPTY {
+                return None;
+            }
+            if slot & !self.low_mask == tag {
+                return Some(((slot & self.low_mask) >> 1) as u32);
+            }
+            pos = (pos + 1) & self.mask;
+        }
     }
 
     /// The first entry with `hash`'s tag for which `is_key(id, dir)` holds.

@@ -164,7 +164,7 @@ impl Table {
             "conntrack capacity {capacity} out of range 1..={MAX_CAPACITY}"
         );
         Table {
-            conns: vec![Conn::EMPTY; capacity],
+            conns: crate::dpdk::huge_vec(capacity, Conn::EMPTY),
             free: (0..capacity as u32).rev().collect(),
             index: Index::new(capacity),
             timeouts: timeouts.ms(),
@@ -214,6 +214,15 @@ impl Table {
     #[inline]
     pub fn prefetch(&self, hash: u64) {
         self.index.prefetch(hash);
+    }
+
+    /// Second stage of a burst's prefetch: once the index slots of `hash` are in cache,
+    /// fetches the entry a lookup will compare.
+    #[inline]
+    pub fn prefetch_entry(&self, hash: u64) {
+        if let Some(c) = self.index.candidate(hash).and_then(|id| self.conns.get(id as usize)) {
+            crate::dpdk::prefetch(c);
+        }
     }
 
     /// The id and direction of the connection one of whose keys is `key`.

@@ -5,12 +5,14 @@
 mod eal;
 mod launch;
 mod mbuf;
+mod memory;
 mod mempool;
 mod port;
 
 pub use eal::{Eal, LcoreId};
 pub use launch::{launch, wait};
 pub use mbuf::{rx_burst, tx_burst, Burst, Mbuf, BURST};
+pub use memory::{huge_vec, prefetch};
 pub use mempool::Mempool;
 pub use port::{link_up, PortId, PortInfo, PortSetup, PortStats};
 
