@@ -273,6 +273,8 @@ measure_wanfwd() {
     if ((PCC)); then # the flows are split between the two WANs: their sum
         steady_rate wanfwd < <(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps;.* ether2: rx [0-9]* pps tx \([0-9]*\) pps.*/\1 \2/p' "$log" |
             awk '{ print $1 + $2 }')
+        # Each round's ether1/ether2 split (PCC's work), from the last rate sample.
+        SPLITS+=("round $round: $(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps;.* ether2: rx [0-9]* pps tx \([0-9]*\) pps.*/ether1 \1 pps, ether2 \2 pps/p' "$log" | tail -n 2 | head -n 1)")
     else
         steady_rate wanfwd < <(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps.*/\1/p' "$log")
     fi
@@ -304,6 +306,7 @@ TESTPMD_RATES=()
 WANFWD_RATES=()
 RATIOS=() # per round, wanfwd/testpmd: a paired figure, less hit by load that comes and goes
 DROPS=()
+SPLITS=()
 for ((round = 1; round <= ROUNDS; round++)); do
     measure_testpmd
     tp=$RATE
@@ -318,9 +321,16 @@ tp=$(printf '%s\n' "${TESTPMD_RATES[@]}" | median)
 wf=$(printf '%s\n' "${WANFWD_RATES[@]}" | median)
 printf '%-7s %18s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")"
 echo
+if ((PCC)); then
+    hz=$(awk -F': ' '/^cpu MHz/ { print $2 * 1e6; exit }' /proc/cpuinfo)
+    [[ -n $hz ]] && echo "wanfwd: $(awk -v hz="$hz" -v r="$wf" 'BEGIN { printf "%.0f", hz / r }')" \
+        "cycles/packet at the nominal $(awk -v hz="$hz" 'BEGIN { printf "%.3f", hz / 1e9 }') GHz" \
+        "(/proc/cpuinfo) / the median rate"
+fi
 echo "wanfwd/testpmd: $(percent "$wf" "$tp") (ratio of the medians)," \
     "$(printf '%s\n' "${RATIOS[@]}" | median | xargs printf '%.1f %%') (median of the per-round ratios)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+((${#SPLITS[@]} == 0)) || printf 'wanfwd WAN split (PCC): %s\n' "${SPLITS[@]}"
 ((${#DROPS[@]} == 0)) || printf 'wanfwd drops (within tolerance): %s\n' "${DROPS[@]}"
 
 # fwd-micro: the forwarding decision alone, on frames in memory.
