@@ -51,7 +51,10 @@ fn frame(a: &Args, i: usize) -> Vec<u8> {
     let (dst, sport) = if a.vary_sport {
         (a.dst, a.sport.wrapping_add(flow as u16))
     } else {
-        (Ipv4Addr::from(u32::from(a.dst).wrapping_add(flow)), 1024 + (i % 4096) as u16)
+        (
+            Ipv4Addr::from(u32::from(a.dst).wrapping_add(flow)),
+            1024 + (i % 4096) as u16,
+        )
     };
     let mut eth = EthernetFrame::new_unchecked(&mut f[..]);
     eth.set_dst(a.dst_mac);

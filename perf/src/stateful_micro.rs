@@ -55,7 +55,15 @@ fn flow_frame(i: u32, out: &mut [u8]) {
     let src = std::net::Ipv4Addr::from(u32::from_be_bytes([192, 168, 1, 10]) + k % LAN_HOSTS);
     let dst = std::net::Ipv4Addr::from(u32::from_be_bytes([100, 64, 0, 0]) + d);
     let sport = 10000 + k as u16;
-    udp_frame(out, BRIDGE_MAC, MacAddr([2, 0, 0, 0, 1, 10]), src, dst, sport, 9);
+    udp_frame(
+        out,
+        BRIDGE_MAC,
+        MacAddr([2, 0, 0, 0, 1, 10]),
+        src,
+        dst,
+        sport,
+        9,
+    );
 }
 
 fn udp_frame(
@@ -83,7 +91,9 @@ fn udp_frame(
         ident: 0,
         dont_frag: false,
     }
-    .emit(&mut Ipv4Packet::new_unchecked(&mut l3[..FRAME - ether::HEADER_LEN]));
+    .emit(&mut Ipv4Packet::new_unchecked(
+        &mut l3[..FRAME - ether::HEADER_LEN],
+    ));
     let l4 = &mut l3[ipv4::HEADER_LEN..FRAME - ether::HEADER_LEN];
     l4[0..2].copy_from_slice(&sport.to_be_bytes());
     l4[2..4].copy_from_slice(&dport.to_be_bytes());
@@ -112,8 +122,16 @@ fn snapshot(rules: wanfwd::firewall::RuleSet) -> Snapshot {
         Nexthop::Local,
         Nexthop::Unreachable,
         Nexthop::Connected { port: 0 },
-        Nexthop::Gateway { port: 1, addr: 0xcb00_7101, mac: Some(GW1_MAC) },
-        Nexthop::Gateway { port: 2, addr: 0xc633_6401, mac: Some(GW2_MAC) },
+        Nexthop::Gateway {
+            port: 1,
+            addr: 0xcb00_7101,
+            mac: Some(GW1_MAC),
+        },
+        Nexthop::Gateway {
+            port: 2,
+            addr: 0xc633_6401,
+            mac: Some(GW2_MAC),
+        },
         Nexthop::Connected { port: 1 },
         Nexthop::Connected { port: 2 },
     ];
@@ -134,7 +152,10 @@ fn snapshot(rules: wanfwd::firewall::RuleSet) -> Snapshot {
     for h in 0..LAN_HOSTS {
         neighbours.insert(
             u32::from_be_bytes([192, 168, 1, 10]) + h,
-            Neighbour { port: 0, mac: MacAddr([2, 0, 0, 0, 1, 10]) },
+            Neighbour {
+                port: 0,
+                mac: MacAddr([2, 0, 0, 0, 1, 10]),
+            },
         );
     }
     let mut snap = Snapshot::direct(Lpm::default(), Vec::new(), neighbours, ports);
@@ -154,7 +175,11 @@ fn rules() -> wanfwd::firewall::RuleSet {
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 struct Rng(u64);
@@ -283,7 +308,13 @@ fn main() {
             let mut reply = [0u8; FRAME];
             for i in 0..n_us {
                 let f = &work[i * STRIDE..i * STRIDE + FRAME];
-                let out = if f[..6] == GW1_MAC.0 { 1 } else if f[..6] == GW2_MAC.0 { 2 } else { 0 };
+                let out = if f[..6] == GW1_MAC.0 {
+                    1
+                } else if f[..6] == GW2_MAC.0 {
+                    2
+                } else {
+                    0
+                };
                 per_wan[out] += 1;
                 let l3 = &f[ether::HEADER_LEN..];
                 let ip = |o: usize| std::net::Ipv4Addr::new(l3[o], l3[o + 1], l3[o + 2], l3[o + 3]);
@@ -302,10 +333,27 @@ fn main() {
             }
             let mut c = Counts::default();
             let mut none = Counts::default();
-            for (slot, mode) in [(1, Mode::Restore), (2, Mode::Stateful), (3, Mode::Stateless)] {
-                let c = if mode == Mode::Restore { &mut none } else { &mut c };
-                let ticks =
-                    timed(mode, &pristine, &order, passes, &t, &rules, &mut st, &mut now_ms, c);
+            for (slot, mode) in [
+                (1, Mode::Restore),
+                (2, Mode::Stateful),
+                (3, Mode::Stateless),
+            ] {
+                let c = if mode == Mode::Restore {
+                    &mut none
+                } else {
+                    &mut c
+                };
+                let ticks = timed(
+                    mode,
+                    &pristine,
+                    &order,
+                    passes,
+                    &t,
+                    &rules,
+                    &mut st,
+                    &mut now_ms,
+                    c,
+                );
                 res[slot].push(ticks);
             }
             counts.forwarded += c.forwarded;
@@ -319,18 +367,33 @@ fn main() {
         let (restore, sf, sl) = (m[1], m[2] - m[1], m[3] - m[1]);
         println!("\nN = {n} flows ({} passes of {n} packets per timed run; WAN split per run: ether1 {}, ether2 {}, other {})",
             passes, per_wan[1] / a.runs as u64, per_wan[2] / a.runs as u64, per_wan[0] / a.runs as u64);
-        println!("  new connections:  {:7.1} ns/conn  {:6.2} M conn/s  {:6.0} cycles/conn",
-            ns(m[0]), 1e3 / ns(m[0]), m[0]);
+        println!(
+            "  new connections:  {:7.1} ns/conn  {:6.2} M conn/s  {:6.0} cycles/conn",
+            ns(m[0]),
+            1e3 / ns(m[0]),
+            m[0]
+        );
         println!("  restore baseline: {:7.1} ns/packet  (subtracted below; raw stateful {:.1}, raw forward {:.1})",
             ns(restore), ns(m[2]), ns(m[3]));
-        println!("  stateful process: {:7.1} ns/packet  {:6.2} Mpps  {:6.0} cycles/packet",
-            ns(sf), 1e3 / ns(sf), sf);
-        println!("  forward() (main): {:7.1} ns/packet  {:6.2} Mpps  {:6.0} cycles/packet",
-            ns(sl), 1e3 / ns(sl), sl);
+        println!(
+            "  stateful process: {:7.1} ns/packet  {:6.2} Mpps  {:6.0} cycles/packet",
+            ns(sf),
+            1e3 / ns(sf),
+            sf
+        );
+        println!(
+            "  forward() (main): {:7.1} ns/packet  {:6.2} Mpps  {:6.0} cycles/packet",
+            ns(sl),
+            1e3 / ns(sl),
+            sl
+        );
         println!("  verdicts: setup {} forwarded {:?}; replies {} forwarded {:?}; timed (stateful + forward()) {} forwarded, other {:?}",
             setup_counts.forwarded, setup_counts.other, reply_counts.forwarded, reply_counts.other,
             counts.forwarded, counts.other);
-        if !setup_counts.other.is_empty() || !reply_counts.other.is_empty() || !counts.other.is_empty() {
+        if !setup_counts.other.is_empty()
+            || !reply_counts.other.is_empty()
+            || !counts.other.is_empty()
+        {
             invalid = true;
             println!("  INVALID: some packets were not forwarded");
         }
