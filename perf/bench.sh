@@ -10,11 +10,17 @@ set -euo pipefail
 
 usage() {
     cat <<EOF
-Usage: perf/bench.sh [--rounds N] [--seconds S]
+Usage: perf/bench.sh [--rounds N] [--seconds S] [--pcc [--flows N]]
 
   --rounds N    rounds, each running testpmd then wanfwd (default 5)
   --seconds S   how long each program runs per round, at least 4 (default 8);
                 the first 2 one-second samples are discarded as warm-up
+  --pcc         wanfwd runs the guide's PCC set-up (configs/pcc.yaml: mangle, routing
+                tables to_wan1/to_wan2, masquerade on ether1 and ether2, both net_null
+                sinks with static-ARP gateways, no check-gateway): the stateful path;
+                the rate is ether1's plus ether2's tx
+  --flows N     with --pcc, distinct UDP flows (source ports) in the capture, 1 to 1024
+                (default 1000)
 
 Needs root, hugepages (scripts/setup.sh) and the release binaries (cargo build --release).
 EOF
@@ -26,6 +32,8 @@ WARMUP=2   # one-second samples discarded at the start of each run
 MICRO_RUNS=3
 MIN_HUGEPAGES=64        # 2 MB pages free before starting: each program needs ~40 MB
 MAX_DROP_PER_MILLE=1    # wanfwd drops tolerated, per 1000 received packets
+PCC=0
+FLOWS=1000
 PREFIX_WANFWD="wf-bench" # EAL --file-prefix of each program; they never run at once
 PREFIX_TESTPMD="wf-bench-tp"
 DPDK_RUNDIR=/var/run/dpdk
@@ -34,10 +42,16 @@ while (($#)); do
     case $1 in
     --rounds) ROUNDS=${2-} && { shift 2 || shift; } ;;
     --seconds) DURATION=${2-} && { shift 2 || shift; } ;;
+    --pcc) PCC=1 && shift ;;
+    --flows) FLOWS=${2-} && { shift 2 || shift; } ;;
     -h | --help) usage && exit 0 ;;
     *) usage >&2 && exit 2 ;;
     esac
 done
+if ! [[ $FLOWS =~ ^[1-9][0-9]*$ ]] || ((FLOWS > 1024)); then
+    echo "bench.sh: --flows wants an integer from 1 to 1024 (the capture holds 1024 frames)" >&2
+    exit 2
+fi
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --rounds wants a positive integer" >&2; exit 2; }
 if ! [[ $DURATION =~ ^[0-9]+$ ]] || ((DURATION < WARMUP + 2)); then
     echo "bench.sh: --seconds wants an integer of at least $((WARMUP + 2))" >&2
@@ -111,10 +125,61 @@ CONFIG=$WORK/wanfwd.yaml
 SOURCE="net_pcap0,rx_pcap=$PCAP,infinite_rx=1,tx_pcap=/dev/null"
 SINK="net_null0,no-rx=1"
 
-MKPCAP_CMD=("$BIN/mkpcap" --out "$PCAP" --count 1024 --flows 256 --dst 192.0.2.10
-    --dst-mac 02:00:00:00:00:01)
+if ((PCC)); then
+    # FLOWS flows that differ by source port, from one LAN host to one remote: each is a
+    # connection, PCC splits them between the WANs, masquerade translates them.
+    MKPCAP_CMD=("$BIN/mkpcap" --out "$PCAP" --count 1024 --flows "$FLOWS" --vary-sport
+        --sport 10000 --dst 192.0.2.10 --dst-mac 02:00:00:00:00:01)
+else
+    MKPCAP_CMD=("$BIN/mkpcap" --out "$PCAP" --count 1024 --flows 256 --dst 192.0.2.10
+        --dst-mac 02:00:00:00:00:01)
+fi
 "${MKPCAP_CMD[@]}" >"$WORK/mkpcap.log" 2>&1 || { cat "$WORK/mkpcap.log" >&2; die "mkpcap failed"; }
 
+SINK2="net_null1,no-rx=1"
+if ((PCC)); then
+    # configs/pcc.yaml with the bench's devices, static ARP for the gateways (nothing answers
+    # in the bench) and no check-gateway (nothing answers probes either).
+    cat >"$CONFIG" <<EOF
+dpdk:
+  eal-args: ["--file-prefix", "$PREFIX_WANFWD", "-l", "0,1"]
+  workers: 1
+  mbufs: 16383
+/interface/ethernet:
+  - { name: bridge, device: "$SOURCE", mac-address: "02:00:00:00:00:01" }
+  - { name: ether1, device: "$SINK" }
+  - { name: ether2, device: "$SINK2" }
+/interface/list:
+  - { name: WAN }
+/interface/list/member:
+  - { interface: ether1, list: WAN }
+  - { interface: ether2, list: WAN }
+/ip/address:
+  - { address: 192.168.1.1/24, interface: bridge }
+  - { address: 203.0.113.2/24, interface: ether1 }
+  - { address: 198.51.100.2/24, interface: ether2 }
+/routing/table:
+  - { name: to_wan1, fib }
+  - { name: to_wan2, fib }
+/ip/route:
+  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1, routing-table: to_wan1, distance: 1 }
+  - { dst-address: 0.0.0.0/0, gateway: 198.51.100.1, routing-table: to_wan2, distance: 1 }
+  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1, distance: 1 }
+  - { dst-address: 0.0.0.0/0, gateway: 198.51.100.1, distance: 10 }
+/ip/arp:
+  - { address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }
+  - { address: 198.51.100.1, mac-address: "02:00:00:00:03:01", interface: ether2 }
+/ip/firewall/mangle:
+  - { chain: prerouting, in-interface: bridge, connection-state: new, dst-address-type: "!local", per-connection-classifier: "both-addresses-and-ports:2/0", action: mark-connection, new-connection-mark: wan1_conn, passthrough: yes }
+  - { chain: prerouting, in-interface: bridge, connection-state: new, dst-address-type: "!local", per-connection-classifier: "both-addresses-and-ports:2/1", action: mark-connection, new-connection-mark: wan2_conn, passthrough: yes }
+  - { chain: prerouting, in-interface: bridge, connection-mark: wan1_conn, action: mark-routing, new-routing-mark: to_wan1, passthrough: no }
+  - { chain: prerouting, in-interface: bridge, connection-mark: wan2_conn, action: mark-routing, new-routing-mark: to_wan2, passthrough: no }
+  - { chain: output, connection-mark: wan1_conn, action: mark-routing, new-routing-mark: to_wan1, passthrough: no }
+  - { chain: output, connection-mark: wan2_conn, action: mark-routing, new-routing-mark: to_wan2, passthrough: no }
+/ip/firewall/nat:
+  - { chain: srcnat, out-interface-list: WAN, action: masquerade }
+EOF
+else
 cat >"$CONFIG" <<EOF
 dpdk:
   eal-args: ["--file-prefix", "$PREFIX_WANFWD", "-l", "0,1"]
@@ -131,6 +196,7 @@ dpdk:
 /ip/arp:
   - { address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }
 EOF
+fi
 
 WANFWD_CMD=("$BIN/wanfwd" --config "$CONFIG" --stats-interval 1)
 TESTPMD_CMD=("$TESTPMD" -l "0,1" --no-pci --file-prefix "$PREFIX_TESTPMD" --vdev "$SOURCE"
@@ -204,7 +270,14 @@ measure_wanfwd() {
     if ((dropped > 0)); then
         DROPS+=("round $round: $(grep '^drop ' "$log" | tr -s ' ' | paste -sd ';')")
     fi
-    steady_rate wanfwd < <(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps.*/\1/p' "$log")
+    if ((PCC)); then # the flows are split between the two WANs: their sum
+        steady_rate wanfwd < <(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps;.* ether2: rx [0-9]* pps tx \([0-9]*\) pps.*/\1 \2/p' "$log" |
+            awk '{ print $1 + $2 }')
+        # Each round's ether1/ether2 split (PCC's work), from the last rate sample.
+        SPLITS+=("round $round: $(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps;.* ether2: rx [0-9]* pps tx \([0-9]*\) pps.*/ether1 \1 pps, ether2 \2 pps/p' "$log" | tail -n 2 | head -n 1)")
+    else
+        steady_rate wanfwd < <(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps.*/\1/p' "$log")
+    fi
 }
 
 mpps() { awk -v r="$1" 'BEGIN { printf "%.2f", r / 1e6 }'; }
@@ -214,8 +287,15 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "wanfwd forwarding benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "CPU:      ${cpu:-unknown} ($(nproc) CPUs online; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "software: $("$BIN/wanfwd" --version), DPDK $(pkg-config --modversion libdpdk 2>/dev/null || echo '?')"
-echo "traffic:  64-byte frames (60 without FCS), UDP 192.168.1.10 -> 256 destinations," \
-    "replayed from a 1024-frame pcap into net_pcap, out to net_null"
+if ((PCC)); then
+    echo "traffic:  64-byte frames (60 without FCS), UDP 192.168.1.10 -> 192.0.2.10, $FLOWS flows" \
+        "(source ports), replayed from a 1024-frame pcap into net_pcap"
+    echo "wanfwd:   the guide's PCC + masquerade (stateful path), out to net_null ether1 + ether2;" \
+        "testpmd io: net_pcap -> one net_null"
+else
+    echo "traffic:  64-byte frames (60 without FCS), UDP 192.168.1.10 -> 256 destinations," \
+        "replayed from a 1024-frame pcap into net_pcap, out to net_null"
+fi
 echo "method:   $ROUNDS rounds of testpmd then wanfwd, ${DURATION} s each on one forwarding" \
     "core (lcore 1);"
 echo "          per run, the median of the one-second rates after the first $WARMUP"
@@ -226,6 +306,7 @@ TESTPMD_RATES=()
 WANFWD_RATES=()
 RATIOS=() # per round, wanfwd/testpmd: a paired figure, less hit by load that comes and goes
 DROPS=()
+SPLITS=()
 for ((round = 1; round <= ROUNDS; round++)); do
     measure_testpmd
     tp=$RATE
@@ -240,9 +321,16 @@ tp=$(printf '%s\n' "${TESTPMD_RATES[@]}" | median)
 wf=$(printf '%s\n' "${WANFWD_RATES[@]}" | median)
 printf '%-7s %18s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")"
 echo
+if ((PCC)); then
+    hz=$(awk -F': ' '/^cpu MHz/ { print $2 * 1e6; exit }' /proc/cpuinfo)
+    [[ -n $hz ]] && echo "wanfwd: $(awk -v hz="$hz" -v r="$wf" 'BEGIN { printf "%.0f", hz / r }')" \
+        "cycles/packet at the nominal $(awk -v hz="$hz" 'BEGIN { printf "%.3f", hz / 1e9 }') GHz" \
+        "(/proc/cpuinfo) / the median rate"
+fi
 echo "wanfwd/testpmd: $(percent "$wf" "$tp") (ratio of the medians)," \
     "$(printf '%s\n' "${RATIOS[@]}" | median | xargs printf '%.1f %%') (median of the per-round ratios)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+((${#SPLITS[@]} == 0)) || printf 'wanfwd WAN split (PCC): %s\n' "${SPLITS[@]}"
 ((${#DROPS[@]} == 0)) || printf 'wanfwd drops (within tolerance): %s\n' "${DROPS[@]}"
 
 # fwd-micro: the forwarding decision alone, on frames in memory.

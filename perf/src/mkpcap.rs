@@ -34,13 +34,28 @@ struct Args {
     flows: u32,
     #[arg(long, default_value_t = 64)]
     ttl: u8,
+    /// Vary the UDP source port instead of the destination: frame i goes from port
+    /// sport + (i % flows) to dst, so that flows differ by port (for the stateful path).
+    #[arg(long)]
+    vary_sport: bool,
+    /// First source port (with --vary-sport; otherwise ports cycle from 1024).
+    #[arg(long, default_value_t = 1024)]
+    sport: u16,
 }
 
 fn frame(a: &Args, i: usize) -> Vec<u8> {
     let hdr = ether::HEADER_LEN + ipv4::HEADER_LEN + udp::HEADER_LEN;
     let size = a.size.max(hdr);
     let mut f = vec![0u8; size];
-    let dst = Ipv4Addr::from(u32::from(a.dst).wrapping_add(i as u32 % a.flows.max(1)));
+    let flow = i as u32 % a.flows.max(1);
+    let (dst, sport) = if a.vary_sport {
+        (a.dst, a.sport.wrapping_add(flow as u16))
+    } else {
+        (
+            Ipv4Addr::from(u32::from(a.dst).wrapping_add(flow)),
+            1024 + (i % 4096) as u16,
+        )
+    };
     let mut eth = EthernetFrame::new_unchecked(&mut f[..]);
     eth.set_dst(a.dst_mac);
     eth.set_src(a.src_mac);
@@ -58,7 +73,7 @@ fn frame(a: &Args, i: usize) -> Vec<u8> {
     }
     .emit(&mut Ipv4Packet::new_unchecked(&mut *l3));
     let l4 = &mut l3[ipv4::HEADER_LEN..];
-    l4[0..2].copy_from_slice(&(1024 + (i % 4096) as u16).to_be_bytes());
+    l4[0..2].copy_from_slice(&sport.to_be_bytes());
     l4[2..4].copy_from_slice(&9u16.to_be_bytes());
     l4[4..6].copy_from_slice(&payload_len.to_be_bytes());
     UdpPacket::new_unchecked(l4).fill_checksum(a.src, dst);
