@@ -246,6 +246,10 @@ fn timed(
                 scratch[j * STRIDE..j * STRIDE + FRAME]
                     .copy_from_slice(&pristine[i * STRIDE..i * STRIDE + FRAME]);
             }
+            if matches!(mode, Mode::Stateful) {
+                // As the worker does: the burst's conntrack slots and entries fetched ahead.
+                st.prefetch_burst((0..chunk.len()).map(|j| &scratch[j * STRIDE..j * STRIDE + FRAME]));
+            }
             for j in 0..chunk.len() {
                 let f = black_box(&mut scratch[j * STRIDE..j * STRIDE + FRAME]);
                 match mode {
@@ -292,7 +296,7 @@ fn main() {
         let mut per_wan = [0u64; 3];
         let passes = (a.packets / n as u64).max(1);
         for run in 0..a.runs {
-            let mut st = Stateful::new(a.capacity, &Timeouts::default(), PortRange::ALL);
+            let mut st = Stateful::new(a.capacity, &Timeouts::default(), 0, vec![PortRange::ALL]);
             st.hits = vec![0; rules.mangle_len()];
             let mut now_ms = 1_000u64;
             // Creation: one packet per flow, in flow order, timed.
