@@ -26,9 +26,29 @@ pub const EXPIRY_BUDGET: usize = 64;
 /// Free-port probes before a new connection is refused for want of a NAT port.
 const PORT_TRIES: usize = 64;
 
+/// The decision taken for one direction of a connection, reused by its next packets while
+/// nothing it depends on changed: the snapshot (routes, neighbours, rules), the packet's
+/// input interface, its connection state and the connection mark it arrived with. Every
+/// mangle matcher depends on nothing else, so the rules would decide the same again (like
+/// RouterOS's fasttrack, but invisible: a mangle rule that changes the mark is never cached).
+/// The rules' hit counters then count the packets that were evaluated, not every packet.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(16))]
+pub struct Path {
+    /// The snapshot generation + 1; 0 is "nothing cached".
+    generation: u32,
+    mark: u16,
+    port: u16,
+    mac: [u8; 6],
+    in_port: u8,
+    state: u8,
+}
+
 /// A worker's connection state and the counters that go with it.
 pub struct Stateful {
     pub conns: Table,
+    /// Per connection id, the cached decision of each direction.
+    paths: Vec<[Path; 2]>,
     /// Matches per mangle rule, by rule number.
     pub hits: Vec<u64>,
     /// Ports this worker may translate to when the source port is taken.
@@ -50,6 +70,7 @@ impl Stateful {
     ) -> Stateful {
         Stateful {
             conns: Table::new(capacity, timeouts),
+            paths: crate::dpdk::huge_vec(capacity, [Path::default(); 2]),
             hits: Vec::new(),
             range: ranges.get(worker).copied().unwrap_or(PortRange::ALL),
             worker,
@@ -73,7 +94,11 @@ impl Stateful {
             }
         }
         for h in hashes {
-            self.conns.prefetch_entry(h);
+            if let Some(id) = self.conns.prefetch_entry(h) {
+                if let Some(p) = self.paths.get(id as usize) {
+                    crate::dpdk::prefetch(p);
+                }
+            }
         }
     }
 
@@ -159,6 +184,12 @@ fn flow(
         }
         None => (None, ConnState::New),
     };
+    let generation = (t.generation as u32).wrapping_add(1).max(1);
+    if let Some((id, dir)) = found {
+        if let Some(v) = cached(frame, end, in_port, id, dir, state, generation, t, st) {
+            return v;
+        }
+    }
     let mut m = Meta {
         in_port,
         out_port: NO_PORT,
@@ -215,6 +246,22 @@ fn flow(
     let Some(c) = st.conns.get_mut(id) else {
         return Verdict::Drop(DropReason::ConntrackInvalid);
     };
+    // What decided this packet decides the next ones of this direction, unless the rules
+    // changed the connection's mark (then the next packet arrives with another mark).
+    let mark_in = if found.is_some() { c.mark } else { 0 };
+    let path = &mut st.paths[id as usize][dir as usize];
+    *path = if m.conn_mark == mark_in && in_port < 256 {
+        Path {
+            generation,
+            mark: mark_in,
+            port,
+            mac: mac.0,
+            in_port: in_port as u8,
+            state: state as u8,
+        }
+    } else {
+        Path::default()
+    };
     c.mark = m.conn_mark;
     if dir == Dir::Original && c.is_nat() {
         let (addr, port) = (c.reply.dst, c.reply.dport);
@@ -223,6 +270,51 @@ fn flow(
         }
     }
     forward::transmit(frame, port, mac, t)
+}
+
+/// A packet of a connection whose direction has a valid cached decision: translated and
+/// sent without the rules or a route lookup.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn cached(
+    frame: &mut [u8],
+    end: usize,
+    in_port: u16,
+    id: u32,
+    dir: Dir,
+    state: ConnState,
+    generation: u32,
+    t: &Tables,
+    st: &mut Stateful,
+) -> Option<Verdict> {
+    let p = *st.paths.get(id as usize)?.get(dir as usize)?;
+    let c = st.conns.get(id)?;
+    if p.generation != generation
+        || u16::from(p.in_port) != in_port
+        || p.state != state as u8
+        || p.mark != c.mark
+    {
+        return None;
+    }
+    let l3 = &mut frame[ether::HEADER_LEN..end];
+    if let Err(v) = forward::check_out(l3, p.port, t) {
+        return Some(v);
+    }
+    if c.is_nat() {
+        let done = match dir {
+            Dir::Reply => nat::set_destination(l3, c.orig.src, c.orig.sport),
+            Dir::Original => nat::set_source(l3, c.reply.dst, c.reply.dport),
+        };
+        if done.is_err() {
+            return Some(Verdict::Drop(DropReason::Malformed));
+        }
+    }
+    Some(forward::transmit(
+        frame,
+        p.port,
+        crate::net::MacAddr(p.mac),
+        t,
+    ))
 }
 
 /// Creates the connection of a new flow, with its source translation when a srcnat rule
@@ -281,6 +373,10 @@ fn open(
         return Err(DropReason::ConntrackInvalid);
     }
     st.created += 1;
+    // The id may have served another connection: none of its decisions apply.
+    if let Some(p) = st.paths.get_mut(id as usize) {
+        *p = [Path::default(); 2];
+    }
     let Some(c) = st.conns.get_mut(id) else {
         return Err(DropReason::ConntrackInvalid);
     };

@@ -248,7 +248,9 @@ fn timed(
             }
             if matches!(mode, Mode::Stateful) {
                 // As the worker does: the burst's conntrack slots and entries fetched ahead.
-                st.prefetch_burst((0..chunk.len()).map(|j| &scratch[j * STRIDE..j * STRIDE + FRAME]));
+                st.prefetch_burst(
+                    (0..chunk.len()).map(|j| &scratch[j * STRIDE..j * STRIDE + FRAME]),
+                );
             }
             for j in 0..chunk.len() {
                 let f = black_box(&mut scratch[j * STRIDE..j * STRIDE + FRAME]);

@@ -218,11 +218,12 @@ impl Table {
 
     /// Second stage of a burst's prefetch: once the index slots of `hash` are in cache,
     /// fetches the entry a lookup will compare.
+    /// Returns the candidate's id, for prefetching what the caller keeps per connection.
     #[inline]
-    pub fn prefetch_entry(&self, hash: u64) {
-        if let Some(c) = self.index.candidate(hash).and_then(|id| self.conns.get(id as usize)) {
-            crate::dpdk::prefetch(c);
-        }
+    pub fn prefetch_entry(&self, hash: u64) -> Option<u32> {
+        let id = self.index.candidate(hash)?;
+        crate::dpdk::prefetch(self.conns.get(id as usize)?);
+        Some(id)
     }
 
     /// The id and direction of the connection one of whose keys is `key`.

@@ -160,6 +160,8 @@ pub struct Snapshot {
 /// through references the compiler may keep in registers instead of re-reading each Arc.
 #[derive(Clone, Copy)]
 pub struct Tables<'a> {
+    /// The snapshot's generation: what the stateful path's cached decisions are valid for.
+    pub generation: u64,
     /// The main table's FIB.
     pub fib: &'a Lpm,
     /// Every table's FIB by routing-table id (0 = main): routing marks index it.
@@ -198,6 +200,7 @@ impl Snapshot {
     pub fn tables(&self) -> Tables<'_> {
         static EMPTY: std::sync::OnceLock<Lpm> = std::sync::OnceLock::new();
         Tables {
+            generation: self.generation,
             fib: self
                 .fwd
                 .fibs

@@ -452,3 +452,53 @@ fn the_symmetric_hash_is_the_same_both_ways() {
         assert_eq!(symmetric_hash(&k), symmetric_hash(&k.reversed()));
     }
 }
+
+#[test]
+fn cached_decisions_follow_the_snapshot_and_never_outlive_their_connection() {
+    let rules = pcc_rules();
+    let snap = snapshot(NH_GW1, NH_GW1, rules.clone());
+    // A source port that PCC sends the same way from both LAN hosts.
+    let same_way = |sport: u16| {
+        let mut st = state(4);
+        let mut a = udp(mac(1), "192.168.1.10", sport, "192.0.2.100", 53);
+        let mut b = udp(mac(1), "192.168.1.11", sport, "192.0.2.100", 53);
+        run(&mut a, LAN, &snap, &mut st) == run(&mut b, LAN, &snap, &mut st)
+    };
+    let sport = (5000..5100)
+        .find(|p| same_way(*p))
+        .expect("a port both hosts share");
+    let mut st = state(1);
+    // One connection fills the table; its reply direction gets a cached decision.
+    let (port, addr) = wan_of(sport, &snap, &mut st);
+    let wan = Ipv4Addr::from(addr).to_string();
+    for _ in 0..2 {
+        let mut r = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, sport);
+        assert_eq!(
+            run(&mut r, port, &snap, &mut st),
+            Verdict::Forward { port: LAN }
+        );
+        assert_eq!(r[0..6], HOST_MAC.0);
+    }
+    // The same connection id now serves the other LAN host with the same ports.
+    st.conns.retain(|_| false);
+    let mut f = udp(mac(1), "192.168.1.11", sport, "192.0.2.100", 53);
+    assert_eq!(run(&mut f, LAN, &snap, &mut st), Verdict::Forward { port });
+    assert_eq!(src_of(&f), (addr, sport));
+    let mut r = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, sport);
+    assert_eq!(
+        run(&mut r, port, &snap, &mut st),
+        Verdict::Forward { port: LAN }
+    );
+    assert_eq!(r[0..6], HOST_B_MAC.0, "not the previous connection's host");
+    assert_eq!(dst_of(&r), (ip("192.168.1.11"), sport));
+    // A new snapshot (ISP1 failed: main and to_wan1 both by ISP2) is followed at once.
+    let mut failed = snapshot(NH_GW2, NH_UNREACHABLE, rules);
+    failed.generation = 7;
+    for _ in 0..2 {
+        let mut again = udp(mac(1), "192.168.1.11", sport, "192.0.2.100", 53);
+        assert_eq!(
+            run(&mut again, LAN, &failed, &mut st),
+            Verdict::Forward { port: WAN2 }
+        );
+    }
+}
