@@ -82,24 +82,36 @@ impl Stateful {
     /// Fetches ahead what the packets of a burst will look up: their index slots first, then
     /// (once those are on their way) the entries they point to. With a million connections
     /// every lookup misses the caches; overlapping the misses of a burst hides most of it.
-    pub fn prefetch_burst<'a>(&self, frames: impl Iterator<Item = &'a [u8]>) {
-        let mut hashes = arrayvec::ArrayVec::<u64, { crate::dpdk::BURST }>::new();
-        for f in frames {
-            if let Some(Class::Flow { key, .. }) = f.get(ether::HEADER_LEN..).map(nat::classify) {
-                let h = Table::hash(&key);
+    /// Returns, per frame, its classification and flow hash for [`process_pre`].
+    pub fn prefetch_burst<'a>(
+        &self,
+        frames: impl Iterator<Item = &'a [u8]>,
+    ) -> [Option<(Class, u64)>; crate::dpdk::BURST] {
+        let mut pre = [None; crate::dpdk::BURST];
+        for (f, p) in frames.zip(pre.iter_mut()) {
+            let Some(c) = f.get(ether::HEADER_LEN..).map(nat::classify) else {
+                continue;
+            };
+            let h = match &c {
+                Class::Flow { key, .. } => Table::hash(key),
+                _ => 0,
+            };
+            if h != 0 {
                 self.conns.prefetch(h);
-                if hashes.try_push(h).is_err() {
-                    break;
-                }
             }
+            *p = Some((c, h));
         }
-        for h in hashes {
-            if let Some(id) = self.conns.prefetch_entry(h) {
+        for (_, h) in pre.iter().flatten() {
+            if *h == 0 {
+                continue;
+            }
+            if let Some(id) = self.conns.prefetch_entry(*h) {
                 if let Some(p) = self.paths.get(id as usize) {
                     crate::dpdk::prefetch(p);
                 }
             }
         }
+        pre
     }
 
     /// Connections whose source is translated (NAT ports in use).
@@ -133,15 +145,43 @@ pub fn process(
     st: &mut Stateful,
     now_ms: u64,
 ) -> Verdict {
+    process_pre(frame, in_port, hw_checksum, t, rules, st, now_ms, None)
+}
+
+/// [`process`] with the frame's classification and flow hash already computed (by
+/// [`Stateful::prefetch_burst`], from these same bytes).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn process_pre(
+    frame: &mut [u8],
+    in_port: u16,
+    hw_checksum: Option<bool>,
+    t: &Tables,
+    rules: &RuleSet,
+    st: &mut Stateful,
+    now_ms: u64,
+    pre: Option<(Class, u64)>,
+) -> Verdict {
     let total_len = match forward::ingress(frame, in_port, hw_checksum, t) {
         Ok(n) => n,
         Err(v) => return v,
     };
     let end = ether::HEADER_LEN + total_len;
-    match nat::classify(&frame[ether::HEADER_LEN..end]) {
-        Class::Flow { key, tcp_flags } => {
-            flow(frame, end, in_port, key, tcp_flags, t, rules, st, now_ms)
+    let (class, hash) = match pre {
+        Some(p) => p,
+        None => {
+            let c = nat::classify(&frame[ether::HEADER_LEN..end]);
+            let h = match &c {
+                Class::Flow { key, .. } => Table::hash(key),
+                _ => 0,
+            };
+            (c, h)
         }
+    };
+    match class {
+        Class::Flow { key, tcp_flags } => flow(
+            frame, end, in_port, key, hash, tcp_flags, t, rules, st, now_ms,
+        ),
         Class::IcmpError { outer, inner } => {
             related(frame, end, in_port, outer, inner, t, rules, st)
         }
@@ -164,20 +204,20 @@ fn flow(
     end: usize,
     in_port: u16,
     key: FlowKey,
+    hash: u64,
     tcp_flags: u8,
     t: &Tables,
     rules: &RuleSet,
     st: &mut Stateful,
     now_ms: u64,
 ) -> Verdict {
-    let dst_type = addr_type(t, key.dst);
-    let (found, state) = match st.conns.lookup(&key) {
+    let (found, state) = match st.conns.lookup_hashed(&key, hash) {
         Some((id, dir)) => match st.conns.track(id, dir, tcp_flags, now_ms) {
             ConnState::Invalid => return Verdict::Drop(DropReason::ConntrackInvalid),
             s => (Some((id, dir)), s),
         },
         // To the router and not a reply of a translated connection: the control core's.
-        None if dst_type == firewall::ADDR_LOCAL => return Verdict::Punt(Punt::Local),
+        None if addr_type(t, key.dst) == firewall::ADDR_LOCAL => return Verdict::Punt(Punt::Local),
         // A stray reset or FIN opens nothing (loose tracking still picks up a bare ACK).
         None if key.proto == PROTO_TCP && !conntrack::can_create(tcp_flags) => {
             return Verdict::Drop(DropReason::ConntrackInvalid)
@@ -195,7 +235,7 @@ fn flow(
         out_port: NO_PORT,
         key,
         src_type: addr_type(t, key.src),
-        dst_type,
+        dst_type: addr_type(t, key.dst),
         state,
         conn_mark: found
             .and_then(|(id, _)| st.conns.get(id))

@@ -145,14 +145,16 @@ impl Worker {
                 for m in rx.iter() {
                     m.prefetch();
                 }
-                if tracking {
-                    stateful.prefetch_burst(rx.iter().map(|m| m.data()));
-                }
+                let pre = if tracking {
+                    stateful.prefetch_burst(rx.iter().map(|m| m.data()))
+                } else {
+                    [None; BURST]
+                };
                 // Decide first, move second: the decisions then need no TX buffer, and a
                 // burst bound for one port (the usual case) moves in one extend, which keeps
                 // the buffer's length in a register instead of a store-load chain per packet.
                 let mut verdicts = [Verdict::Drop(DropReason::Malformed); BURST];
-                for (m, v) in rx.iter_mut().zip(verdicts.iter_mut()) {
+                for ((m, v), pre) in rx.iter_mut().zip(verdicts.iter_mut()).zip(pre) {
                     *v = if !m.is_contiguous() {
                         Verdict::Drop(DropReason::Multisegment)
                     } else if tracking {
@@ -164,7 +166,9 @@ impl Worker {
                             id
                         };
                         if owner == id {
-                            stateful::process(m.data_mut(), pi as u16, hw, &snap, rules, st, now_ms)
+                            let f = m.data_mut();
+                            let p = pi as u16;
+                            stateful::process_pre(f, p, hw, &snap, rules, st, now_ms, pre)
                         } else {
                             Verdict::Handoff {
                                 worker: owner as u16,

@@ -246,19 +246,22 @@ fn timed(
                 scratch[j * STRIDE..j * STRIDE + FRAME]
                     .copy_from_slice(&pristine[i * STRIDE..i * STRIDE + FRAME]);
             }
-            if matches!(mode, Mode::Stateful) {
-                // As the worker does: the burst's conntrack slots and entries fetched ahead.
+            // As the worker does: the burst classified, its conntrack slots and entries
+            // fetched ahead.
+            let pre = if matches!(mode, Mode::Stateful) {
                 st.prefetch_burst(
                     (0..chunk.len()).map(|j| &scratch[j * STRIDE..j * STRIDE + FRAME]),
-                );
-            }
+                )
+            } else {
+                [None; BURST]
+            };
             for j in 0..chunk.len() {
                 let f = black_box(&mut scratch[j * STRIDE..j * STRIDE + FRAME]);
                 match mode {
                     Mode::Restore => sink += u64::from(f[23]),
-                    Mode::Stateful => {
-                        counts.add(&stateful::process(f, 0, None, t, rules, st, *now_ms))
-                    }
+                    Mode::Stateful => counts.add(&stateful::process_pre(
+                        f, 0, None, t, rules, st, *now_ms, pre[j],
+                    )),
                     Mode::Stateless => counts.add(&forward::forward(f, 0, None, t)),
                 }
             }
