@@ -21,8 +21,11 @@ use crate::nat::{self, Class, PortRange};
 use crate::packet::ether;
 use crate::packet::ipv4::{PROTO_ICMP, PROTO_TCP, PROTO_UDP};
 
-/// How many table slots expiry looks at per worker round.
-pub const EXPIRY_BUDGET: usize = 64;
+/// Expiry goes round the whole table in about this many milliseconds (so a connection
+/// outlives its timeout by at most about that much).
+pub const EXPIRY_SWEEP_MS: u64 = 1000;
+/// Slots looked at by one expiry call at most, so that a late worker never stalls long.
+const EXPIRY_MAX: u64 = 4096;
 /// Free-port probes before a new connection is refused for want of a NAT port.
 const PORT_TRIES: usize = 64;
 
@@ -58,6 +61,8 @@ pub struct Stateful {
     pub ranges: Vec<PortRange>,
     /// Connections created.
     pub created: u64,
+    /// When expiry last ran (ms).
+    expired_at: u64,
 }
 
 impl Stateful {
@@ -76,6 +81,7 @@ impl Stateful {
             worker,
             ranges,
             created: 0,
+            expired_at: 0,
         }
     }
 
@@ -112,6 +118,22 @@ impl Stateful {
             }
         }
         pre
+    }
+
+    /// Removes expired connections: called every round, it looks at the slots due since the
+    /// last call (the table once per `EXPIRY_SWEEP_MS`), a few at a time — not 64 per round
+    /// whatever the rate, which at millions of rounds a second would stream the whole table
+    /// through the caches many times a second.
+    #[inline]
+    pub fn expire(&mut self, now_ms: u64) {
+        if now_ms <= self.expired_at || self.conns.is_empty() {
+            self.expired_at = self.expired_at.max(now_ms);
+            return;
+        }
+        let cap = self.conns.capacity() as u64;
+        let due = ((now_ms - self.expired_at) * cap).div_ceil(EXPIRY_SWEEP_MS);
+        self.expired_at = now_ms;
+        self.conns.expire(now_ms, due.min(EXPIRY_MAX) as usize, |_| {});
     }
 
     /// Connections whose source is translated (NAT ports in use).

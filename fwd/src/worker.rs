@@ -259,11 +259,7 @@ impl Worker {
                     flush(&ports[out], buf, &mut c);
                 }
             }
-            if !stateful.conns.is_empty() {
-                stateful
-                    .conns
-                    .expire(now_ms, stateful::EXPIRY_BUDGET, |_| {});
-            }
+            stateful.expire(now_ms);
             if let Some(cmd) = cmds.pop() {
                 stateful.serve(cmd, now_ms);
             }
