@@ -5,9 +5,16 @@
 //! and the caller installs it only when the whole script succeeded. Errors name the line and
 //! column of the offending command.
 //!
-//! This increment covers `/ip/route` (print, add, set, remove, enable, disable, with
-//! `[find ...]`, print numbers and `*ID`), `/routing/nexthop print`, `:log` and `:put`.
-//! Other menus answer that they are not supported yet.
+//! Served: `/ip/route` (print, add, set, remove, enable, disable, with `[find ...]`, print
+//! numbers and `*ID`); the same verbs, generically over `firewall::Item`, for
+//! `/routing/table`, `/interface/list`, `/interface/list/member`, `/ip/firewall/mangle` and
+//! `/ip/firewall/nat` (see `items`); `/ip/firewall/connection/tracking print|set`;
+//! `/routing/nexthop print`, the read-only listings, `:log` and `:put`. Other menus answer
+//! that they are not supported yet.
+//!
+//! A script works on a copy of the routes and of these items ([`Items`]); every change of
+//! the items is checked by compiling the rules with them (`Env::check_items`), so a rule
+//! naming an unknown interface, list or routing table is refused at its line.
 
 mod items;
 mod listing;

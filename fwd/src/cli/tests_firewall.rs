@@ -349,3 +349,25 @@ fn connection_tracking_print_and_set() {
     .unwrap_err();
     assert!(e.message.contains("max-entries"), "{e}");
 }
+
+#[test]
+fn the_yaml_configurations_items_are_the_ones_commands_see() {
+    let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/pcc.yaml"))
+        .unwrap();
+    let cfg = Config::from_yaml_str(&yaml, "pcc.yaml").unwrap();
+    let ports: Vec<String> = ["bridge", "ether1", "ether2"].map(String::from).to_vec();
+    let mut model = crate::control::Model::from_config(&cfg, &ports);
+    let items = model.items();
+    let (_, from_commands) = guide();
+    assert_eq!(items, from_commands);
+    // A script's items installed in the model compile, and change the tables in force.
+    let out = run_on(
+        "/routing/table add name=to_wan3 fib\n/ip/firewall/mangle set 5 new-routing-mark=to_wan3",
+        &cfg.routes,
+        &items,
+    )
+    .unwrap();
+    model.set_items(out.items.unwrap());
+    assert_eq!(model.tables, vec!["to_wan1", "to_wan2", "to_wan3"]);
+    assert!(model.rules().is_ok());
+}
