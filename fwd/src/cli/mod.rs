@@ -5,13 +5,22 @@
 //! and the caller installs it only when the whole script succeeded. Errors name the line and
 //! column of the offending command.
 //!
-//! This increment covers `/ip/route` (print, add, set, remove, enable, disable, with
-//! `[find ...]`, print numbers and `*ID`), `/routing/nexthop print`, `:log` and `:put`.
-//! Other menus answer that they are not supported yet.
+//! Served: `/ip/route` (print, add, set, remove, enable, disable, with `[find ...]`, print
+//! numbers and `*ID`); the same verbs, generically over `firewall::Item`, for
+//! `/routing/table`, `/interface/list`, `/interface/list/member`, `/ip/firewall/mangle` and
+//! `/ip/firewall/nat` (see `items`); `/ip/firewall/connection/tracking print|set`;
+//! `/routing/nexthop print`, the read-only listings, `:log` and `:put`. Other menus answer
+//! that they are not supported yet.
+//!
+//! A script works on a copy of the routes and of these items ([`Items`]); every change of
+//! the items is checked by compiling the rules with them (`Env::check_items`), so a rule
+//! naming an unknown interface, list or routing table is refused at its line.
 
+mod items;
 mod listing;
 mod route;
 
+pub use items::Items;
 pub use listing::{ListRow, Listing};
 
 use crate::config::RouteItem;
@@ -46,12 +55,16 @@ const MENUS: &[&str] = &[
 
 /// What a script runs against.
 pub trait Env {
-    /// The routes as `/ip/route print` shows them, were `routes` the configuration.
-    fn route_view(&self, routes: &[RouteItem]) -> Vec<RouteView>;
+    /// The routes as `/ip/route print` shows them, were `routes` the configuration and
+    /// `tables` the routing tables with a FIB.
+    fn route_view(&self, routes: &[RouteItem], tables: &[String]) -> Vec<RouteView>;
     /// `/routing/nexthop print`, for the routes in force.
     fn nexthop_view(&self) -> Vec<NexthopItem>;
-    /// Validates a route (interfaces exist, routing table exists...).
-    fn check_route(&self, route: &RouteItem) -> Result<(), String>;
+    /// Validates a route (interfaces exist, routing table exists among `tables`...).
+    fn check_route(&self, route: &RouteItem, tables: &[String]) -> Result<(), String>;
+    /// Validates the items, were they the configuration: the mangle and NAT rules compile
+    /// (interfaces, lists, routing tables they name exist).
+    fn check_items(&self, items: &Items) -> Result<(), String>;
     /// The items of a read-only menu (`/ip/address`, `/ip/arp`, `/interface/ethernet`).
     fn listing(&self, _menu: &str) -> Option<Listing> {
         None
@@ -63,6 +76,8 @@ pub trait Env {
 pub struct Outcome {
     pub output: String,
     pub routes: Option<Vec<RouteItem>>,
+    /// The configuration menus' items to install when they changed.
+    pub items: Option<Items>,
     /// `:log` messages, to be logged by the caller (level, text).
     pub logs: Vec<(ros::LogLevel, String)>,
     /// Items to remove from listed menus (menu, the items' handles), in script order.
@@ -93,8 +108,15 @@ fn err<T>(span: Span, message: impl Into<String>) -> Result<T, Error> {
     })
 }
 
-/// Parses and runs `text`; `json` prints items as RouterOS's REST API returns them.
-pub fn run(text: &str, routes: &[RouteItem], env: &dyn Env, json: bool) -> Result<Outcome, Error> {
+/// Parses and runs `text` against `routes` and `items`; `json` prints items as RouterOS's
+/// REST API returns them.
+pub fn run(
+    text: &str,
+    routes: &[RouteItem],
+    items: &Items,
+    env: &dyn Env,
+    json: bool,
+) -> Result<Outcome, Error> {
     let script = ros::parse(text).map_err(|e| Error {
         span: Span {
             line: e.line,
@@ -106,13 +128,26 @@ pub fn run(text: &str, routes: &[RouteItem], env: &dyn Env, json: bool) -> Resul
         env,
         routes: routes.to_vec(),
         changed: false,
+        items: items.clone(),
+        items_changed: None,
         json,
         out: Outcome::default(),
     };
     s.script(&script)?;
+    if let Some(span) = s.items_changed {
+        // The routes must still find their routing tables.
+        let tables = s.items.fib_tables();
+        for r in &s.routes {
+            env.check_route(r, &tables)
+                .map_err(|m| Error { span, message: m })?;
+        }
+    }
     let mut out = s.out;
     if s.changed {
         out.routes = Some(s.routes);
+    }
+    if s.items_changed.is_some() {
+        out.items = Some(s.items);
     }
     Ok(out)
 }
@@ -121,6 +156,9 @@ struct Session<'a> {
     env: &'a dyn Env,
     routes: Vec<RouteItem>,
     changed: bool,
+    items: Items,
+    /// Where the items were last changed, if they were.
+    items_changed: Option<Span>,
     json: bool,
     out: Outcome,
 }
@@ -187,6 +225,18 @@ impl Session<'_> {
             ("/ip/route", "enable") => self.enable_routes(c, false),
             ("/ip/route", "disable") => self.enable_routes(c, true),
             ("/routing/nexthop", "print") => self.print_nexthops(c),
+            (crate::config::ROUTING_TABLE, _) => {
+                self.item_command(c, &menu, |i| &mut i.routing_tables)
+            }
+            (crate::firewall::INTERFACE_LIST, _) => {
+                self.item_command(c, &menu, |i| &mut i.interface_lists)
+            }
+            (crate::firewall::INTERFACE_LIST_MEMBER, _) => {
+                self.item_command(c, &menu, |i| &mut i.interface_list_members)
+            }
+            (crate::firewall::MANGLE, _) => self.item_command(c, &menu, |i| &mut i.mangle),
+            (crate::firewall::NAT, _) => self.item_command(c, &menu, |i| &mut i.nat),
+            (crate::conntrack::TRACKING, _) => self.tracking_command(c),
             ("/ip/address" | "/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection", _) => {
                 self.listing_command(c, &menu)
             }
@@ -195,14 +245,14 @@ impl Session<'_> {
             }
             _ => err(
                 c.span,
-                format!("{menu} {} is not supported yet (this wanfwd serves /ip/route and /routing/nexthop)", c.verb),
+                format!("{menu} {} is not supported yet (this wanfwd serves /ip/route, /routing/table, /interface/list, /ip/firewall/mangle, /ip/firewall/nat, /ip/firewall/connection/tracking)", c.verb),
             ),
         }
     }
 
     fn print_routes(&mut self, c: &Command) -> Result<(), Error> {
         check_print_args(c, &["detail", "count-only", "terse"])?;
-        let all = self.env.route_view(&self.routes);
+        let all = self.env.route_view(&self.routes, &self.items.fib_tables());
         let mut items = Vec::new();
         for it in all {
             let keep = match c.where_cond() {
@@ -320,3 +370,5 @@ fn route_cond(it: &RouteView, cond: &Cond) -> Result<bool, Error> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_firewall;

@@ -88,7 +88,7 @@ impl Session<'_> {
             return err(span, "check-gateway needs a gateway address");
         }
         self.env
-            .check_route(r)
+            .check_route(r, &self.items.fib_tables())
             .map_err(|m| Error { span, message: m })
     }
 
@@ -138,7 +138,7 @@ impl Session<'_> {
         Ok(())
     }
 
-    fn no_properties(&self, c: &Command) -> Result<(), Error> {
+    pub(super) fn no_properties(&self, c: &Command) -> Result<(), Error> {
         match c.args.iter().find(|a| matches!(a, Arg::Named { .. })) {
             Some(Arg::Named { name, span, .. }) => {
                 err(*span, format!("{} takes no property '{name}'", c.verb))
@@ -150,7 +150,7 @@ impl Session<'_> {
     /// The routes a command's positional values select, as indices of the configuration:
     /// `[find ...]`, numbers of the last print (static routes, in print order), or `*ID`.
     fn selection(&self, c: &Command) -> Result<Vec<usize>, Error> {
-        let views = self.env.route_view(&self.routes);
+        let views = self.env.route_view(&self.routes, &self.items.fib_tables());
         // Static routes appear in the views after the connected ones, in configuration
         // order: a view's rank among the static ids is its index in the configuration.
         let mut static_ids: Vec<usize> =

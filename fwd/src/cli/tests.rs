@@ -4,12 +4,12 @@ use super::*;
 use crate::config::{AddressItem, Config};
 use crate::rib::{self, PortDesc};
 
-struct Fake {
+pub(super) struct Fake {
     ports: Vec<PortDesc>,
     addresses: Vec<(u16, AddressItem)>,
 }
 
-fn fake() -> Fake {
+pub(super) fn fake() -> Fake {
     let cfg = Config::from_yaml_str(
         "/interface/ethernet:\n  - { name: bridge, device: net_null0 }\n  - { name: ether1, device: net_null1 }\n  - { name: ether2, device: net_null2 }\n/ip/address:\n  - { address: 192.168.1.1/24, interface: bridge }\n  - { address: 203.0.113.2/24, interface: ether1 }\n  - { address: 198.51.100.2/24, interface: ether2 }\n",
         "t.yaml",
@@ -38,8 +38,8 @@ fn fake() -> Fake {
 }
 
 impl Env for Fake {
-    fn route_view(&self, routes: &[RouteItem]) -> Vec<RouteView> {
-        let rib = rib::compute(&self.ports, &self.addresses, routes, &[]);
+    fn route_view(&self, routes: &[RouteItem], tables: &[String]) -> Vec<RouteView> {
+        let rib = rib::compute(&self.ports, &self.addresses, routes, tables);
         let usable = |_: &rib::Member| true;
         let gw_state = |_: &rib::Member| None;
         let sel = rib::select(&rib, &usable);
@@ -98,11 +98,21 @@ impl Env for Fake {
         })
     }
 
-    fn check_route(&self, r: &RouteItem) -> Result<(), String> {
+    fn check_route(&self, r: &RouteItem, tables: &[String]) -> Result<(), String> {
         match r.routing_table.as_str() {
             "main" => Ok(()),
+            t if tables.iter().any(|x| x == t) => Ok(()),
             t => Err(format!("no routing table '{t}'")),
         }
+    }
+
+    fn check_items(&self, items: &Items) -> Result<(), String> {
+        let m = crate::control::Model {
+            ports: self.ports.clone(),
+            addresses: self.addresses.clone(),
+            ..Default::default()
+        };
+        m.check_items(items)
     }
 }
 
@@ -110,6 +120,7 @@ fn guide_routes() -> Vec<RouteItem> {
     let out = run(
         "/ip/route\nadd dst-address=0.0.0.0/0 gateway=203.0.113.1 distance=1 comment=wan1-default\nadd dst-address=0.0.0.0/0 gateway=198.51.100.1 distance=10 comment=wan2-default",
         &[],
+        &Items::default(),
         &fake(),
         false,
     )
@@ -134,6 +145,7 @@ fn print_where_active_and_count_only() {
     let out = run(
         "/ip/route print count-only where active=yes",
         &r,
+        &Items::default(),
         &fake(),
         false,
     )
@@ -144,7 +156,14 @@ fn print_where_active_and_count_only() {
         "3 connected + the distance-1 default"
     );
     assert!(out.routes.is_none(), "print changes nothing");
-    let out = run("/ip/route print where active=no", &r, &fake(), false).unwrap();
+    let out = run(
+        "/ip/route print where active=no",
+        &r,
+        &Items::default(),
+        &fake(),
+        false,
+    )
+    .unwrap();
     assert!(out.output.contains("198.51.100.1"), "{}", out.output);
     assert!(!out.output.contains("203.0.113.1 "), "{}", out.output);
 }
@@ -155,6 +174,7 @@ fn set_by_find_changes_only_the_matching_route() {
     let out = run(
         "/ip/route set [find comment=\"wan1-default\"] distance=20",
         &r,
+        &Items::default(),
         &fake(),
         false,
     )
@@ -168,18 +188,24 @@ fn set_by_find_changes_only_the_matching_route() {
 fn disable_enable_and_remove_by_number_and_id() {
     let r = guide_routes();
     // Print numbers follow print order: both defaults have the same prefix, in config order.
-    let r = run("/ip/route disable 1", &r, &fake(), false)
+    let r = run("/ip/route disable 1", &r, &Items::default(), &fake(), false)
         .unwrap()
         .routes
         .unwrap();
     assert!(r[1].disabled && !r[0].disabled);
-    let r = run("/ip/route enable [find disabled]", &r, &fake(), false)
-        .unwrap()
-        .routes
-        .unwrap();
+    let r = run(
+        "/ip/route enable [find disabled]",
+        &r,
+        &Items::default(),
+        &fake(),
+        false,
+    )
+    .unwrap()
+    .routes
+    .unwrap();
     assert!(!r[1].disabled);
     // Static route ids come after the three connected routes: *4 is the first static one.
-    let r = run("/ip/route remove *4", &r, &fake(), false)
+    let r = run("/ip/route remove *4", &r, &Items::default(), &fake(), false)
         .unwrap()
         .routes
         .unwrap();
@@ -193,6 +219,7 @@ fn a_script_is_applied_whole_or_not_at_all() {
     let e = run(
         "/ip/route set [find comment=wan1-default] distance=5\n/ip/route set [find comment=wan2-default] distance=0",
         &r,
+        &Items::default(),
         &fake(),
         false,
     )
@@ -230,15 +257,11 @@ fn errors_name_line_column_and_what_is_wrong() {
         ("/ip/route set 7 distance=2", 1, "no such item"),
         ("/ip/route remove", 1, "needs the items"),
         ("/ip/route print bogus", 1, "unknown print option"),
-        (
-            "/ip/firewall/nat add chain=srcnat action=masquerade",
-            1,
-            "not supported yet",
-        ),
+        ("/tool/netwatch add host=8.8.8.8", 1, "not supported yet"),
         ("/ip/route add gateway=\"203.0.113.1", 1, ""),
     ];
     for (text, line, needle) in cases {
-        let e = run(text, &r, &fake(), false).unwrap_err();
+        let e = run(text, &r, &Items::default(), &fake(), false).unwrap_err();
         assert_eq!(e.span.line, line, "{text}: {e}");
         assert!(e.message.contains(needle), "{text}: {e}");
     }
@@ -250,6 +273,7 @@ fn json_output_is_rest_style() {
     let out = run(
         "/ip/route print where comment=wan2-default",
         &r,
+        &Items::default(),
         &fake(),
         true,
     )
@@ -267,6 +291,7 @@ fn log_and_put_are_collected() {
     let out = run(
         ":log warning \"WAN1 upstream DOWN\"\n:put hello",
         &[],
+        &Items::default(),
         &fake(),
         false,
     )
@@ -280,14 +305,21 @@ fn log_and_put_are_collected() {
 
 #[test]
 fn read_only_menus_print_filter_and_refuse_changes() {
-    let out = run("/ip/arp print", &[], &fake(), false).unwrap();
+    let out = run("/ip/arp print", &[], &Items::default(), &fake(), false).unwrap();
     assert!(
         out.output.starts_with("Flags: D - DYNAMIC; C - COMPLETE\n"),
         "{}",
         out.output
     );
     assert!(out.output.contains("203.0.113.1"), "{}", out.output);
-    let out = run("/ip/arp print where interface=ether2", &[], &fake(), false).unwrap();
+    let out = run(
+        "/ip/arp print where interface=ether2",
+        &[],
+        &Items::default(),
+        &fake(),
+        false,
+    )
+    .unwrap();
     assert!(
         out.output.contains("198.51.100.1") && !out.output.contains("203.0.113.1"),
         "{}",
@@ -296,19 +328,34 @@ fn read_only_menus_print_filter_and_refuse_changes() {
     let out = run(
         "/ip/arp print count-only where dynamic",
         &[],
+        &Items::default(),
         &fake(),
         false,
     )
     .unwrap();
     assert_eq!(out.output.trim(), "1");
-    let out = run("/ip/arp print", &[], &fake(), true).unwrap();
+    let out = run("/ip/arp print", &[], &Items::default(), &fake(), true).unwrap();
     assert!(
         out.output.contains("\"address\":\"203.0.113.1\""),
         "{}",
         out.output
     );
-    let e = run("/ip/arp print where bogus=1", &[], &fake(), false).unwrap_err();
+    let e = run(
+        "/ip/arp print where bogus=1",
+        &[],
+        &Items::default(),
+        &fake(),
+        false,
+    )
+    .unwrap_err();
     assert!(e.message.contains("unknown property 'bogus'"), "{e}");
-    let e = run("/ip/arp add address=10.0.0.1", &[], &fake(), false).unwrap_err();
+    let e = run(
+        "/ip/arp add address=10.0.0.1",
+        &[],
+        &Items::default(),
+        &fake(),
+        false,
+    )
+    .unwrap_err();
     assert!(e.message.contains("read-only"), "{e}");
 }

@@ -188,7 +188,7 @@ pub struct ArpItem {
 }
 
 /// A `/routing/table` item: a routing table besides `main`, which always exists.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RoutingTableItem {
     #[serde(deserialize_with = "de::added_table_name")]
@@ -201,6 +201,54 @@ pub struct RoutingTableItem {
     pub comment: Option<String>,
     #[serde(default, deserialize_with = "de::yes_no")]
     pub disabled: bool,
+}
+
+impl crate::firewall::Item for RoutingTableItem {
+    const MENU: &'static str = super::ROUTING_TABLE;
+    fn set(&mut self, property: &str, value: &str) -> Result<(), String> {
+        let flag = |v: &str| match v {
+            "yes" | "true" => Ok(true),
+            "no" | "false" => Ok(false),
+            _ => Err(format!("invalid {property} '{v}': expected yes or no")),
+        };
+        match property {
+            "name" => {
+                if value.is_empty() {
+                    return Err("invalid name '': a routing table name is required".into());
+                }
+                if value == super::MAIN_TABLE {
+                    return Err("routing table 'main' always exists and cannot be added".into());
+                }
+                self.name = value.to_string();
+            }
+            "fib" => self.fib = flag(value)?,
+            "comment" => self.comment = (!value.is_empty()).then(|| value.to_string()),
+            "disabled" => self.disabled = flag(value)?,
+            _ => {
+                return Err(format!(
+                    "unknown property '{property}' for {} (known: name, fib, comment, disabled)",
+                    Self::MENU
+                ))
+            }
+        }
+        Ok(())
+    }
+    fn properties(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if !self.name.is_empty() {
+            out.push(("name", self.name.clone()));
+        }
+        if self.fib {
+            out.push(("fib", "yes".to_string()));
+        }
+        if let Some(c) = &self.comment {
+            out.push(("comment", c.clone()));
+        }
+        if self.disabled {
+            out.push(("disabled", "yes".to_string()));
+        }
+        out
+    }
 }
 
 /// `/routing/settings`: how `check-gateway` probes. RouterOS fixes these (a probe every 10s,

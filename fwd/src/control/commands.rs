@@ -31,9 +31,10 @@ impl Env<'_> {
 }
 
 impl cli::Env for Env<'_> {
-    fn route_view(&self, routes: &[RouteItem]) -> Vec<RouteView> {
+    fn route_view(&self, routes: &[RouteItem], tables: &[String]) -> Vec<RouteView> {
         let mut m = self.0.model.clone();
         m.routes = routes.to_vec();
+        m.tables = tables.to_vec();
         let rib = m.compute_quiet();
         self.view(&rib, view::routes)
     }
@@ -42,8 +43,12 @@ impl cli::Env for Env<'_> {
         self.view(&self.0.rib, view::nexthops)
     }
 
-    fn check_route(&self, route: &RouteItem) -> Result<(), String> {
-        self.0.model.check_route(route)
+    fn check_route(&self, route: &RouteItem, tables: &[String]) -> Result<(), String> {
+        self.0.model.check_route(route, tables)
+    }
+
+    fn check_items(&self, items: &cli::Items) -> Result<(), String> {
+        self.0.model.check_items(items)
     }
 
     fn listing(&self, menu: &str) -> Option<Listing> {
@@ -169,6 +174,16 @@ impl cli::Env for Env<'_> {
 }
 
 impl Control {
+    /// Gives every worker the timeouts of `/ip/firewall/connection/tracking`.
+    fn push_timeouts(&self) {
+        for (w, q) in self.cmds.iter().enumerate() {
+            let cmd = crate::stateful::WorkerCmd::SetTimeouts(self.model.tracking.timeouts);
+            if q.push(cmd).is_err() {
+                log::warn!("worker {w}: command ring full, new timeouts not delivered");
+            }
+        }
+    }
+
     /// Serves the API socket; returns how many requests were handled.
     pub(super) fn serve_api(&mut self) -> usize {
         let Some(mut api) = self.api.take() else {
@@ -186,7 +201,8 @@ impl Control {
 
     /// Runs a script whole: on success its route changes are installed at once.
     pub fn execute(&mut self, text: &str, json: bool) -> Response {
-        let result = cli::run(text, &self.model.routes, &Env(self), json);
+        let items = self.model.items();
+        let result = cli::run(text, &self.model.routes, &items, &Env(self), json);
         match result {
             Ok(out) => {
                 for (level, msg) in &out.logs {
@@ -203,8 +219,36 @@ impl Control {
                         log::info!("removed {n} connection(s)");
                     }
                 }
+                let mut recompute = false;
+                if let Some(new) = out.items {
+                    let tables_changed = new.fib_tables() != self.model.tables;
+                    let timeouts_changed = new.tracking.timeouts != self.model.tracking.timeouts;
+                    self.model.set_items(new);
+                    match self.model.rules() {
+                        Ok(r) => self.rules = std::sync::Arc::new(r),
+                        // Checked by the script already: not expected.
+                        Err(e) => log::error!("firewall rules not installed: {e}"),
+                    }
+                    if timeouts_changed {
+                        self.push_timeouts();
+                    }
+                    log::info!(
+                        "firewall: {} mangle and {} NAT rule(s) installed",
+                        self.model.mangle.len(),
+                        self.model.nat.len()
+                    );
+                    if tables_changed {
+                        recompute = true;
+                    } else {
+                        // The workers take the new rules at their next burst.
+                        self.publish();
+                    }
+                }
                 if let Some(routes) = out.routes {
                     self.model.routes = routes;
+                    recompute = true;
+                }
+                if recompute {
                     let rib = self.model.compute();
                     self.set_rib(rib, Instant::now());
                     self.solicit_gateways(Instant::now());

@@ -1,7 +1,9 @@
 //! The configuration the RIB is computed from. The control core keeps it so that a change
 //! of link state (and, later, a command) recomputes routing from the same source.
 
-use crate::config::{AddressItem, Config, RouteItem};
+use crate::cli::Items;
+use crate::config::{AddressItem, Config, RouteItem, RoutingTableItem};
+use crate::conntrack::TrackingSettings;
 use crate::firewall::{
     InterfaceListItem, InterfaceListMemberItem, MangleItem, Marks, NatItem, Resolver, RuleSet,
 };
@@ -15,6 +17,8 @@ pub struct Model {
     pub routes: Vec<RouteItem>,
     /// Routing tables with a FIB besides main.
     pub tables: Vec<String>,
+    /// `/routing/table` as configured (`tables` are its enabled ones with a FIB).
+    pub routing_tables: Vec<RoutingTableItem>,
     pub interface_lists: Vec<InterfaceListItem>,
     pub interface_list_members: Vec<InterfaceListMemberItem>,
     pub mangle: Vec<MangleItem>,
@@ -23,6 +27,8 @@ pub struct Model {
     /// ids the workers' connections hold keep their meaning.
     pub conn_marks: Marks,
     pub packet_marks: Marks,
+    /// `/ip/firewall/connection/tracking`.
+    pub tracking: TrackingSettings,
 }
 
 impl Model {
@@ -49,13 +55,45 @@ impl Model {
                 .filter(|t| t.fib && !t.disabled)
                 .map(|t| t.name.clone())
                 .collect(),
+            routing_tables: cfg.routing_tables.clone(),
             interface_lists: cfg.interface_lists.clone(),
             interface_list_members: cfg.interface_list_members.clone(),
             mangle: cfg.mangle.clone(),
             nat: cfg.nat.clone(),
             conn_marks: Marks::new(),
             packet_marks: Marks::new(),
+            tracking: cfg.tracking.clone(),
         }
+    }
+
+    /// The items commands may change, as a working copy for a script.
+    pub fn items(&self) -> Items {
+        Items {
+            routing_tables: self.routing_tables.clone(),
+            interface_lists: self.interface_lists.clone(),
+            interface_list_members: self.interface_list_members.clone(),
+            mangle: self.mangle.clone(),
+            nat: self.nat.clone(),
+            tracking: self.tracking.clone(),
+        }
+    }
+
+    /// Installs a script's items.
+    pub fn set_items(&mut self, items: Items) {
+        self.tables = items.fib_tables();
+        self.routing_tables = items.routing_tables;
+        self.interface_lists = items.interface_lists;
+        self.interface_list_members = items.interface_list_members;
+        self.mangle = items.mangle;
+        self.nat = items.nat;
+        self.tracking = items.tracking;
+    }
+
+    /// Whether `items` would compile into rules with this model's ports.
+    pub fn check_items(&self, items: &Items) -> Result<(), String> {
+        let mut m = self.clone();
+        m.set_items(items.clone());
+        m.rules().map(|_| ())
     }
 
     /// Compiles the mangle and NAT rules against the ports and tables in force.
@@ -100,9 +138,10 @@ impl Model {
         rib::compute(&self.ports, &self.addresses, &self.routes, &self.tables)
     }
 
-    /// Whether a route may be installed: its table and interfaces exist.
-    pub fn check_route(&self, r: &RouteItem) -> Result<(), String> {
-        if r.routing_table != "main" && !self.tables.contains(&r.routing_table) {
+    /// Whether a route may be installed with routing tables `tables`: its table and
+    /// interfaces exist.
+    pub fn check_route(&self, r: &RouteItem, tables: &[String]) -> Result<(), String> {
+        if r.routing_table != "main" && !tables.contains(&r.routing_table) {
             return Err(format!(
                 "no routing table '{}' with fib (/routing/table)",
                 r.routing_table

@@ -23,6 +23,11 @@ pub trait Item: Default {
     fn set(&mut self, property: &str, value: &str) -> Result<(), String>;
     /// The properties that differ from the default, in RouterOS's order.
     fn properties(&self) -> Vec<(&'static str, String)>;
+    /// What `print` shows: the properties, and what RouterOS shows although it is the
+    /// default (mangle's `passthrough=yes`).
+    fn shown(&self) -> Vec<(&'static str, String)> {
+        self.properties()
+    }
 }
 
 fn unknown(property: &str, menu: &str, known: &[&str]) -> String {
@@ -324,6 +329,18 @@ impl Item for MangleItem {
         }
         if self.disabled {
             out.push(("disabled", yes_no(true)));
+        }
+        out
+    }
+
+    fn shown(&self) -> Vec<(&'static str, String)> {
+        let mut out = self.properties();
+        if self.passthrough && self.action.uses_passthrough() {
+            let at = out
+                .iter()
+                .position(|(k, _)| k.starts_with("new-"))
+                .map_or(out.len().min(2), |i| i + 1);
+            out.insert(at, ("passthrough", yes_no(true)));
         }
         out
     }

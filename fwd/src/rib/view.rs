@@ -617,7 +617,7 @@ fn json_string(out: &mut String, s: &str) {
 }
 
 /// Appends an object with string values, keys in the order given.
-fn json_object(out: &mut String, pairs: &[(&str, String)]) {
+pub(crate) fn json_object(out: &mut String, pairs: &[(&str, String)]) {
     out.push('{');
     for (k, (key, value)) in pairs.iter().enumerate() {
         if k > 0 {

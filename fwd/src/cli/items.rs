@@ -1,0 +1,463 @@
+//! Menus of configuration items (`/routing/table`, `/interface/list`, `/interface/list/member`,
+//! `/ip/firewall/mangle`, `/ip/firewall/nat`), served generically over the [`Item`] trait:
+//! properties go through `Item::set`, the parser the YAML configuration uses, and come back
+//! through `Item::properties`. And the singleton `/ip/firewall/connection/tracking`.
+
+use super::{err, eval_cond, Error, Session};
+use crate::config::{RoutingTableItem, MAIN_TABLE};
+use crate::conntrack::TrackingSettings;
+use crate::firewall::{
+    InterfaceListItem, InterfaceListMemberItem, Item, MangleItem, NatItem, INTERFACE_LIST,
+    INTERFACE_LIST_MEMBER,
+};
+use crate::rib::view::{format_id, json_array, json_object, render_table, Row};
+use crate::ros::{Arg, Command, Expr, Span};
+use std::fmt::Write;
+
+/// The items of the configuration menus a script may change, as a working copy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Items {
+    pub routing_tables: Vec<RoutingTableItem>,
+    pub interface_lists: Vec<InterfaceListItem>,
+    pub interface_list_members: Vec<InterfaceListMemberItem>,
+    pub mangle: Vec<MangleItem>,
+    pub nat: Vec<NatItem>,
+    pub tracking: TrackingSettings,
+}
+
+impl Items {
+    /// The routing tables with a FIB besides main (enabled ones), in order.
+    pub fn fib_tables(&self) -> Vec<String> {
+        self.routing_tables
+            .iter()
+            .filter(|t| t.fib && !t.disabled)
+            .map(|t| t.name.clone())
+            .collect()
+    }
+}
+
+/// How `print` shows a menu's items: as a table of these (title, property) columns, or, for
+/// firewall rules and routing tables, as RouterOS does, one `name=value` line per item.
+fn columns(menu: &str) -> Option<(&'static str, &'static [(&'static str, &'static str)])> {
+    match menu {
+        INTERFACE_LIST => Some(("Flags: D - DYNAMIC", &[("NAME", "name")])),
+        INTERFACE_LIST_MEMBER => Some((
+            "Flags: X - DISABLED; D - DYNAMIC",
+            &[("LIST", "list"), ("INTERFACE", "interface")],
+        )),
+        _ => None,
+    }
+}
+
+/// Whether `it` has `value` as its `prop`: setting it changes nothing. Defaults and
+/// spellings (`yes`/`true`) compare as `Item::set` reads them.
+fn item_matches<T: Item + Clone>(it: &T, prop: &str, value: &str) -> Result<bool, String> {
+    let mut t = it.clone();
+    let value = match value {
+        "true" => "yes",
+        "false" => "no",
+        v => v,
+    };
+    match t.set(prop, value) {
+        Ok(()) => Ok(t.properties() == it.properties()),
+        // A value that this property cannot take is simply not its value (`where
+        // disabled` on a menu without the flag is an error, through the unknown property).
+        Err(e) if e.starts_with("unknown property") => Err(e),
+        Err(_) => Ok(false),
+    }
+}
+
+/// The flags column: X for a disabled item.
+fn flags<T: Item>(it: &T) -> String {
+    if it
+        .properties()
+        .iter()
+        .any(|(k, v)| *k == "disabled" && v == "yes")
+    {
+        "X".into()
+    } else {
+        String::new()
+    }
+}
+
+impl Session<'_> {
+    /// A command in one of the item menus; `get` picks the menu's items in the working copy.
+    pub(super) fn item_command<T: Item + Clone>(
+        &mut self,
+        c: &Command,
+        menu: &str,
+        get: fn(&mut super::Items) -> &mut Vec<T>,
+    ) -> Result<(), Error> {
+        let mut list = std::mem::take(get(&mut self.items));
+        let r = self.item_verb(c, menu, &mut list);
+        *get(&mut self.items) = list;
+        if r? {
+            self.items_changed = Some(c.span);
+            // Each change is checked as RouterOS does: a rule naming an unknown interface,
+            // list or routing table is refused at the command that makes it so.
+            self.env.check_items(&self.items).map_err(|m| Error {
+                span: c.span,
+                message: m,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs the verb; whether the items changed.
+    fn item_verb<T: Item + Clone>(
+        &mut self,
+        c: &Command,
+        menu: &str,
+        list: &mut Vec<T>,
+    ) -> Result<bool, Error> {
+        match c.verb.as_str() {
+            "print" => {
+                self.print_items(c, menu, list)?;
+                Ok(false)
+            }
+            "add" => {
+                let mut it = T::default();
+                let mut at = None;
+                for a in &c.args {
+                    match a {
+                        Arg::Named { name, value, span } if name == "place-before" => {
+                            let Some(v) = value else {
+                                return err(*span, "place-before needs a value");
+                            };
+                            let sel = self.select_value(v, *span, list)?;
+                            match sel.as_slice() {
+                                [i] => at = Some(*i),
+                                _ => return err(*span, "place-before takes one item"),
+                            }
+                        }
+                        Arg::Named { .. } => self.set_arg(&mut it, a)?,
+                        Arg::Positional { span, .. } | Arg::Where { span, .. } => {
+                            return err(*span, "add takes only name=value properties")
+                        }
+                    }
+                }
+                if menu == crate::config::ROUTING_TABLE {
+                    let name = it.properties().first().map(|p| p.1.clone());
+                    if name.is_none() {
+                        return err(c.span, "a routing table needs a name");
+                    }
+                }
+                match at {
+                    Some(i) => list.insert(i, it),
+                    None => list.push(it),
+                }
+                if menu == crate::config::ROUTING_TABLE || menu == INTERFACE_LIST {
+                    self.unique_names(c.span, menu, list)?;
+                }
+                Ok(true)
+            }
+            "set" => {
+                let sel = self.select_items(c, list)?;
+                for i in sel {
+                    for a in &c.args {
+                        if let Arg::Named { .. } = a {
+                            self.set_arg(&mut list[i], a)?;
+                        }
+                    }
+                }
+                if menu == crate::config::ROUTING_TABLE || menu == INTERFACE_LIST {
+                    self.unique_names(c.span, menu, list)?;
+                }
+                Ok(true)
+            }
+            "remove" => {
+                self.no_properties(c)?;
+                let mut sel = self.select_items(c, list)?;
+                sel.sort_unstable();
+                for i in sel.into_iter().rev() {
+                    list.remove(i);
+                }
+                Ok(true)
+            }
+            verb @ ("enable" | "disable") => {
+                self.no_properties(c)?;
+                let v = if verb == "disable" { "yes" } else { "no" };
+                for i in self.select_items(c, list)? {
+                    list[i].set("disabled", v).map_err(|_| Error {
+                        span: c.span,
+                        message: format!("{menu} items cannot be disabled"),
+                    })?;
+                }
+                Ok(true)
+            }
+            verb => err(c.span, format!("no such command '{verb}' in {menu}")),
+        }
+    }
+
+    /// Names must be unique in `/routing/table` and `/interface/list`.
+    fn unique_names<T: Item>(&self, span: Span, menu: &str, list: &[T]) -> Result<(), Error> {
+        let names: Vec<String> = list
+            .iter()
+            .filter_map(|t| t.properties().into_iter().find(|p| p.0 == "name"))
+            .map(|p| p.1)
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) || (menu == crate::config::ROUTING_TABLE && n == MAIN_TABLE) {
+                return err(span, format!("{menu}: '{n}' already exists"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one `name=value` argument (a bare flag is `name=yes`).
+    fn set_arg<T: Item>(&self, it: &mut T, a: &Arg) -> Result<(), Error> {
+        let Arg::Named { name, value, span } = a else {
+            return Ok(());
+        };
+        let v = match value {
+            Some(v) => self.text(v, *span)?,
+            None => "yes".to_string(),
+        };
+        it.set(name, &v).map_err(|m| Error {
+            span: *span,
+            message: m,
+        })
+    }
+
+    /// The items a command's positional values select: `[find ...]`, numbers of print
+    /// order, or `*ID`.
+    fn select_items<T: Item + Clone>(&self, c: &Command, list: &[T]) -> Result<Vec<usize>, Error> {
+        let mut out = Vec::new();
+        let mut any = false;
+        for a in &c.args {
+            if let Arg::Positional { value, span } = a {
+                any = true;
+                out.extend(self.select_value(value, *span, list)?);
+            }
+        }
+        if !any {
+            return err(
+                c.span,
+                format!(
+                    "{} needs the items to act on ([find ...] or numbers)",
+                    c.verb
+                ),
+            );
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    fn select_value<T: Item + Clone>(
+        &self,
+        value: &Expr,
+        span: Span,
+        list: &[T],
+    ) -> Result<Vec<usize>, Error> {
+        let mut out = Vec::new();
+        let no_such = |what: &str| {
+            err(
+                span,
+                format!("no such item '{what}' (print shows {} items)", list.len()),
+            )
+        };
+        match value {
+            Expr::Sub(find) if find.verb == "find" => {
+                for (i, it) in list.iter().enumerate() {
+                    if self.find_item(find, it)? {
+                        out.push(i);
+                    }
+                }
+            }
+            Expr::Num(n) => match usize::try_from(*n).ok().filter(|i| *i < list.len()) {
+                Some(i) => out.push(i),
+                None => return no_such(&n.to_string()),
+            },
+            Expr::Word(w) => {
+                for part in w.split(',') {
+                    let i = match part.strip_prefix('*') {
+                        Some(hex) => usize::from_str_radix(hex, 16).ok(),
+                        None => part.parse::<usize>().ok(),
+                    };
+                    match i.filter(|i| *i < list.len()) {
+                        Some(i) => out.push(i),
+                        None => return no_such(part),
+                    }
+                }
+            }
+            _ => return err(span, "select items with [find ...], a number or *ID"),
+        }
+        Ok(out)
+    }
+
+    /// Whether an item matches a `find`: its `name=value` arguments and `where`.
+    fn find_item<T: Item + Clone>(&self, find: &Command, it: &T) -> Result<bool, Error> {
+        for a in &find.args {
+            let ok = match a {
+                Arg::Named { name, value, span } => {
+                    let want = match value {
+                        Some(v) => self.text(v, *span)?,
+                        None => "yes".to_string(),
+                    };
+                    item_matches(it, name, &want).map_err(|m| Error {
+                        span: *span,
+                        message: m,
+                    })?
+                }
+                Arg::Where { cond, .. } => eval_cond(cond, &|p, v| item_matches(it, p, v))?,
+                Arg::Positional { span, .. } => {
+                    return err(*span, "find takes conditions (name=value)")
+                }
+            };
+            if !ok {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn print_items<T: Item + Clone>(
+        &mut self,
+        c: &Command,
+        menu: &str,
+        list: &[T],
+    ) -> Result<(), Error> {
+        super::check_print_args(c, &["detail", "count-only", "terse"])?;
+        let mut shown = Vec::new();
+        for (i, it) in list.iter().enumerate() {
+            let keep = match c.where_cond() {
+                Some(cond) => eval_cond(cond, &|p, v| item_matches(it, p, v))?,
+                None => true,
+            };
+            if keep {
+                shown.push((i, it));
+            }
+        }
+        let mut out = String::new();
+        if c.has_flag("count-only") {
+            let _ = writeln!(out, "{}", shown.len());
+        } else if self.json {
+            out = json_array(&shown, |(i, it)| {
+                let mut v = vec![(".id", format_id(*i))];
+                v.extend(it.properties());
+                if !v.iter().any(|p| p.0 == "disabled")
+                    && item_matches(*it, "disabled", "no").is_ok()
+                {
+                    v.push(("disabled", "false".into()));
+                }
+                for p in v.iter_mut().filter(|p| p.0 == "disabled") {
+                    p.1 = if p.1 == "yes" { "true" } else { "false" }.into();
+                }
+                v
+            });
+            out.push('\n');
+        } else {
+            match columns(menu) {
+                Some((legend, cols)) if !c.has_flag("detail") => {
+                    out.push_str(legend);
+                    out.push('\n');
+                    let rows: Vec<Row> = shown
+                        .iter()
+                        .map(|(i, it)| {
+                            let props = it.properties();
+                            let get = |k: &str| {
+                                props
+                                    .iter()
+                                    .find(|p| p.0 == k)
+                                    .map(|p| p.1.clone())
+                                    .unwrap_or_default()
+                            };
+                            Row {
+                                number: Some(*i),
+                                flags: flags(*it),
+                                comment: props
+                                    .iter()
+                                    .find(|p| p.0 == "comment")
+                                    .map(|p| p.1.clone()),
+                                cells: cols.iter().map(|(_, k)| get(k)).collect(),
+                            }
+                        })
+                        .collect();
+                    let titles: Vec<(&str, bool)> = cols.iter().map(|(t, _)| (*t, false)).collect();
+                    render_table(&mut out, &titles, &rows, true);
+                }
+                _ => {
+                    out.push_str("Flags: X - disabled, I - invalid; D - dynamic\n");
+                    let w = list.len().saturating_sub(1).to_string().len().max(2);
+                    for (i, it) in &shown {
+                        let props = it.shown();
+                        let lead = format!("{i:>w$} {:<2} ", flags(*it));
+                        let pad = " ".repeat(lead.len());
+                        let mut first = true;
+                        if let Some((_, cm)) = props.iter().find(|p| p.0 == "comment") {
+                            let _ = writeln!(out, "{lead};;; {cm}");
+                            first = false;
+                        }
+                        let line: Vec<String> = props
+                            .iter()
+                            .filter(|p| p.0 != "comment" && p.0 != "disabled")
+                            .map(|(k, v)| format!("{k}={}", quote_value(v)))
+                            .collect();
+                        let _ = writeln!(
+                            out,
+                            "{}{}",
+                            if first { &lead } else { &pad },
+                            line.join(" ")
+                        );
+                    }
+                }
+            }
+        }
+        self.out.output.push_str(&out);
+        Ok(())
+    }
+
+    /// `/ip/firewall/connection/tracking`: `print` and `set name=value`.
+    pub(super) fn tracking_command(&mut self, c: &Command) -> Result<(), Error> {
+        match c.verb.as_str() {
+            "print" => {
+                super::check_print_args(c, &[])?;
+                let props = self.items.tracking.properties();
+                if self.json {
+                    json_object(&mut self.out.output, &props);
+                    self.out.output.push('\n');
+                } else {
+                    let w = props.iter().map(|p| p.0.len()).max().unwrap_or(0);
+                    for (k, v) in props {
+                        let _ = writeln!(self.out.output, "{k:>w$}: {v}");
+                    }
+                }
+                Ok(())
+            }
+            "set" => {
+                let mut t = self.items.tracking.clone();
+                for a in &c.args {
+                    match a {
+                        Arg::Named { .. } => self.set_arg(&mut t, a)?,
+                        Arg::Positional { span, .. } | Arg::Where { span, .. } => {
+                            return err(*span, "set takes only name=value properties here")
+                        }
+                    }
+                }
+                if t.max_entries != self.items.tracking.max_entries {
+                    return err(
+                        c.span,
+                        "max-entries sizes the tables when wanfwd starts: set it in the configuration",
+                    );
+                }
+                self.items.tracking = t;
+                self.items_changed = Some(c.span);
+                Ok(())
+            }
+            verb => err(
+                c.span,
+                format!("no such command '{verb}' in {}", crate::conntrack::TRACKING),
+            ),
+        }
+    }
+}
+
+/// A value as `print` writes it: quoted when it holds spaces or is empty.
+fn quote_value(v: &str) -> String {
+    if v.is_empty() || v.contains([' ', '"', ';', '\\']) {
+        crate::ros::quote(v)
+    } else {
+        v.to_string()
+    }
+}
