@@ -133,7 +133,8 @@ impl Stateful {
         let cap = self.conns.capacity() as u64;
         let due = ((now_ms - self.expired_at) * cap).div_ceil(EXPIRY_SWEEP_MS);
         self.expired_at = now_ms;
-        self.conns.expire(now_ms, due.min(EXPIRY_MAX) as usize, |_| {});
+        self.conns
+            .expire(now_ms, due.min(EXPIRY_MAX) as usize, |_| {});
     }
 
     /// Connections whose source is translated (NAT ports in use).

@@ -145,19 +145,17 @@ impl Worker {
                 for m in rx.iter() {
                     m.prefetch();
                 }
-                let pre = if tracking {
-                    stateful.prefetch_burst(rx.iter().map(|m| m.data()))
-                } else {
-                    [None; BURST]
-                };
                 // Decide first, move second: the decisions then need no TX buffer, and a
                 // burst bound for one port (the usual case) moves in one extend, which keeps
                 // the buffer's length in a register instead of a store-load chain per packet.
                 let mut verdicts = [Verdict::Drop(DropReason::Malformed); BURST];
-                for ((m, v), pre) in rx.iter_mut().zip(verdicts.iter_mut()).zip(pre) {
-                    *v = if !m.is_contiguous() {
-                        Verdict::Drop(DropReason::Multisegment)
-                    } else if tracking {
+                if tracking {
+                    let pre = stateful.prefetch_burst(rx.iter().map(|m| m.data()));
+                    for ((m, v), pre) in rx.iter_mut().zip(verdicts.iter_mut()).zip(pre) {
+                        if !m.is_contiguous() {
+                            *v = Verdict::Drop(DropReason::Multisegment);
+                            continue;
+                        }
                         let hw = m.ip_checksum_ok();
                         let st = &mut stateful;
                         let owner = if shared {
@@ -165,7 +163,7 @@ impl Worker {
                         } else {
                             id
                         };
-                        if owner == id {
+                        *v = if owner == id {
                             let f = m.data_mut();
                             let p = pi as u16;
                             stateful::process_pre(f, p, hw, &snap, rules, st, now_ms, pre)
@@ -173,11 +171,17 @@ impl Worker {
                             Verdict::Handoff {
                                 worker: owner as u16,
                             }
-                        }
-                    } else {
-                        let hw = m.ip_checksum_ok();
-                        forward::forward(m.data_mut(), pi as u16, hw, &snap)
-                    };
+                        };
+                    }
+                } else {
+                    for (m, v) in rx.iter_mut().zip(verdicts.iter_mut()) {
+                        *v = if m.is_contiguous() {
+                            let hw = m.ip_checksum_ok();
+                            forward::forward(m.data_mut(), pi as u16, hw, &snap)
+                        } else {
+                            Verdict::Drop(DropReason::Multisegment)
+                        };
+                    }
                 }
                 let first = verdicts[0];
                 if let Verdict::Forward { port: out } = first {
