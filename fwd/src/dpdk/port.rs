@@ -101,9 +101,21 @@ impl PortId {
             want & info.flow_type_rss_offloads
         };
         let rss = setup.rx_queues > 1 && rss_hf != 0;
+        // A symmetric Toeplitz key (0x6d5a repeated): both directions of an untranslated
+        // flow hash alike and reach the same worker, which owns the connection (design
+        // invariant 2). Sized as the device wants it; a device that does not say keeps its
+        // own key.
+        let key_len = usize::from(info.hash_key_size);
+        let key: Vec<u8> = (0..key_len)
+            .map(|i| if i % 2 == 0 { 0x6d } else { 0x5a })
+            .collect();
         if rss {
             conf.rxmode.mq_mode = dpdk_sys::RTE_ETH_MQ_RX_RSS;
             conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
+            if key_len > 0 {
+                conf.rx_adv_conf.rss_conf.rss_key = key.as_ptr() as *mut u8;
+                conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size as u8;
+            }
         }
         // SAFETY: both return constants.
         let (rx_cksum, fast_free) = unsafe {
