@@ -24,6 +24,7 @@ pub mod packet;
 pub mod pcap;
 pub mod probe;
 pub mod rib;
+pub mod rng;
 pub mod ros;
 pub mod router;
 pub mod stateful;

@@ -292,13 +292,7 @@ fn flow(
     if let Err(v) = forward::check_out(l3, port, t) {
         return v;
     }
-    m.out_port = port;
-    if rules.has_mangle(Hook::Forward) {
-        rules.mangle(Hook::Forward, &mut m, &mut st.hits);
-    }
-    if rules.has_mangle(Hook::Postrouting) {
-        rules.mangle(Hook::Postrouting, &mut m, &mut st.hits);
-    }
+    after_routing(&mut m, port, rules, st);
     let (id, dir) = match found {
         Some(f) => f,
         None => match open(&key, tcp_flags, &m, adj, t, rules, st, now_ms) {
@@ -333,6 +327,17 @@ fn flow(
         }
     }
     forward::transmit(frame, port, mac, t)
+}
+
+/// The chains that see the outgoing interface: mangle forward, then postrouting.
+#[inline]
+fn after_routing(m: &mut Meta, port: u16, rules: &RuleSet, st: &mut Stateful) {
+    m.out_port = port;
+    for hook in [Hook::Forward, Hook::Postrouting] {
+        if rules.has_mangle(hook) {
+            rules.mangle(hook, m, &mut st.hits);
+        }
+    }
 }
 
 /// A packet of a connection whose direction has a valid cached decision: translated and
@@ -507,13 +512,7 @@ fn related(
     if let Err(v) = forward::check_out(l3, port, t) {
         return v;
     }
-    m.out_port = port;
-    if rules.has_mangle(Hook::Forward) {
-        rules.mangle(Hook::Forward, &mut m, &mut st.hits);
-    }
-    if rules.has_mangle(Hook::Postrouting) {
-        rules.mangle(Hook::Postrouting, &mut m, &mut st.hits);
-    }
+    after_routing(&mut m, port, rules, st);
     if nat && dir == Dir::Original && nat::translate_icmp_error(l3, reply.dst, reply.dport).is_err()
     {
         return Verdict::Drop(DropReason::Malformed);

@@ -156,22 +156,8 @@ impl Worker {
                             *v = Verdict::Drop(DropReason::Multisegment);
                             continue;
                         }
-                        let hw = m.ip_checksum_ok();
                         let st = &mut stateful;
-                        let owner = if shared {
-                            st.owner(m.data().get(14..).unwrap_or(&[]), &snap)
-                        } else {
-                            id
-                        };
-                        *v = if owner == id {
-                            let f = m.data_mut();
-                            let p = pi as u16;
-                            stateful::process_pre(f, p, hw, &snap, rules, st, now_ms, pre)
-                        } else {
-                            Verdict::Handoff {
-                                worker: owner as u16,
-                            }
-                        };
+                        *v = owned(m, pi as u16, id, shared, &snap, rules, st, now_ms, pre);
                     }
                 } else {
                     for (m, v) in rx.iter_mut().zip(verdicts.iter_mut()) {
@@ -219,30 +205,13 @@ impl Worker {
                     let Some(Handoff { mut mbuf, in_port }) = own_ring.pop() else {
                         break;
                     };
-                    let hw = mbuf.ip_checksum_ok();
                     let v = if tracking {
                         let st = &mut stateful;
-                        let owner = if shared {
-                            st.owner(mbuf.data().get(14..).unwrap_or(&[]), &snap)
-                        } else {
-                            id
-                        };
-                        if owner == id {
-                            stateful::process(
-                                mbuf.data_mut(),
-                                in_port,
-                                hw,
-                                &snap,
-                                rules,
-                                st,
-                                now_ms,
-                            )
-                        } else {
-                            Verdict::Handoff {
-                                worker: owner as u16,
-                            }
-                        }
+                        owned(
+                            &mut mbuf, in_port, id, shared, &snap, rules, st, now_ms, None,
+                        )
                     } else {
+                        let hw = mbuf.ip_checksum_ok();
                         forward::forward(mbuf.data_mut(), in_port, hw, &snap)
                     };
                     out.dispatch(mbuf, v, in_port);
@@ -279,6 +248,34 @@ impl Worker {
         log::info!("worker {id} stopped");
         0
     }
+}
+
+/// The stateful verdict of a packet, or its hand-off to the worker that owns its connection.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn owned(
+    m: &mut Mbuf,
+    in_port: u16,
+    id: usize,
+    shared: bool,
+    snap: &crate::fib::Tables,
+    rules: &crate::firewall::RuleSet,
+    st: &mut Stateful,
+    now_ms: u64,
+    pre: Option<(crate::nat::Class, u64)>,
+) -> Verdict {
+    let owner = if shared {
+        st.owner(m.data().get(14..).unwrap_or(&[]), snap)
+    } else {
+        id
+    };
+    if owner != id {
+        return Verdict::Handoff {
+            worker: owner as u16,
+        };
+    }
+    let hw = m.ip_checksum_ok();
+    stateful::process_pre(m.data_mut(), in_port, hw, snap, rules, st, now_ms, pre)
 }
 
 /// Sends a TX buffer; what the device refuses is dropped and counted (l3fwd's policy: a full

@@ -48,17 +48,13 @@ struct Opts {
     seed: u64,
 }
 
-/// xorshift64*.
-struct Rng(u64);
+use wanfwd::rng::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
+trait RngExt {
+    fn key(&mut self, proto: u8) -> FlowKey;
+}
 
+impl RngExt for Rng {
     fn key(&mut self, proto: u8) -> FlowKey {
         let a = self.next();
         let b = self.next();

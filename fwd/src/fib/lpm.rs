@@ -532,22 +532,13 @@ mod tests {
         }
     }
 
-    /// SplitMix64: deterministic and dependency-free, for the large table.
-    struct Rng(u64);
+    use crate::rng::Rng;
 
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
+    trait RngExt {
+        fn bgp_len(&mut self) -> u8;
+    }
 
-        fn u32(&mut self) -> u32 {
-            (self.next() >> 32) as u32
-        }
-
+    impl RngExt for Rng {
         /// Roughly the length mix of a BGP table: over half /24, most of the rest /16 to /23.
         fn bgp_len(&mut self) -> u8 {
             match self.next() % 1000 {

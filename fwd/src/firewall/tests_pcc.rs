@@ -3,16 +3,13 @@
 use super::pcc::{classify, PccFields};
 use crate::flow::FlowKey;
 
-/// A fixed-seed generator (xorshift64*), so the test is the same on every run.
-struct Rng(u64);
+use crate::rng::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
+trait RngExt {
+    fn flow(&mut self) -> FlowKey;
+}
+
+impl RngExt for Rng {
     fn flow(&mut self) -> FlowKey {
         let a = self.next();
         let b = self.next();

@@ -18,17 +18,13 @@ fn key(src: u32, dst: u32, sport: u16, dport: u16, proto: u8) -> FlowKey {
     }
 }
 
-/// A small deterministic PRNG (xorshift64*).
-struct Rng(u64);
+use crate::rng::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
+trait RngExt {
+    fn key(&mut self, proto: u8) -> FlowKey;
+}
 
+impl RngExt for Rng {
     fn key(&mut self, proto: u8) -> FlowKey {
         let r = self.next();
         let s = self.next();

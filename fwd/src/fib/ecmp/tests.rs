@@ -274,16 +274,13 @@ fn with_ports(src: [u8; 4], dst: [u8; 4], protocol: u8, sport: u16, dport: u16) 
 
 const POLICIES: [HashPolicy; 3] = [HashPolicy::L3, HashPolicy::L4, HashPolicy::L3Inner];
 
-/// splitmix64: a fixed stream of test flows, the same on every run.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
+use crate::rng::Rng;
+
+trait RngExt {
+    fn flow(&mut self) -> Vec<u8>;
+}
+
+impl RngExt for Rng {
     fn flow(&mut self) -> Vec<u8> {
         let r = self.next();
         let (s, d) = (r as u32, (r >> 32) as u32);
