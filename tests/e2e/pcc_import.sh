@@ -11,28 +11,17 @@
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/nat_lib.sh
+source "$(dirname "$0")/nat_lib.sh"
 
 WANCTL=${WANCTL:-$(dirname "$WANFWD")/wanctl}
-PEER="$(cd "$(dirname "$0")" && pwd)/peer.py"
-PORT=8080
 INTERVAL=1
 COUNT=3
-LAN_HOSTS=(192.168.1.10 192.168.1.11 192.168.1.12 192.168.1.13)
 
 ctl() { "$WANCTL" --socket "$TB_TMP/api.sock" "$@"; }
 
 testbed_trap
-testbed_up
-# Masquerade or nothing: the ISPs forget the LAN.
-ip -n wf-isp1 route del 192.168.1.0/24
-ip -n wf-isp2 route del 192.168.1.0/24
-for a in "${LAN_HOSTS[@]:1}"; do
-    ip -n wf-lan addr add "$a/24" dev lan0
-done
-for h in 1 2; do
-    in_ns "wf-host$h" python3 "$PEER" serve "host$h" 192.0.2.100 "$PORT" >/dev/null 2>&1 &
-    TB_PIDS+=($!)
-done
+nat_testbed_up
 
 wanfwd_config "$TB_TMP/wanfwd.yaml" "/routing/settings: { check-gateway-ping-interval: ${INTERVAL}s, check-gateway-ping-timeout: ${INTERVAL}s, check-gateway-ping-count: $COUNT }
 /ip/route:
@@ -121,12 +110,6 @@ check "/ip/route print count-only: 4 static routes in force" \
 
 check "LAN host pings 192.0.2.100 through the NAT" tb_ping wf-lan 192.0.2.100
 
-tcp_split() { # prints "answered host1 host2 wrong-source"
-    awk '$2 == "-" { next } { n++ }
-        $2 == "host1" { h1++; if ($3 !~ /^203\.0\.113\.2:/) bad++ }
-        $2 == "host2" { h2++; if ($3 !~ /^198\.51\.100\.2:/) bad++ }
-        END { print n + 0, h1 + 0, h2 + 0, bad + 0 }' "$1"
-}
 in_ns wf-lan python3 "$PEER" tcp 192.0.2.100 "$PORT" "${LAN_HOSTS[@]}" --per 20 >"$TB_TMP/tcp.txt"
 read -r n h1 h2 bad < <(tcp_split "$TB_TMP/tcp.txt")
 check "TCP: all 80 connections answered ($n)" test "$n" -eq 80
