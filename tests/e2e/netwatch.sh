@@ -18,6 +18,17 @@ BOUND=5
 
 ctl() { "$WANCTL" --socket "$TB_TMP/api.sock" "$@"; }
 
+# The metrics endpoint shows wanfwd_netwatch_up{host="$1"} = $2 within 3 s (sampled each second).
+netwatch_metric() { # HOST VALUE
+    local i
+    for ((i = 0; i < 30; i++)); do
+        curl -sf "http://127.0.0.1:$TB_METRICS_PORT/metrics" |
+            grep -qx "wanfwd_netwatch_up{host=\"$1\"} $2" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # Which far host the next pings reach: prints isp1, isp2, both or none.
 path_now() {
     local a1 a2 b1 b2
@@ -105,6 +116,7 @@ check "the primary route now has distance 20" \
     bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' --json '/ip/route print' |
         python3 -c 'import json,sys; d=json.load(sys.stdin); assert any(i.get(\"comment\")==\"wan1-default\" and i[\"distance\"]==\"20\" for i in d), d'"
 check "traffic to 192.0.2.100 moves to ISP2" test "$(path_now)" = isp2
+check "metrics: wanfwd_netwatch_up{host=\"192.0.2.10\"} 0" netwatch_metric 192.0.2.10 0
 check "failed-tests counted" \
     bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/tool/netwatch print detail' | grep -qE 'failed-tests=[1-9]'"
 
@@ -118,6 +130,7 @@ check "a bad netwatch is refused" bash -c "! '$WANCTL' --socket '$TB_TMP/api.soc
 upstream1 up
 check "netwatch: 192.0.2.10 comes back up within ${BOUND}s" wait_count "host=192.0.2.10 and status=up" 1
 check "traffic to 192.0.2.100 returns to ISP1" test "$(path_now)" = isp1
+check "metrics: wanfwd_netwatch_up{host=\"192.0.2.10\"} 1" netwatch_metric 192.0.2.10 1
 check "the log records the state changes" grep -q 'netwatch: 192.0.2.10 is now down' "$WANFWD_LOG"
 
 rc=0
