@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod nat;
 pub mod neigh;
 pub mod net;
+pub mod netwatch;
 pub mod packet;
 pub mod pcap;
 pub mod probe;

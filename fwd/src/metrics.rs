@@ -29,6 +29,7 @@
 //! | `wanfwd_nexthop_up` | gauge | `address`, `interface` | 1 if the gateway is reachable (or recursive), 0 if not |
 //! | `wanfwd_routes_active` | gauge | `routing_table` | active routes in the routing table |
 //! | `wanfwd_neighbours` | gauge | | entries in the neighbour (ARP) table |
+//! | `wanfwd_netwatch_up` | gauge | `host` | 1 if the `/tool/netwatch` host is up, 0 if down (no series while unknown) |
 //!
 //! `worker` is the worker's index (`"0"`, `"1"`, ...) or `"control"` for the control core.
 //! `wanfwd_drops_total` has a series for every reason of [`DropReason::ALL`] (named by
@@ -75,6 +76,8 @@ pub struct Sample<'a> {
     pub routes_active: &'a [(String, u64)],
     /// Entries in the neighbour table.
     pub neighbours: u64,
+    /// Per watched `/tool/netwatch` host with a verdict: whether it is up.
+    pub netwatch: &'a [(String, bool)],
 }
 
 /// The Prometheus exporter: its recorder and the runtime serving it over HTTP.
@@ -199,6 +202,10 @@ fn describe_all() {
         "Active routes in the routing table"
     );
     describe_gauge!(
+        "wanfwd_netwatch_up",
+        "1 if the /tool/netwatch host is up, 0 if it is down"
+    );
+    describe_gauge!(
         "wanfwd_neighbours",
         Unit::Count,
         "Entries in the neighbour (ARP) table"
@@ -300,6 +307,9 @@ fn publish(s: &Sample) {
         gauge!("wanfwd_routes_active", "routing_table" => table.clone()).set(*n as f64);
     }
     gauge!("wanfwd_neighbours").set(s.neighbours as f64);
+    for (host, up) in s.netwatch {
+        gauge!("wanfwd_netwatch_up", "host" => host.clone()).set(if *up { 1.0 } else { 0.0 });
+    }
 }
 
 #[cfg(test)]
@@ -425,6 +435,7 @@ mod tests {
             nexthops: &nexthops,
             routes_active: &routes,
             neighbours: 3,
+            netwatch: &[("192.0.2.10".to_string(), true)],
         });
         let body = scrape(addr);
         let v =
@@ -510,6 +521,7 @@ mod tests {
         assert_eq!(v(r#"wanfwd_routes_active{routing_table="main"}"#), 4.0);
         assert_eq!(v(r#"wanfwd_routes_active{routing_table="to-ISP1"}"#), 2.0);
         assert_eq!(v("wanfwd_neighbours"), 3.0);
+        assert_eq!(v(r#"wanfwd_netwatch_up{host="192.0.2.10"}"#), 1.0);
         assert!(body.contains("# TYPE wanfwd_drops_total counter"), "{body}");
         assert!(body.contains("# TYPE wanfwd_nexthop_up gauge"), "{body}");
         assert!(
@@ -539,6 +551,7 @@ mod tests {
             nexthops: &nexthops,
             routes_active: &routes,
             neighbours: 5,
+            netwatch: &[("192.0.2.10".to_string(), false)],
         });
         let body = scrape(addr);
         let v =
@@ -570,6 +583,7 @@ mod tests {
         );
         assert_eq!(v(r#"wanfwd_routes_active{routing_table="main"}"#), 3.0);
         assert_eq!(v("wanfwd_neighbours"), 5.0);
+        assert_eq!(v(r#"wanfwd_netwatch_up{host="192.0.2.10"}"#), 0.0);
     }
 
     #[test]

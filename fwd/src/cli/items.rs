@@ -23,6 +23,7 @@ pub struct Items {
     pub mangle: Vec<MangleItem>,
     pub nat: Vec<NatItem>,
     pub tracking: TrackingSettings,
+    pub netwatch: Vec<crate::netwatch::NetwatchItem>,
 }
 
 impl Items {
@@ -51,7 +52,11 @@ fn columns(menu: &str) -> Option<(&'static str, &'static [(&'static str, &'stati
 
 /// Whether `it` has `value` as its `prop`: setting it changes nothing. Defaults and
 /// spellings (`yes`/`true`) compare as `Item::set` reads them.
-fn item_matches<T: Item + Clone>(it: &T, prop: &str, value: &str) -> Result<bool, String> {
+pub(super) fn item_matches<T: Item + Clone>(
+    it: &T,
+    prop: &str,
+    value: &str,
+) -> Result<bool, String> {
     let mut t = it.clone();
     let value = match value {
         "true" => "yes",
@@ -68,7 +73,7 @@ fn item_matches<T: Item + Clone>(it: &T, prop: &str, value: &str) -> Result<bool
 }
 
 /// The flags column: X for a disabled item.
-fn flags<T: Item>(it: &T) -> String {
+pub(super) fn flags<T: Item>(it: &T) -> String {
     if it
         .properties()
         .iter()
@@ -135,6 +140,11 @@ impl Session<'_> {
                             return err(*span, "add takes only name=value properties")
                         }
                     }
+                }
+                if menu == crate::netwatch::NETWATCH
+                    && !it.properties().iter().any(|p| p.0 == "host")
+                {
+                    return err(c.span, "a netwatch item needs a host");
                 }
                 if menu == crate::config::ROUTING_TABLE {
                     let name = it.properties().first().map(|p| p.1.clone());
@@ -454,7 +464,7 @@ impl Session<'_> {
 }
 
 /// A value as `print` writes it: quoted when it holds spaces or is empty.
-fn quote_value(v: &str) -> String {
+pub(super) fn quote_value(v: &str) -> String {
     if v.is_empty() || v.contains([' ', '"', ';', '\\']) {
         crate::ros::quote(v)
     } else {

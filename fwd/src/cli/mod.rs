@@ -9,6 +9,7 @@
 //! numbers and `*ID`); the same verbs, generically over `firewall::Item`, for
 //! `/routing/table`, `/interface/list`, `/interface/list/member`, `/ip/firewall/mangle` and
 //! `/ip/firewall/nat` (see `items`); `/ip/firewall/connection/tracking print|set`;
+//! `/tool/netwatch` (generic verbs, and a `print` with the status the daemon keeps);
 //! `/routing/nexthop print`, the read-only listings, `:log` and `:put`. Other menus answer
 //! that they are not supported yet.
 //!
@@ -18,6 +19,7 @@
 
 mod items;
 mod listing;
+mod netwatch;
 mod route;
 
 pub use items::Items;
@@ -67,6 +69,13 @@ pub trait Env {
     fn check_items(&self, items: &Items) -> Result<(), String>;
     /// The items of a read-only menu (`/ip/address`, `/ip/arp`, `/interface/ethernet`).
     fn listing(&self, _menu: &str) -> Option<Listing> {
+        None
+    }
+    /// The status of a `/tool/netwatch` item, when it is being watched.
+    fn netwatch_status(
+        &self,
+        _item: &crate::netwatch::NetwatchItem,
+    ) -> Option<crate::netwatch::StatusView> {
         None
     }
 }
@@ -210,6 +219,8 @@ impl Session<'_> {
         match e {
             Expr::Str(s) | Expr::Word(s) => Ok(s.clone()),
             Expr::Num(n) => Ok(n.to_string()),
+            // A script as a value (`up-script={...}`): RouterOS stores its text.
+            Expr::Block { source, .. } => Ok(source.clone()),
             Expr::Interp(parts) => parts.iter().map(|p| self.text(p, span)).collect(),
             _ => err(span, "this kind of value is not supported here yet"),
         }
@@ -237,6 +248,8 @@ impl Session<'_> {
             (crate::firewall::MANGLE, _) => self.item_command(c, &menu, |i| &mut i.mangle),
             (crate::firewall::NAT, _) => self.item_command(c, &menu, |i| &mut i.nat),
             (crate::conntrack::TRACKING, _) => self.tracking_command(c),
+            (crate::netwatch::NETWATCH, "print") => self.print_netwatch(c),
+            (crate::netwatch::NETWATCH, _) => self.item_command(c, &menu, |i| &mut i.netwatch),
             ("/ip/address" | "/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection", _) => {
                 self.listing_command(c, &menu)
             }
@@ -245,7 +258,7 @@ impl Session<'_> {
             }
             _ => err(
                 c.span,
-                format!("{menu} {} is not supported yet (this wanfwd serves /ip/route, /routing/table, /interface/list, /ip/firewall/mangle, /ip/firewall/nat, /ip/firewall/connection/tracking)", c.verb),
+                format!("{menu} {} is not supported yet (this wanfwd serves /ip/route, /routing/table, /interface/list, /ip/firewall/mangle, /ip/firewall/nat, /ip/firewall/connection/tracking, /tool/netwatch)", c.verb),
             ),
         }
     }
@@ -372,3 +385,5 @@ fn route_cond(it: &RouteView, cond: &Cond) -> Result<bool, Error> {
 mod tests;
 #[cfg(test)]
 mod tests_firewall;
+#[cfg(test)]
+mod tests_netwatch;

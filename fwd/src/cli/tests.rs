@@ -257,7 +257,11 @@ fn errors_name_line_column_and_what_is_wrong() {
         ("/ip/route set 7 distance=2", 1, "no such item"),
         ("/ip/route remove", 1, "needs the items"),
         ("/ip/route print bogus", 1, "unknown print option"),
-        ("/tool/netwatch add host=8.8.8.8", 1, "not supported yet"),
+        (
+            "/tool/netwatch add host=8.8.8.8 type=dns",
+            1,
+            "not supported",
+        ),
         ("/ip/route add gateway=\"203.0.113.1", 1, ""),
     ];
     for (text, line, needle) in cases {

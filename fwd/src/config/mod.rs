@@ -41,12 +41,13 @@ pub const ROUTING_TABLE: &str = "/routing/table";
 pub const ROUTING_SETTINGS: &str = "/routing/settings";
 pub use crate::conntrack::TRACKING;
 pub use crate::firewall::{INTERFACE_LIST, INTERFACE_LIST_MEMBER, MANGLE, NAT};
+pub use crate::netwatch::NETWATCH;
 
 /// The routing table every router has, which routes use when they name none.
 pub const MAIN_TABLE: &str = "main";
 
 /// The top-level keys the file may have, in the order they are documented.
-pub const SECTIONS: [&str; 15] = [
+pub const SECTIONS: [&str; 16] = [
     "dpdk",
     "api",
     "metrics",
@@ -62,6 +63,7 @@ pub const SECTIONS: [&str; 15] = [
     MANGLE,
     NAT,
     TRACKING,
+    NETWATCH,
 ];
 
 /// A whole configuration, checked: values are in range and references resolve.
@@ -84,6 +86,8 @@ pub struct Config {
     pub nat: Vec<NatItem>,
     /// `/ip/firewall/connection/tracking`.
     pub tracking: crate::conntrack::TrackingSettings,
+    /// `/tool/netwatch`.
+    pub netwatch: Vec<crate::netwatch::NetwatchItem>,
 }
 
 impl Config {
@@ -278,6 +282,7 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 MANGLE => cfg.mangle = firewall::items(&mut map)?,
                 NAT => cfg.nat = firewall::items(&mut map)?,
                 TRACKING => cfg.tracking = firewall::item(&mut map)?,
+                NETWATCH => cfg.netwatch = firewall::items(&mut map)?,
                 _ => unreachable!("SectionKey only yields names from SECTIONS"),
             }
         }

@@ -167,3 +167,33 @@ fn values_are_placed_on_their_column() {
     let key = text.lines().nth(1).unwrap().find("src-port").unwrap() + 1;
     assert!(col >= key, "{e}");
 }
+
+#[test]
+fn netwatch_section_parses() {
+    let cfg = Config::from_yaml_str(
+        "/tool/netwatch:\n  - host: 192.0.2.10\n    interval: 1s\n    timeout: 1s\n    gateway: 203.0.113.1\n    up-script: /ip/route set [find comment=\"wan1-default\"] distance=1\n    down-script: |\n      :log warning \"down\"\n      /ip/route set [find comment=\"wan1-default\"] distance=20\n",
+        "nw.yaml",
+    )
+    .unwrap();
+    assert_eq!(cfg.netwatch.len(), 1);
+    let n = &cfg.netwatch[0];
+    assert_eq!(n.gateway, Some("203.0.113.1".parse().unwrap()));
+    assert_eq!(n.interval, std::time::Duration::from_secs(1));
+    assert!(n.down_script.starts_with(":log warning"));
+}
+
+#[test]
+fn bad_netwatch_items_are_placed_on_their_line() {
+    assert_error(
+        "/tool/netwatch:\n  - { host: 192.0.2.10, type: tcp-conn }\n",
+        "tcp-conn",
+        "/tool/netwatch[0].type",
+        "not supported",
+    );
+    assert_error(
+        "/tool/netwatch:\n  - { host: 192.0.2.10 }\n  - { interval: 1s }\n",
+        "interval",
+        "/tool/netwatch[1].host",
+        "needs a host",
+    );
+}

@@ -186,6 +186,16 @@ fn firewall(cfg: &Config) -> Result<(), Problem> {
         port_of: &port_of,
         table_of: &table_of,
     };
+    for (i, n) in cfg.netwatch.iter().enumerate() {
+        if n.host.is_none() {
+            return Err(Problem::new(
+                crate::netwatch::NETWATCH,
+                i,
+                "host",
+                "a netwatch item needs a host".to_string(),
+            ));
+        }
+    }
     RuleSet::compile_checked(
         &cfg.mangle,
         &cfg.nat,

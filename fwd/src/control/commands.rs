@@ -51,6 +51,13 @@ impl cli::Env for Env<'_> {
         self.0.model.check_items(items)
     }
 
+    fn netwatch_status(
+        &self,
+        item: &crate::netwatch::NetwatchItem,
+    ) -> Option<crate::netwatch::StatusView> {
+        self.0.netwatch_status(item)
+    }
+
     fn listing(&self, menu: &str) -> Option<Listing> {
         let c = self.0;
         let yes = |b: bool| if b { "true" } else { "false" }.to_string();
@@ -223,7 +230,11 @@ impl Control {
                 if let Some(new) = out.items {
                     let tables_changed = new.fib_tables() != self.model.tables;
                     let timeouts_changed = new.tracking.timeouts != self.model.tracking.timeouts;
+                    let netwatch_changed = new.netwatch != self.model.netwatch;
                     self.model.set_items(new);
+                    if netwatch_changed {
+                        self.follow_netwatch(Instant::now());
+                    }
                     match self.model.rules() {
                         Ok(r) => self.rules = std::sync::Arc::new(r),
                         // Checked by the script already: not expected.

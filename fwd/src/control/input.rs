@@ -118,7 +118,7 @@ impl Control {
         }
         if let Some((ident, seq)) = echo_reply_of(&ip) {
             // An answer to a check-gateway probe; any other echo reply is not ours.
-            if !self.probe_echo_reply(ident, seq) {
+            if !self.probe_echo_reply(ident, seq) && !self.netwatch_echo_reply(ident, seq) {
                 self.counters.drop(DropReason::LocalUnhandled);
             }
             return;

@@ -8,6 +8,7 @@ mod connections;
 pub mod forwarding;
 mod input;
 mod model;
+mod netwatch;
 mod observe;
 mod probes;
 mod rates;
@@ -103,6 +104,8 @@ pub struct Control {
     sel: Vec<Selected>,
     buckets: forwarding::Buckets,
     probes: Probes,
+    /// `/tool/netwatch`.
+    netwatch: netwatch::Netwatches,
     publisher: Publisher,
     punts: Vec<Arc<ArrayQueue<Punted>>>,
     icmp_limit: TokenBucket,
@@ -156,6 +159,7 @@ impl Control {
             sel: Vec::new(),
             buckets: forwarding::Buckets::default(),
             probes: Probes::default(),
+            netwatch: netwatch::Netwatches::default(),
             publisher: Publisher::new(Snapshot::empty(vec![])),
             punts,
             icmp_limit: TokenBucket::new(1000.0, 50.0),
@@ -176,6 +180,7 @@ impl Control {
         }
         let rib = c.model.compute();
         c.set_rib(rib, Instant::now());
+        c.follow_netwatch(Instant::now());
         c
     }
 
@@ -365,6 +370,7 @@ impl Control {
         if changed {
             self.log_routes();
         }
+        self.run_netwatch(now);
         self.publisher.reclaim();
     }
 

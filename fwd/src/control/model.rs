@@ -29,6 +29,8 @@ pub struct Model {
     pub packet_marks: Marks,
     /// `/ip/firewall/connection/tracking`.
     pub tracking: TrackingSettings,
+    /// `/tool/netwatch`.
+    pub netwatch: Vec<crate::netwatch::NetwatchItem>,
 }
 
 impl Model {
@@ -63,6 +65,7 @@ impl Model {
             conn_marks: Marks::new(),
             packet_marks: Marks::new(),
             tracking: cfg.tracking.clone(),
+            netwatch: cfg.netwatch.clone(),
         }
     }
 
@@ -75,6 +78,7 @@ impl Model {
             mangle: self.mangle.clone(),
             nat: self.nat.clone(),
             tracking: self.tracking.clone(),
+            netwatch: self.netwatch.clone(),
         }
     }
 
@@ -87,6 +91,7 @@ impl Model {
         self.mangle = items.mangle;
         self.nat = items.nat;
         self.tracking = items.tracking;
+        self.netwatch = items.netwatch;
     }
 
     /// Whether `items` would compile into rules with this model's ports.

@@ -46,6 +46,12 @@ impl Control {
             (nexthops, per_table)
         });
         let neighbours = self.neigh.published().len() as u64;
+        let netwatch: Vec<(String, bool)> = self
+            .netwatch_states()
+            .into_iter()
+            .filter(|(_, s)| *s != crate::netwatch::Status::Unknown)
+            .map(|(h, s)| (h.to_string(), s == crate::netwatch::Status::Up))
+            .collect();
         obs.metrics.update(&Sample {
             workers: &workers,
             control: &self.counters,
@@ -53,6 +59,7 @@ impl Control {
             nexthops: &nexthops,
             routes_active: &routes_active,
             neighbours,
+            netwatch: &netwatch,
         });
         if let Some(obs) = &mut self.observer {
             obs.next = now + METRICS_EVERY;

@@ -154,6 +154,20 @@ impl Control {
 
     /// An ICMP echo request to `dst` through the neighbour `next_hop` on `port`.
     fn send_echo(&mut self, port: u16, next_hop: u32, dst: u32, ident: u16, seq: u16) {
+        self.send_echo_from(port, next_hop, dst, None, ident, seq);
+    }
+
+    /// An ICMP echo request to `dst` through `next_hop` on `port`, from `src` (else from the
+    /// port's address on the next hop's subnet).
+    pub(super) fn send_echo_from(
+        &mut self,
+        port: u16,
+        next_hop: u32,
+        dst: u32,
+        src: Option<Ipv4Addr>,
+        ident: u16,
+        seq: u16,
+    ) {
         let Some(n) = self.neigh.resolve(next_hop).filter(|n| n.port == port) else {
             // Unresolved: ask, and let this probe fail if nobody answers.
             if self.neigh.solicit(next_hop, port, Instant::now()) {
@@ -162,7 +176,7 @@ impl Control {
             return;
         };
         let p = &self.ports[usize::from(port)];
-        let Some(src) = p.source_for(Ipv4Addr::from(next_hop)) else {
+        let Some(src) = src.or_else(|| p.source_for(Ipv4Addr::from(next_hop))) else {
             return;
         };
         let src_mac = p.mac;

@@ -1,0 +1,119 @@
+//! `/tool/netwatch print`: the items with the status the control core keeps for them.
+//! The other verbs are the generic item menu's (see `items`).
+
+use super::items::{flags, item_matches, quote_value};
+use super::{eval_cond, Error, Session};
+use crate::firewall::Item;
+use crate::netwatch::{NetwatchItem, StatusView};
+use crate::rib::view::{format_id, json_array, render_table, Row};
+use crate::ros::Command;
+use std::fmt::Write;
+
+/// The status properties, after the item's own.
+fn status_props(s: &StatusView) -> Vec<(&'static str, String)> {
+    vec![
+        ("status", s.status.name().to_string()),
+        ("since", s.since.clone()),
+        ("done-tests", s.done_tests.to_string()),
+        ("failed-tests", s.failed_tests.to_string()),
+    ]
+}
+
+fn matches(it: &NetwatchItem, s: &StatusView, prop: &str, value: &str) -> Result<bool, String> {
+    match status_props(s).into_iter().find(|p| p.0 == prop) {
+        Some((_, v)) => Ok(v == value),
+        None if prop == "type" => Ok(value == "icmp"),
+        None => item_matches(it, prop, value),
+    }
+}
+
+impl Session<'_> {
+    pub(super) fn print_netwatch(&mut self, c: &Command) -> Result<(), Error> {
+        super::check_print_args(c, &["detail", "count-only", "terse"])?;
+        let mut shown = Vec::new();
+        for (i, it) in self.items.netwatch.iter().enumerate() {
+            let s = self.env.netwatch_status(it).unwrap_or_default();
+            let keep = match c.where_cond() {
+                Some(cond) => eval_cond(cond, &|p, v| matches(it, &s, p, v))?,
+                None => true,
+            };
+            if keep {
+                shown.push((i, it, s));
+            }
+        }
+        let mut out = String::new();
+        if c.has_flag("count-only") {
+            let _ = writeln!(out, "{}", shown.len());
+        } else if self.json {
+            out = json_array(&shown, |(i, it, s)| {
+                let mut v = vec![(".id", format_id(*i))];
+                v.extend(it.properties().into_iter().filter(|p| p.0 != "disabled"));
+                v.push(("type", "icmp".into()));
+                v.push(("disabled", it.disabled.to_string()));
+                v.extend(status_props(s));
+                v
+            });
+            out.push('\n');
+        } else if c.has_flag("detail") {
+            out.push_str("Flags: X - disabled\n");
+            let w = shown.len().saturating_sub(1).to_string().len().max(2);
+            for (i, it, s) in &shown {
+                let lead = format!("{i:>w$} {:<2} ", flags(*it));
+                let pad = " ".repeat(lead.len());
+                let mut first = true;
+                if let Some(cm) = &it.comment {
+                    let _ = writeln!(out, "{lead};;; {cm}");
+                    first = false;
+                }
+                let mut props: Vec<(&str, String)> = vec![("type", "icmp".into())];
+                props.extend(
+                    it.properties()
+                        .into_iter()
+                        .filter(|p| p.0 != "comment" && p.0 != "disabled"),
+                );
+                props.extend(status_props(s));
+                let line: Vec<String> = props
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", quote_value(v)))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{}{}",
+                    if first { &lead } else { &pad },
+                    line.join(" ")
+                );
+            }
+        } else {
+            out.push_str("Flags: X - disabled\n");
+            let rows: Vec<Row> = shown
+                .iter()
+                .map(|(i, it, s)| Row {
+                    number: Some(*i),
+                    flags: flags(*it),
+                    comment: it.comment.clone(),
+                    cells: vec![
+                        it.host.map(|h| h.to_string()).unwrap_or_default(),
+                        "icmp".into(),
+                        crate::config::format_duration(it.interval),
+                        s.status.name().into(),
+                        s.since.clone(),
+                    ],
+                })
+                .collect();
+            render_table(
+                &mut out,
+                &[
+                    ("HOST", false),
+                    ("TYPE", false),
+                    ("INTERVAL", false),
+                    ("STATUS", false),
+                    ("SINCE", false),
+                ],
+                &rows,
+                true,
+            );
+        }
+        self.out.output.push_str(&out);
+        Ok(())
+    }
+}
