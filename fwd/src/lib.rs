@@ -16,6 +16,7 @@ pub mod firewall;
 pub mod flow;
 pub mod forward;
 pub mod local;
+pub mod logbuf;
 pub mod metrics;
 pub mod nat;
 pub mod neigh;

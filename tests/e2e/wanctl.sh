@@ -82,6 +82,11 @@ check "and changes nothing (ISP2 still carries the traffic)" test "$(reaches)" =
 err=$(ctl '/ip/route frobnicate' 2>&1) && rc=0 || rc=$?
 check "an unknown command is refused ($err)" test "$rc" -ne 0
 check "wanfwd is still running" kill -0 "$WANFWD_PID"
+check ":log warning from a script is accepted" ctl ':log warning "wanctl-e2e-marker"'
+check "/log print shows it as a warning" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/log print where topics=warning' | grep -qE '[0-9:]+ +warning +script: wanctl-e2e-marker'"
+check "/log print count-only counts the kept messages" \
+    bash -c "test \$('$WANCTL' --socket '$TB_TMP/api.sock' '/log print count-only') -gt 1"
 
 rc=0
 wanfwd_stop >/dev/null || rc=$?

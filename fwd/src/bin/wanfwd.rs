@@ -52,7 +52,7 @@ fn print_report(r: &Report) {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    wanfwd::logbuf::init();
     let args = Args::parse();
     let cfg = match Config::load(&args.config) {
         Ok(c) => c,

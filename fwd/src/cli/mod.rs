@@ -47,6 +47,7 @@ const MENUS: &[&str] = &[
     "/ip/firewall/nat",
     "/ip/route",
     "/ip/settings",
+    "/log",
     "/routing",
     "/routing/nexthop",
     "/routing/settings",
@@ -250,7 +251,7 @@ impl Session<'_> {
             (crate::conntrack::TRACKING, _) => self.tracking_command(c),
             (crate::netwatch::NETWATCH, "print") => self.print_netwatch(c),
             (crate::netwatch::NETWATCH, _) => self.item_command(c, &menu, |i| &mut i.netwatch),
-            ("/ip/address" | "/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection", _) => {
+            ("/ip/address" | "/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection" | "/log", _) => {
                 self.listing_command(c, &menu)
             }
             ("/ip/route" | "/routing/nexthop", verb) => {

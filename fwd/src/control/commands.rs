@@ -68,6 +68,28 @@ impl cli::Env for Env<'_> {
         };
         match menu {
             "/ip/firewall/connection" => Some(c.connection_listing()),
+            "/log" => Some(Listing {
+                legend: None,
+                columns: vec![("TIME", false), ("TOPICS", false), ("MESSAGE", false)],
+                rows: crate::logbuf::LOG
+                    .entries()
+                    .into_iter()
+                    .map(|e| ListRow {
+                        flags: String::new(),
+                        cells: vec![
+                            crate::logbuf::clock(e.time),
+                            e.topics.to_string(),
+                            e.message.clone(),
+                        ],
+                        props: vec![
+                            ("time", crate::logbuf::clock(e.time)),
+                            ("topics", e.topics.to_string()),
+                            ("message", e.message),
+                        ],
+                        handle: 0,
+                    })
+                    .collect(),
+            }),
             "/ip/address" => Some(Listing {
                 legend: Some("Flags: X - DISABLED, I - INVALID"),
                 columns: vec![("ADDRESS", false), ("NETWORK", false), ("INTERFACE", false)],
