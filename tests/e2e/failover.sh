@@ -19,26 +19,6 @@ COUNT=3
 BOUND=$((INTERVAL * COUNT + INTERVAL + 1))
 SETTINGS="/routing/settings: { check-gateway-ping-interval: ${INTERVAL}s, check-gateway-ping-timeout: ${INTERVAL}s, check-gateway-ping-count: $COUNT }"
 
-# Which far host the next pings reach: prints isp1, isp2, both or none.
-path_now() {
-    local a1 a2 b1 b2
-    a1=$(tb_rx_packets wf-host1 up0)
-    a2=$(tb_rx_packets wf-host2 up0)
-    in_ns wf-lan ping -c 3 -i 0.2 -W 1 -q 192.0.2.100 >/dev/null 2>&1 || true
-    b1=$(tb_rx_packets wf-host1 up0)
-    b2=$(tb_rx_packets wf-host2 up0)
-    local d1=$((b1 - a1)) d2=$((b2 - a2))
-    if ((d1 >= 3 && d2 >= 3)); then
-        echo both
-    elif ((d1 >= 3)); then
-        echo isp1
-    elif ((d2 >= 3)); then
-        echo isp2
-    else
-        echo none
-    fi
-}
-
 # Waits up to BOUND seconds for traffic to take WAN $1 (isp1|isp2) while the LAN host pings
 # every 0.1 s; prints the seconds it took, to the tenth. Fails past the bound.
 wait_path() {

@@ -2,6 +2,8 @@
 # Shared helpers of the end-to-end tests; source it. It brings in scripts/testbed.sh.
 #   check "description" CMD...   run CMD, print PASS/FAIL; on failure its output and the state
 #   e2e_summary                  print 'N passed, N failed'; returns non-zero if any failed
+#   path_now                     which far host the LAN host's pings to 192.0.2.100 reach:
+#                                isp1, isp2, both or none
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/../../scripts/testbed.sh
@@ -51,4 +53,24 @@ check() { # "description" CMD...
 e2e_summary() {
     echo "$E2E_PASSED passed, $E2E_FAILED failed"
     ((E2E_FAILED == 0))
+}
+
+# Which far host the next pings reach: prints isp1, isp2, both or none.
+path_now() {
+    local a1 a2 b1 b2
+    a1=$(tb_rx_packets wf-host1 up0)
+    a2=$(tb_rx_packets wf-host2 up0)
+    in_ns wf-lan ping -c 3 -i 0.2 -W 1 -q 192.0.2.100 >/dev/null 2>&1 || true
+    b1=$(tb_rx_packets wf-host1 up0)
+    b2=$(tb_rx_packets wf-host2 up0)
+    local d1=$((b1 - a1)) d2=$((b2 - a2))
+    if ((d1 >= 3 && d2 >= 3)); then
+        echo both
+    elif ((d1 >= 3)); then
+        echo isp1
+    elif ((d2 >= 3)); then
+        echo isp2
+    else
+        echo none
+    fi
 }
