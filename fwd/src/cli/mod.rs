@@ -17,17 +17,24 @@
 //! the items is checked by compiling the rules with them (`Env::check_items`), so a rule
 //! naming an unknown interface, list or routing table is refused at its line.
 
+mod eval;
 mod items;
+mod job;
 mod listing;
 mod netwatch;
 mod route;
+mod value;
 
 pub use items::Items;
+pub use job::{format_ping, Job, PingRequest, PingResult, Reply, Step, Wait};
 pub use listing::{ListRow, Listing};
+pub use value::{Globals, Value};
 
 use crate::config::RouteItem;
 use crate::rib::view::{self, NexthopItem, RouteItem as RouteView};
-use crate::ros::{self, Arg, Command, Cond, Expr, Script, Span, Stmt};
+use crate::ros::{self, Arg, Command, Cond, Expr, Span, Stmt};
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fmt::Write;
 
 /// RouterOS's menus that wanfwd knows (it may not serve all of their commands yet).
@@ -118,8 +125,9 @@ fn err<T>(span: Span, message: impl Into<String>) -> Result<T, Error> {
     })
 }
 
-/// Parses and runs `text` against `routes` and `items`; `json` prints items as RouterOS's
-/// REST API returns them.
+/// Parses and runs `text` against `routes` and `items`, whole; `json` prints items as
+/// RouterOS's REST API returns them. A script that would wait (`:delay`, `/ping`) is refused:
+/// the daemon runs those as [`Job`]s.
 pub fn run(
     text: &str,
     routes: &[RouteItem],
@@ -127,39 +135,16 @@ pub fn run(
     env: &dyn Env,
     json: bool,
 ) -> Result<Outcome, Error> {
-    let script = ros::parse(text).map_err(|e| Error {
-        span: Span {
-            line: e.line,
-            column: e.column,
-        },
-        message: e.message,
-    })?;
-    let mut s = Session {
-        env,
-        routes: routes.to_vec(),
-        changed: false,
-        items: items.clone(),
-        items_changed: None,
-        json,
-        out: Outcome::default(),
-    };
-    s.script(&script)?;
-    if let Some(span) = s.items_changed {
-        // The routes must still find their routing tables.
-        let tables = s.items.fib_tables();
-        for r in &s.routes {
-            env.check_route(r, &tables)
-                .map_err(|m| Error { span, message: m })?;
-        }
+    let mut job = Job::parse(text, json)?;
+    let mut globals = Globals::new();
+    let step = job.run(routes, items, &mut globals, env)?;
+    match step.wait {
+        None => Ok(step.outcome),
+        Some(_) => err(
+            Span { line: 1, column: 1 },
+            "this script waits (:delay, /ping): only the daemon runs it",
+        ),
     }
-    let mut out = s.out;
-    if s.changed {
-        out.routes = Some(s.routes);
-    }
-    if s.items_changed.is_some() {
-        out.items = Some(s.items);
-    }
-    Ok(out)
 }
 
 struct Session<'a> {
@@ -171,60 +156,164 @@ struct Session<'a> {
     items_changed: Option<Span>,
     json: bool,
     out: Outcome,
+    /// The blocks being run, innermost last, with their `:local` variables.
+    frames: Vec<job::Frame>,
+    globals: &'a mut Globals,
+    /// Results of the pings the running statement waited for, not yet used.
+    pings: RefCell<VecDeque<PingResult>>,
 }
 
-impl Session<'_> {
-    fn script(&mut self, s: &Script) -> Result<(), Error> {
-        self.stmts(&s.stmts)
-    }
-
-    fn stmts(&mut self, stmts: &[Stmt]) -> Result<(), Error> {
-        for st in stmts {
-            self.stmt(st)?;
+impl<'a> Session<'a> {
+    fn new(
+        env: &'a dyn Env,
+        routes: &[RouteItem],
+        items: &Items,
+        json: bool,
+        globals: &'a mut Globals,
+    ) -> Session<'a> {
+        Session {
+            env,
+            routes: routes.to_vec(),
+            changed: false,
+            items: items.clone(),
+            items_changed: None,
+            json,
+            out: Outcome::default(),
+            frames: Vec::new(),
+            globals,
+            pings: RefCell::new(VecDeque::new()),
         }
-        Ok(())
     }
 
-    fn stmt(&mut self, st: &Stmt) -> Result<(), Error> {
-        match st {
-            Stmt::Command(c) => self.command(c),
-            Stmt::ChangeMenu { path, span } => {
-                let menu = format!("/{}", path.join("/"));
-                if MENUS.contains(&menu.as_str()) {
-                    Ok(())
-                } else {
-                    err(*span, format!("no such menu or command '{menu}'"))
+    /// The changes and output of the statements run.
+    fn finish(self) -> Result<Outcome, Error> {
+        if let Some(span) = self.items_changed {
+            // The routes must still find their routing tables.
+            let tables = self.items.fib_tables();
+            for r in &self.routes {
+                self.env
+                    .check_route(r, &tables)
+                    .map_err(|m| Error { span, message: m })?;
+            }
+        }
+        let mut out = self.out;
+        if self.changed {
+            out.routes = Some(self.routes);
+        }
+        if self.items_changed.is_some() {
+            out.items = Some(self.items);
+        }
+        Ok(out)
+    }
+
+    /// Runs statements until the script ends (`None`) or must wait. `pings` are the results
+    /// the next statement waited for.
+    fn drive(&mut self, mut pings: Option<Vec<PingResult>>) -> Result<Option<Wait>, Error> {
+        loop {
+            let Some(top) = self.frames.last_mut() else {
+                return Ok(None);
+            };
+            let Some(st) = top.stmts.get(top.next).cloned() else {
+                self.frames.pop();
+                continue;
+            };
+            match pings.take() {
+                Some(results) => *self.pings.borrow_mut() = results.into(),
+                None => {
+                    let wanted = self.ping_requests(&st)?;
+                    if !wanted.is_empty() {
+                        return Ok(Some(Wait::Ping(wanted)));
+                    }
                 }
             }
-            Stmt::Block { stmts, .. } => self.stmts(stmts),
+            if let Some(top) = self.frames.last_mut() {
+                top.next += 1;
+            }
+            let r = self.stmt(&st);
+            self.pings.borrow_mut().clear();
+            if let Some(wait) = r? {
+                return Ok(Some(wait));
+            }
+        }
+    }
+
+    fn stmt(&mut self, st: &Stmt) -> Result<Option<Wait>, Error> {
+        match st {
+            Stmt::Command(c) => {
+                let c = self.resolve_command(c)?;
+                self.command(&c)?;
+            }
+            Stmt::ChangeMenu { path, span } => {
+                let menu = format!("/{}", path.join("/"));
+                if !MENUS.contains(&menu.as_str()) {
+                    return err(*span, format!("no such menu or command '{menu}'"));
+                }
+            }
+            Stmt::Block { stmts, .. } => self.frames.push(job::Frame::new(stmts)),
             Stmt::Log {
                 level,
                 message,
                 span,
             } => {
-                let text = self.text(message, *span)?;
+                let text = self.value(message, *span)?.to_text();
                 self.out.logs.push((*level, text));
-                Ok(())
             }
             Stmt::Put { value, span } => {
-                let text = self.text(value, *span)?;
+                let text = self.value(value, *span)?.to_text();
                 let _ = writeln!(self.out.output, "{text}");
-                Ok(())
             }
-            other => err(other.span(), "this scripting command is not supported yet"),
+            Stmt::Local { name, value, span } => {
+                let v = self.opt_value(value.as_ref(), *span)?;
+                if let Some(top) = self.frames.last_mut() {
+                    top.locals.retain(|(n, _)| n != name);
+                    top.locals.push((name.clone(), v));
+                }
+            }
+            Stmt::Global { name, value, span } => {
+                let v = self.opt_value(value.as_ref(), *span)?;
+                match value {
+                    Some(_) => {
+                        self.globals.insert(name.clone(), v);
+                    }
+                    None => {
+                        self.globals.entry(name.clone()).or_default();
+                    }
+                }
+            }
+            Stmt::Set { name, value, span } => {
+                let v = self.opt_value(value.as_ref(), *span)?;
+                self.set_var(name, v, *span)?;
+            }
+            Stmt::Delay { duration, span } => {
+                let text = self.value(duration, *span)?.to_text();
+                let d = crate::config::parse_duration(&text).map_err(|m| Error {
+                    span: *span,
+                    message: m,
+                })?;
+                return Ok(Some(Wait::Delay(d)));
+            }
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+                span,
+            } => {
+                let yes = self.value(cond, *span)?.truth().map_err(|m| Error {
+                    span: *span,
+                    message: m,
+                })?;
+                let block = if yes { Some(then) } else { otherwise.as_ref() };
+                if let Some(stmts) = block {
+                    self.frames.push(job::Frame::new(stmts));
+                }
+            }
         }
+        Ok(None)
     }
 
-    /// A value as text: strings and words as they are; nothing else yet.
+    /// A value as text: strings and words as they are.
     fn text(&self, e: &Expr, span: Span) -> Result<String, Error> {
-        match e {
-            Expr::Str(s) | Expr::Word(s) => Ok(s.clone()),
-            Expr::Num(n) => Ok(n.to_string()),
-            // A script as a value (`up-script={...}`): RouterOS stores its text.
-            Expr::Block { source, .. } => Ok(source.clone()),
-            Expr::Interp(parts) => parts.iter().map(|p| self.text(p, span)).collect(),
-            _ => err(span, "this kind of value is not supported here yet"),
-        }
+        Ok(self.value(e, span)?.to_text())
     }
 
     fn command(&mut self, c: &Command) -> Result<(), Error> {
@@ -237,6 +326,7 @@ impl Session<'_> {
             ("/ip/route", "enable") => self.enable_routes(c, false),
             ("/ip/route", "disable") => self.enable_routes(c, true),
             ("/routing/nexthop", "print") => self.print_nexthops(c),
+            ("/", "ping") => self.ping_command(c),
             (crate::config::ROUTING_TABLE, _) => {
                 self.item_command(c, &menu, |i| &mut i.routing_tables)
             }
@@ -388,3 +478,5 @@ mod tests;
 mod tests_firewall;
 #[cfg(test)]
 mod tests_netwatch;
+#[cfg(test)]
+mod tests_script;
