@@ -10,13 +10,8 @@
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
-
-WANCTL=${WANCTL:-$(dirname "$WANFWD")/wanctl}
-# interval 1s, timeout 1s: down within interval + timeout of the break; allow a margin for
-# the test's own polling.
-BOUND=5
-
-ctl() { "$WANCTL" --socket "$TB_TMP/api.sock" "$@"; }
+# shellcheck source=SCRIPTDIR/netwatch_lib.sh
+source "$(dirname "$0")/netwatch_lib.sh"
 
 # The metrics endpoint shows wanfwd_netwatch_up{host="$1"} = $2 within 3 s (sampled each second).
 netwatch_metric() { # HOST VALUE
@@ -27,29 +22,6 @@ netwatch_metric() { # HOST VALUE
         sleep 0.1
     done
     return 1
-}
-
-# Waits up to BOUND seconds for `/tool/netwatch print` to count $2 items where $1.
-wait_count() { # WHERE COUNT
-    local i
-    for ((i = 0; i < BOUND * 10; i++)); do
-        [[ $(ctl "/tool/netwatch print count-only where $1" 2>/dev/null) == "$2" ]] && return 0
-        sleep 0.1
-    done
-    ctl '/tool/netwatch print'
-    return 1
-}
-
-# ISP1's network behind its gateway fails (its downlink goes down; the gateway itself
-# keeps answering), or is repaired (the link and its routes come back).
-upstream1() { # down|up
-    if [[ $1 == down ]]; then
-        ip -n wf-isp1 link set down0 down
-    else
-        ip -n wf-isp1 link set down0 up
-        ip -n wf-isp1 route replace 192.0.2.10/32 via 192.0.2.2
-        ip -n wf-isp1 route replace 192.0.2.100/32 via 192.0.2.2
-    fi
 }
 
 testbed_trap
@@ -92,9 +64,7 @@ upstream1 down
 check "ISP1's gateway still answers the LAN host" in_ns wf-lan ping -c 2 -i 0.2 -W 1 -q 203.0.113.1
 check "netwatch: 192.0.2.10 goes down within ${BOUND}s" wait_count status=down 1
 check "the down-script ran (:log warning)" grep -q 'script: WAN1 upstream DOWN - failing over' "$WANFWD_LOG"
-check "the primary route now has distance 20" \
-    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' --json '/ip/route print' |
-        python3 -c 'import json,sys; d=json.load(sys.stdin); assert any(i.get(\"comment\")==\"wan1-default\" and i[\"distance\"]==\"20\" for i in d), d'"
+check "the primary route now has distance 20" test "$(route_distance wan1-default)" = 20
 check "traffic to 192.0.2.100 moves to ISP2" test "$(path_now)" = isp2
 check "metrics: wanfwd_netwatch_up{host=\"192.0.2.10\"} 0" netwatch_metric 192.0.2.10 0
 check "failed-tests counted" \

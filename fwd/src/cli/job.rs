@@ -259,11 +259,7 @@ pub fn format_ping(req: &PingRequest, r: &PingResult) -> String {
     }
     let sent = r.replies.len();
     let got = r.received();
-    let loss = if sent == 0 {
-        100
-    } else {
-        (sent - got) * 100 / sent
-    };
+    let loss = ((sent - got) * 100).checked_div(sent).unwrap_or(100);
     let _ = write!(out, "    sent={sent} received={got} packet-loss={loss}%");
     let rtts: Vec<Duration> = r.replies.iter().flatten().map(|p| p.rtt).collect();
     if let (Some(min), Some(max)) = (rtts.iter().min(), rtts.iter().max()) {

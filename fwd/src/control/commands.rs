@@ -1,6 +1,7 @@
 //! Commands from the API socket, run by the control core between packets: a script that
 //! changes routes becomes a new RIB and a new snapshot (design invariant 7).
 
+use super::scripts::Origin;
 use super::Control;
 use crate::api::Response;
 use crate::cli::{self, ListRow, Listing};
@@ -11,7 +12,7 @@ use crate::ros::LogLevel;
 use std::time::Instant;
 
 /// The control core as commands see it.
-struct Env<'a>(&'a Control);
+pub(super) struct Env<'a>(pub(super) &'a Control);
 
 impl Env<'_> {
     fn view<T>(&self, rib: &rib::Rib, f: impl FnOnce(&Context) -> T) -> T {
@@ -221,75 +222,76 @@ impl Control {
         let requests = api.poll(Instant::now());
         let n = requests.len();
         for r in requests {
-            let response = self.execute(&r.text, r.json);
-            api.respond(r.client, response);
+            if let Some(response) = self.start_script(&r.text, r.json, Origin::Api(r.client)) {
+                api.respond(r.client, response);
+            }
         }
         self.api = Some(api);
         n
     }
 
-    /// Runs a script whole: on success its route changes are installed at once.
+    /// Runs a script at start-up: its answer, or, if it waits (`:delay`, `/ping`), what it
+    /// printed so far while the rest runs in the background.
     pub fn execute(&mut self, text: &str, json: bool) -> Response {
-        let items = self.model.items();
-        let result = cli::run(text, &self.model.routes, &items, &Env(self), json);
-        match result {
-            Ok(out) => {
-                for (level, msg) in &out.logs {
-                    match level {
-                        LogLevel::Error => log::error!("script: {msg}"),
-                        LogLevel::Warning => log::warn!("script: {msg}"),
-                        LogLevel::Info => log::info!("script: {msg}"),
-                        LogLevel::Debug => log::debug!("script: {msg}"),
-                    }
-                }
-                for (menu, handles) in &out.removals {
-                    if menu == "/ip/firewall/connection" {
-                        let n = self.remove_connections(handles);
-                        log::info!("removed {n} connection(s)");
-                    }
-                }
-                let mut recompute = false;
-                if let Some(new) = out.items {
-                    let tables_changed = new.fib_tables() != self.model.tables;
-                    let timeouts_changed = new.tracking.timeouts != self.model.tracking.timeouts;
-                    let netwatch_changed = new.netwatch != self.model.netwatch;
-                    self.model.set_items(new);
-                    if netwatch_changed {
-                        self.follow_netwatch(Instant::now());
-                    }
-                    match self.model.rules() {
-                        Ok(r) => self.rules = std::sync::Arc::new(r),
-                        // Checked by the script already: not expected.
-                        Err(e) => log::error!("firewall rules not installed: {e}"),
-                    }
-                    if timeouts_changed {
-                        self.push_timeouts();
-                    }
-                    log::info!(
-                        "firewall: {} mangle and {} NAT rule(s) installed",
-                        self.model.mangle.len(),
-                        self.model.nat.len()
-                    );
-                    if tables_changed {
-                        recompute = true;
-                    } else {
-                        // The workers take the new rules at their next burst.
-                        self.publish();
-                    }
-                }
-                if let Some(routes) = out.routes {
-                    self.model.routes = routes;
-                    recompute = true;
-                }
-                if recompute {
-                    let rib = self.model.compute();
-                    self.set_rib(rib, Instant::now());
-                    self.solicit_gateways(Instant::now());
-                    self.log_routes();
-                }
-                Response::Ok(out.output)
+        self.start_script(text, json, Origin::Startup)
+            .unwrap_or_else(|| Response::Ok(String::new()))
+    }
+
+    /// Installs what a script changed; returns its output.
+    pub(super) fn apply(&mut self, out: cli::Outcome) -> String {
+        for (level, msg) in &out.logs {
+            match level {
+                LogLevel::Error => log::error!("script: {msg}"),
+                LogLevel::Warning => log::warn!("script: {msg}"),
+                LogLevel::Info => log::info!("script: {msg}"),
+                LogLevel::Debug => log::debug!("script: {msg}"),
             }
-            Err(e) => Response::Error(e.to_string()),
         }
+        for (menu, handles) in &out.removals {
+            if menu == "/ip/firewall/connection" {
+                let n = self.remove_connections(handles);
+                log::info!("removed {n} connection(s)");
+            }
+        }
+        let mut recompute = false;
+        if let Some(new) = out.items {
+            let tables_changed = new.fib_tables() != self.model.tables;
+            let timeouts_changed = new.tracking.timeouts != self.model.tracking.timeouts;
+            let netwatch_changed = new.netwatch != self.model.netwatch;
+            self.model.set_items(new);
+            if netwatch_changed {
+                self.follow_netwatch(Instant::now());
+            }
+            match self.model.rules() {
+                Ok(r) => self.rules = std::sync::Arc::new(r),
+                // Checked by the script already: not expected.
+                Err(e) => log::error!("firewall rules not installed: {e}"),
+            }
+            if timeouts_changed {
+                self.push_timeouts();
+            }
+            log::info!(
+                "firewall: {} mangle and {} NAT rule(s) installed",
+                self.model.mangle.len(),
+                self.model.nat.len()
+            );
+            if tables_changed {
+                recompute = true;
+            } else {
+                // The workers take the new rules at their next burst.
+                self.publish();
+            }
+        }
+        if let Some(routes) = out.routes {
+            self.model.routes = routes;
+            recompute = true;
+        }
+        if recompute {
+            let rib = self.model.compute();
+            self.set_rib(rib, Instant::now());
+            self.solicit_gateways(Instant::now());
+            self.log_routes();
+        }
+        out.output
     }
 }

@@ -116,9 +116,13 @@ impl Control {
             self.counters.drop(DropReason::LocalUnhandled);
             return;
         }
-        if let Some((ident, seq)) = echo_reply_of(&ip) {
-            // An answer to a check-gateway probe; any other echo reply is not ours.
-            if !self.probe_echo_reply(ident, seq) && !self.netwatch_echo_reply(ident, seq) {
+        if let Some((ident, seq, size)) = echo_reply_of(&ip) {
+            // An answer to a check-gateway or Netwatch probe, or to a ping; any other echo
+            // reply is not ours.
+            if !self.probe_echo_reply(ident, seq)
+                && !self.netwatch_echo_reply(ident, seq)
+                && !self.ping_echo_reply(ident, seq, ip.ttl(), size)
+            {
                 self.counters.drop(DropReason::LocalUnhandled);
             }
             return;
@@ -252,12 +256,14 @@ impl Control {
     }
 }
 
-/// The identifier and sequence number of an ICMP echo reply.
-fn echo_reply_of(ip: &Ipv4Packet<&[u8]>) -> Option<(u16, u16)> {
+/// The identifier, sequence number and data length of an ICMP echo reply.
+fn echo_reply_of(ip: &Ipv4Packet<&[u8]>) -> Option<(u16, u16, u16)> {
     if ip.protocol() != ipv4::PROTO_ICMP || ip.is_fragment() {
         return None;
     }
     let msg = IcmpPacket::new_checked(ip.payload()).ok()?;
-    (msg.msg_type() == icmp_pkt::TYPE_ECHO_REPLY && msg.verify_checksum())
-        .then(|| (msg.echo_ident(), msg.echo_seq_no()))
+    (msg.msg_type() == icmp_pkt::TYPE_ECHO_REPLY && msg.verify_checksum()).then(|| {
+        let data = ip.payload().len().saturating_sub(icmp_pkt::HEADER_LEN);
+        (msg.echo_ident(), msg.echo_seq_no(), data as u16)
+    })
 }

@@ -10,8 +10,10 @@ mod input;
 mod model;
 mod netwatch;
 mod observe;
+mod ping;
 mod probes;
 mod rates;
+mod scripts;
 mod tx;
 
 pub use model::Model;
@@ -106,6 +108,10 @@ pub struct Control {
     probes: Probes,
     /// `/tool/netwatch`.
     netwatch: netwatch::Netwatches,
+    /// `/ping`s of scripts.
+    pings: ping::Pings,
+    /// Scripts waiting for a `:delay` or pings.
+    scripts: scripts::Scripts,
     publisher: Publisher,
     punts: Vec<Arc<ArrayQueue<Punted>>>,
     icmp_limit: TokenBucket,
@@ -160,6 +166,8 @@ impl Control {
             buckets: forwarding::Buckets::default(),
             probes: Probes::default(),
             netwatch: netwatch::Netwatches::default(),
+            pings: ping::Pings::default(),
+            scripts: scripts::Scripts::default(),
             publisher: Publisher::new(Snapshot::empty(vec![])),
             punts,
             icmp_limit: TokenBucket::new(1000.0, 50.0),
@@ -371,6 +379,7 @@ impl Control {
             self.log_routes();
         }
         self.run_netwatch(now);
+        self.run_scripts(now);
         self.publisher.reclaim();
     }
 

@@ -1,12 +1,12 @@
 //! Netwatch in the control core: one [`Watch`] per enabled `/tool/netwatch` item, probed
 //! with ICMP echo requests of its own identifier, and the item's up-script or down-script
-//! run through [`Control::execute`] when its status changes.
+//! run as scripts (`control::scripts`) when its status changes.
 //!
 //! A probe follows the main table to its host, unless the item names a `gateway`: then it
 //! leaves through that gateway, on the port whose subnet holds it, whatever the routes say.
 
+use super::scripts::Origin;
 use super::Control;
-use crate::api::Response;
 use crate::netwatch::{format_time, Key, NetwatchItem, Status, StatusView, Watch};
 use crate::rib::Target;
 use std::net::Ipv4Addr;
@@ -125,20 +125,9 @@ impl Control {
             self.send_netwatch_probe(key, ident, seq);
         }
         for (host, status, script) in scripts {
-            match self.execute(&script, false) {
-                Response::Ok(out) => {
-                    log::info!("netwatch: {host} {}-script ran", status.name());
-                    if !out.trim().is_empty() {
-                        log::info!(
-                            "netwatch: {host} {}-script: {}",
-                            status.name(),
-                            out.trim_end()
-                        );
-                    }
-                }
-                Response::Error(e) => {
-                    log::error!("netwatch: {host} {}-script failed: {e}", status.name())
-                }
+            let origin = Origin::Netwatch { host, status };
+            if let Some(answer) = self.start_script(&script, false, origin.clone()) {
+                self.script_ended(origin, answer);
             }
         }
     }
@@ -166,10 +155,15 @@ impl Control {
         }
     }
 
-    /// Where the main table sends `addr` now: the first target of the selection in force,
-    /// through fallbacks.
+    /// Where the main table sends `addr` now.
     fn route_of(&self, addr: u32) -> Option<Target> {
-        let mut class = self.fibs.first()?.lookup(addr)?;
+        self.route_in(0, addr)
+    }
+
+    /// Where routing table `table` (an index of `Rib::tables`) sends `addr` now: the first
+    /// target of the selection in force, through fallbacks.
+    pub(super) fn route_in(&self, table: usize, addr: u32) -> Option<Target> {
+        let mut class = self.fibs.get(table)?.lookup(addr)?;
         for _ in 0..=self.rib.classes.len() {
             let c = self.rib.classes.get(class as usize)?;
             if let Some(t) = self
