@@ -10,8 +10,9 @@
 //! `/routing/table`, `/interface/list`, `/interface/list/member`, `/ip/firewall/mangle` and
 //! `/ip/firewall/nat` (see `items`); `/ip/firewall/connection/tracking print|set`;
 //! `/tool/netwatch` (generic verbs, and a `print` with the status the daemon keeps);
-//! `/routing/nexthop print`, the read-only listings, `:log` and `:put`. Other menus answer
-//! that they are not supported yet.
+//! `/routing/nexthop print`, the read-only listings, `:log` and `:put`, and the scripting
+//! of `eval` (variables, expressions, `:if`), `job` (`:delay` and `/ping`, which suspend the
+//! script) and `value` (the operators). Other menus answer that they are not supported yet.
 //!
 //! A script works on a copy of the routes and of these items ([`Items`]); every change of
 //! the items is checked by compiling the rules with them (`Env::check_items`), so a rule
