@@ -400,9 +400,15 @@ impl Table {
 
     /// The live connections with their ids (control path).
     pub fn iter(&self) -> impl Iterator<Item = (u32, &Conn)> {
+        self.iter_from(0)
+    }
+
+    /// The live connections with ids from `start` on, in id order.
+    pub fn iter_from(&self, start: u32) -> impl Iterator<Item = (u32, &Conn)> {
         self.conns
             .iter()
             .enumerate()
+            .skip(start as usize)
             .filter(|(_, c)| c.live)
             .map(|(i, c)| (i as u32, c))
     }

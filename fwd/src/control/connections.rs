@@ -58,19 +58,34 @@ impl Control {
     pub fn connections(&self) -> Vec<Listed> {
         let mut out = Vec::new();
         for (w, ring) in self.cmds.iter().enumerate() {
-            let (tx, rx) = mpsc::sync_channel::<ConnList>(1);
-            if ring.push(WorkerCmd::List { reply: tx }).is_err() {
-                log::warn!("worker {w}: command ring full, connections not listed");
-                continue;
-            }
-            match rx.recv_timeout(ANSWER_TIMEOUT) {
-                Ok(list) => out.extend(list.conns.into_iter().map(|(id, conn)| Listed {
-                    worker: w,
-                    id,
-                    conn,
-                    now_ms: list.now_ms,
-                })),
-                Err(_) => log::warn!("worker {w} did not answer in time: connections not listed"),
+            let mut from = Some(0);
+            while let Some(start) = from {
+                let (tx, rx) = mpsc::sync_channel::<ConnList>(1);
+                if ring
+                    .push(WorkerCmd::List {
+                        from: start,
+                        reply: tx,
+                    })
+                    .is_err()
+                {
+                    log::warn!("worker {w}: command ring full, connections not all listed");
+                    break;
+                }
+                match rx.recv_timeout(ANSWER_TIMEOUT) {
+                    Ok(list) => {
+                        from = list.next;
+                        out.extend(list.conns.into_iter().map(|(id, conn)| Listed {
+                            worker: w,
+                            id,
+                            conn,
+                            now_ms: list.now_ms,
+                        }))
+                    }
+                    Err(_) => {
+                        log::warn!("worker {w} did not answer in time: connections not all listed");
+                        break;
+                    }
+                }
             }
         }
         out

@@ -10,8 +10,13 @@ use std::sync::mpsc::SyncSender;
 
 /// What the control core asks of a worker.
 pub enum WorkerCmd {
-    /// A copy of every connection, with the time it was taken.
-    List { reply: SyncSender<ConnList> },
+    /// A copy of the connections from id `from` on, at most [`LIST_CHUNK`] of them, with
+    /// the time it was taken: a big table is listed in chunks, so that the worker is never
+    /// away from its queues for long.
+    List {
+        from: u32,
+        reply: SyncSender<ConnList>,
+    },
     /// Removes these connections (id and original key, so that a slot reused since the
     /// list was taken is left alone); answers how many went.
     Remove {
@@ -25,10 +30,15 @@ pub enum WorkerCmd {
     SetTimeouts(Timeouts),
 }
 
-/// A worker's connections at one moment.
+/// The most connections a worker copies for one `List` request.
+pub const LIST_CHUNK: usize = 8192;
+
+/// A chunk of a worker's connections at one moment.
 pub struct ConnList {
     pub now_ms: u64,
     pub conns: Vec<(u32, Conn)>,
+    /// Where the next chunk starts, if there is more.
+    pub next: Option<u32>,
     /// Matches per mangle rule.
     pub hits: Vec<u64>,
 }
@@ -38,11 +48,20 @@ impl Stateful {
     /// an error: the answer is dropped.
     pub fn serve(&mut self, cmd: WorkerCmd, now_ms: u64) {
         match cmd {
-            WorkerCmd::List { reply } => {
-                let conns = self.conns.iter().map(|(id, c)| (id, *c)).collect();
+            WorkerCmd::List { from, reply } => {
+                let mut conns = Vec::with_capacity(LIST_CHUNK.min(self.conns.len()));
+                let mut next = None;
+                for (id, c) in self.conns.iter_from(from) {
+                    if conns.len() == LIST_CHUNK {
+                        next = Some(id);
+                        break;
+                    }
+                    conns.push((id, *c));
+                }
                 let _ = reply.try_send(ConnList {
                     now_ms,
                     conns,
+                    next,
                     hits: self.hits.clone(),
                 });
             }

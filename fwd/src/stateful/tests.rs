@@ -502,3 +502,41 @@ fn cached_decisions_follow_the_snapshot_and_never_outlive_their_connection() {
         );
     }
 }
+
+#[test]
+fn a_big_table_is_listed_in_chunks_each_connection_once() {
+    use super::command::{WorkerCmd, LIST_CHUNK};
+    let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
+    let n = LIST_CHUNK + 100;
+    let mut st = state(n);
+    for i in 0..n {
+        let mut f = udp(mac(1), "192.168.1.10", 1000 + i as u16, "192.0.2.100", 53);
+        assert!(matches!(
+            run(&mut f, LAN, &snap, &mut st),
+            Verdict::Forward { .. }
+        ));
+    }
+    let mut seen = Vec::new();
+    let mut from = Some(0);
+    let mut chunks = 0;
+    while let Some(start) = from {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        st.serve(
+            WorkerCmd::List {
+                from: start,
+                reply: tx,
+            },
+            0,
+        );
+        let list = rx.recv().unwrap();
+        assert!(list.conns.len() <= LIST_CHUNK);
+        seen.extend(list.conns.iter().map(|(id, _)| *id));
+        from = list.next;
+        chunks += 1;
+    }
+    assert_eq!(chunks, 2);
+    let mut unique = seen.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (n, n));
+}
