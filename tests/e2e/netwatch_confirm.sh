@@ -78,6 +78,29 @@ check "the ISP1 route gets distance 20 after the delay and the pings" wait_dista
 check "the script logged the confirmation" grep -q 'script: Confirmed WAN1 failure' "$WANFWD_LOG"
 check "traffic moves to ISP2" test "$(path_now)" = isp2
 
+# A waiting script is listed by /system/script/job and stopped by remove.
+ctl ':delay 60s; /ip/route set [find comment=wan1-default] distance=30' >"$TB_TMP/job.out" 2>&1 &
+job_pid=$!
+wait_job() {
+    local i
+    for ((i = 0; i < 30; i++)); do
+        [[ $(ctl '/system/script/job print count-only where type=wanctl') == 1 ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "/system/script/job lists the waiting wanctl script" wait_job
+out=$(ctl '/system/script/job print' 2>&1 || true)
+echo "$out"
+check "/system/script/job print: TYPE STARTED WAITING SCRIPT, delay" \
+    bash -c "grep -qE '^ *# +TYPE +STARTED +WAITING +SCRIPT' <<<'$out' && grep -qE 'wanctl +[0-9:]+ +delay ' <<<'$out'"
+check "remove stops it" ctl '/system/script/job remove [find type=wanctl]'
+job_rc=0
+wait "$job_pid" || job_rc=$?
+check "its wanctl ends in error: the script was removed" \
+    bash -c "[[ $job_rc -ne 0 ]] && grep -q 'the script was removed' '$TB_TMP/job.out'"
+check "what it would have done after the delay is not done" test "$(route_distance wan1-default)" = 20
+
 rc=0
 wanfwd_stop >/dev/null || rc=$?
 check "wanfwd exits with status 0" test "$rc" -eq 0

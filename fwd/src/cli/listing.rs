@@ -5,7 +5,7 @@ use crate::rib::view::{json_array, render_table, Row};
 use crate::ros::{Arg, Command, Expr};
 
 /// Listed menus whose items `remove` acts on.
-const REMOVABLE: &[&str] = &["/ip/firewall/connection"];
+const REMOVABLE: &[&str] = &["/ip/firewall/connection", "/system/script/job"];
 
 /// A menu's items as the daemon has them: a flags legend, columns, and per item its flags,
 /// its cells and its properties (for `where` and JSON).

@@ -60,6 +60,9 @@ const MENUS: &[&str] = &[
     "/routing/nexthop",
     "/routing/settings",
     "/routing/table",
+    "/system",
+    "/system/script",
+    "/system/script/job",
     "/tool",
     "/tool/netwatch",
 ];
@@ -342,7 +345,7 @@ impl<'a> Session<'a> {
             (crate::conntrack::TRACKING, _) => self.tracking_command(c),
             (crate::netwatch::NETWATCH, "print") => self.print_netwatch(c),
             (crate::netwatch::NETWATCH, _) => self.item_command(c, &menu, |i| &mut i.netwatch),
-            ("/ip/address" | "/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection" | "/log", _) => {
+            ("/ip/address" | "/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection" | "/log" | "/system/script/job", _) => {
                 self.listing_command(c, &menu)
             }
             ("/ip/route" | "/routing/nexthop", verb) => {

@@ -69,6 +69,7 @@ impl cli::Env for Env<'_> {
         };
         match menu {
             "/ip/firewall/connection" => Some(c.connection_listing()),
+            "/system/script/job" => Some(c.job_listing()),
             "/log" => Some(Listing {
                 legend: None,
                 columns: vec![("TIME", false), ("TOPICS", false), ("MESSAGE", false)],
@@ -226,6 +227,9 @@ impl Control {
                 api.respond(r.client, response);
             }
         }
+        for (client, answer) in self.scripts.answers.drain(..) {
+            api.respond(client, answer);
+        }
         self.api = Some(api);
         n
     }
@@ -251,6 +255,9 @@ impl Control {
             if menu == "/ip/firewall/connection" {
                 let n = self.remove_connections(handles);
                 log::info!("removed {n} connection(s)");
+            } else if menu == "/system/script/job" {
+                let n = self.remove_jobs(handles);
+                log::info!("stopped {n} script(s)");
             }
         }
         let mut recompute = false;

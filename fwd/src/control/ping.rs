@@ -106,6 +106,11 @@ impl Pings {
         due
     }
 
+    /// Forgets the batch of a script that was stopped.
+    pub(super) fn cancel(&mut self, id: u64) {
+        self.batches.retain(|b| b.id != id);
+    }
+
     fn reply(&mut self, ident: u16, seq: u16, ttl: u8, size: u16, now: Instant) -> bool {
         for b in &mut self.batches {
             if let Some(p) = b.pings.iter_mut().find(|p| p.ident == ident) {
@@ -242,5 +247,7 @@ mod tests {
         let ident = p.due(t0)[0].1;
         assert!(p.reply(ident, 5, 64, 8, t0), "ours, but no such request");
         assert_eq!(p.batches[0].pings[0].result.received(), 0);
+        p.cancel(1);
+        assert!(!p.reply(ident, 0, 64, 8, t0), "forgotten");
     }
 }

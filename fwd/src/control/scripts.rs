@@ -6,10 +6,12 @@
 use super::commands::Env;
 use super::Control;
 use crate::api::{ClientId, Response};
-use crate::cli::{Globals, Job, Wait};
+use crate::cli::{Globals, Job, ListRow, Listing, Wait};
+use crate::config::format_duration;
 use crate::netwatch::Status;
+use crate::rib::view::format_id;
 use std::net::Ipv4Addr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The most scripts waiting at once; one more is refused.
 pub const MAX_WAITING: usize = 64;
@@ -35,6 +37,10 @@ struct Waiting {
     id: u64,
     job: Job,
     origin: Origin,
+    /// When it started, in seconds since the epoch, and its first line, for
+    /// `/system/script/job print`.
+    started: u64,
+    first_line: String,
     /// What the script printed so far.
     output: String,
     wake: Wake,
@@ -46,6 +52,8 @@ pub(super) struct Scripts {
     next_id: u64,
     /// `:global` variables, shared by all scripts while wanfwd runs.
     pub globals: Globals,
+    /// Answers to wanctl clients not yet handed to the API.
+    pub answers: Vec<(ClientId, Response)>,
 }
 
 impl Control {
@@ -68,10 +76,16 @@ impl Control {
         };
         self.scripts.next_id += 1;
         let id = self.scripts.next_id;
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let first_line = text.trim_start().lines().next().unwrap_or("").to_string();
         self.step_script(Waiting {
             id,
             job,
             origin,
+            started,
+            first_line,
             output: String::new(),
             wake: Wake::Pings,
         })
@@ -132,14 +146,85 @@ impl Control {
         }
     }
 
+    /// `/system/script/job print`: the scripts waiting now.
+    pub(super) fn job_listing(&self) -> Listing {
+        let now = Instant::now();
+        let rows = self
+            .scripts
+            .waiting
+            .iter()
+            .map(|w| {
+                let kind = match &w.origin {
+                    Origin::Api(_) => "wanctl".to_string(),
+                    Origin::Netwatch { host, status } => {
+                        format!("netwatch {host} {}", status.name())
+                    }
+                    Origin::Startup => "startup".to_string(),
+                };
+                let waiting = match w.wake {
+                    Wake::At(t) => {
+                        // In whole seconds, rounded up: "delay 60s", not "59s990ms...".
+                        let left = t.saturating_duration_since(now);
+                        let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+                        format!("delay {}", format_duration(Duration::from_secs(secs)))
+                    }
+                    Wake::Pings => "ping".to_string(),
+                };
+                let started = crate::logbuf::clock(w.started);
+                let script: String = w.first_line.chars().take(40).collect();
+                ListRow {
+                    flags: String::new(),
+                    cells: vec![
+                        kind.clone(),
+                        started.clone(),
+                        waiting.clone(),
+                        script.clone(),
+                    ],
+                    props: vec![
+                        (".id", format_id(w.id as usize)),
+                        ("type", kind),
+                        ("started", started),
+                        ("waiting", waiting),
+                        ("script", script),
+                    ],
+                    handle: w.id,
+                }
+            })
+            .collect();
+        Listing {
+            legend: None,
+            columns: vec![
+                ("TYPE", false),
+                ("STARTED", false),
+                ("WAITING", false),
+                ("SCRIPT", false),
+            ],
+            rows,
+        }
+    }
+
+    /// `/system/script/job remove`: stops these waiting scripts; returns how many.
+    pub(super) fn remove_jobs(&mut self, ids: &[u64]) -> usize {
+        let mut n = 0;
+        for id in ids {
+            if let Some(i) = self.scripts.waiting.iter().position(|w| w.id == *id) {
+                let w = self.scripts.waiting.swap_remove(i);
+                self.pings.cancel(w.id);
+                self.script_ended(w.origin, Response::Error("the script was removed".into()));
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// Tells whoever started a script how it ended.
     pub(super) fn script_ended(&mut self, origin: Origin, answer: Response) {
         match origin {
-            Origin::Api(client) => {
-                if let Some(api) = self.api.as_mut() {
-                    api.respond(client, answer);
-                }
-            }
+            Origin::Api(client) => match self.api.as_mut() {
+                Some(api) => api.respond(client, answer),
+                // While the API is serving a request (a script stopping another): later.
+                None => self.scripts.answers.push((client, answer)),
+            },
             Origin::Netwatch { host, status } => match answer {
                 Response::Ok(out) => {
                     log::info!("netwatch: {host} {}-script ran", status.name());
