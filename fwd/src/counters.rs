@@ -50,7 +50,7 @@ drop_reasons! {
     NatNoPort => "nat-no-port", "no free port to translate a new connection to";
     NatNoAddress => "nat-no-address", "masquerade out of an interface that has no address";
     HandoffRingFull => "handoff-ring-full", "the worker owning the packet's connection had no room for it";
-    Fragment => "fragment", "IPv4 fragment while connection tracking is on (no reassembly)";
+    Fragment => "fragment", "IPv4 fragment whose first fragment was not seen (out of order, or lost), or of a datagram whose first fragment was dropped";
 }
 
 pub const N_DROPS: usize = DropReason::ALL.len();

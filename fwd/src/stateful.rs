@@ -63,6 +63,8 @@ pub struct Stateful {
     pub created: u64,
     /// When expiry last ran (ms).
     expired_at: u64,
+    /// The ports of fragmented datagrams, from their first fragments.
+    frags: frags::Frags,
 }
 
 impl Stateful {
@@ -82,6 +84,7 @@ impl Stateful {
             ranges,
             created: 0,
             expired_at: 0,
+            frags: frags::Frags::default(),
         }
     }
 
@@ -203,25 +206,45 @@ pub fn process_pre(
     };
     match class {
         Class::Flow { key, tcp_flags } => flow(
-            frame, end, in_port, key, hash, tcp_flags, t, rules, st, now_ms,
+            frame, end, in_port, key, hash, tcp_flags, false, t, rules, st, now_ms,
         ),
         Class::IcmpError { outer, inner } => {
             related(frame, end, in_port, outer, inner, t, rules, st)
         }
-        Class::Fragment { key } => {
-            // Fragments carry no ports to track or translate by; the router reassembles none.
-            if addr_type(t, key.dst) == firewall::ADDR_LOCAL {
-                Verdict::Punt(Punt::Local)
+        Class::Fragment {
+            key,
+            ident,
+            first,
+            tcp_flags,
+        } => {
+            // The ports of the datagram are those of its first fragment (see `frags`).
+            let key = if first {
+                st.frags.remember(&key, ident, st.worker, now_ms);
+                key
             } else {
-                Verdict::Drop(DropReason::Fragment)
-            }
+                match st.frags.recall(&key, ident, now_ms) {
+                    Some((k, _)) => k,
+                    None if addr_type(t, key.dst) == firewall::ADDR_LOCAL => {
+                        return Verdict::Punt(Punt::Local)
+                    }
+                    None => return Verdict::Drop(DropReason::Fragment),
+                }
+            };
+            let hash = Table::hash(&key);
+            let later = !first;
+            flow(
+                frame, end, in_port, key, hash, tcp_flags, later, t, rules, st, now_ms,
+            )
         }
         Class::Malformed => Verdict::Drop(DropReason::Malformed),
     }
 }
 
-/// A packet of a flow: tracked, marked, routed, translated.
+/// A packet of a flow: tracked, marked, routed, translated. A `later` fragment (see
+/// `frags`) belongs to a connection its first fragment found or opened: it neither opens one
+/// nor moves its state.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 fn flow(
     frame: &mut [u8],
     end: usize,
@@ -229,18 +252,22 @@ fn flow(
     key: FlowKey,
     hash: u64,
     tcp_flags: u8,
+    later: bool,
     t: &Tables,
     rules: &RuleSet,
     st: &mut Stateful,
     now_ms: u64,
 ) -> Verdict {
     let (found, state) = match st.conns.lookup_hashed(&key, hash) {
+        Some((id, dir)) if later => (Some((id, dir)), st.conns.state(id)),
         Some((id, dir)) => match st.conns.track(id, dir, tcp_flags, now_ms) {
             ConnState::Invalid => return Verdict::Drop(DropReason::ConntrackInvalid),
             s => (Some((id, dir)), s),
         },
         // To the router and not a reply of a translated connection: the control core's.
         None if addr_type(t, key.dst) == firewall::ADDR_LOCAL => return Verdict::Punt(Punt::Local),
+        // The first fragment opened nothing (it was dropped): neither does the rest.
+        None if later => return Verdict::Drop(DropReason::Fragment),
         // A stray reset or FIN opens nothing (loose tracking still picks up a bare ACK).
         None if key.proto == PROTO_TCP && !conntrack::can_create(tcp_flags) => {
             return Verdict::Drop(DropReason::ConntrackInvalid)
@@ -521,6 +548,7 @@ fn related(
 }
 
 mod command;
+mod frags;
 mod owner;
 pub use command::{ConnList, WorkerCmd};
 pub use owner::symmetric_hash;

@@ -362,6 +362,16 @@ impl Table {
         }
     }
 
+    /// The state of connection `id` as its last tracked packet left it, without tracking
+    /// anything (a later fragment of a datagram whose first fragment was tracked).
+    pub fn state(&self, id: u32) -> ConnState {
+        match self.get(id) {
+            Some(c) if c.seen_reply => ConnState::Established,
+            Some(_) => ConnState::New,
+            None => ConnState::Invalid,
+        }
+    }
+
     /// Removes connection `id` and both its keys (nothing if it is not live).
     pub fn remove(&mut self, id: u32) {
         let Some(c) = self.get(id) else { return };

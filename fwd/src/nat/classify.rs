@@ -50,9 +50,20 @@ pub enum Class {
     ///
     /// Either way the connection state of the error is RELATED.
     IcmpError { outer: FlowKey, inner: FlowKey },
-    /// A fragment (MF set or offset non-zero, the first fragment included): its ports cannot
-    /// be trusted, or are not there. `key` has both ports 0.
-    Fragment { key: FlowKey },
+    /// A fragment (MF set or offset non-zero). `ident` is the IPv4 identification that its
+    /// datagram's fragments share.
+    ///
+    /// With `first`, this is the first fragment (offset 0) and it holds the whole transport
+    /// header of a TCP or UDP datagram or an ICMP echo: `key` has its ports as
+    /// [`Class::Flow`] would, and `tcp_flags` its flags. Otherwise (a later fragment, or a
+    /// first one without such a header) `key` has both ports 0: the ports are those the
+    /// first fragment of the same (`src`, `dst`, `proto`, `ident`) carried.
+    Fragment {
+        key: FlowKey,
+        ident: u16,
+        first: bool,
+        tcp_flags: u8,
+    },
     /// The transport header is truncated or invalid: a TCP data offset below 5 or beyond the
     /// datagram, a UDP length below 8 or beyond the datagram, an ICMP message shorter than 8
     /// bytes, an ICMP error that does not quote an IPv4 header and 8 bytes of its payload.
@@ -161,6 +172,36 @@ fn icmp_ports(icmp: &[u8]) -> (u16, u16) {
     }
 }
 
+/// A fragment: with its ports if it is the first one and holds the transport header.
+#[inline]
+fn first_fragment(mut key: FlowKey, ident: u16, first: bool, l4: &[u8]) -> Class {
+    let mut tcp_flags = 0;
+    let first = first
+        && match key.proto {
+            PROTO_TCP if tcp_ok(l4) => {
+                tcp_flags = l4[13];
+                true
+            }
+            PROTO_UDP => udp_ok(l4, false),
+            PROTO_ICMP => {
+                l4.len() >= ICMP_HEADER_LEN && matches!(l4[0], TYPE_ECHO_REQUEST | TYPE_ECHO_REPLY)
+            }
+            _ => false,
+        };
+    if first {
+        (key.sport, key.dport) = (be16(l4, 0), be16(l4, 2));
+        if key.proto == PROTO_ICMP {
+            (key.sport, key.dport) = icmp_ports(l4);
+        }
+    }
+    Class::Fragment {
+        key,
+        ident,
+        first,
+        tcp_flags,
+    }
+}
+
 /// The quoted datagram of an ICMP error: `q` is the ICMP message from its quoted IPv4
 /// header on, and `qip` that header, with at least `QUOTED_L4_LEN` bytes after it.
 #[inline]
@@ -187,10 +228,10 @@ pub fn classify(l3: &[u8]) -> Class {
         dport: 0,
         proto: h.proto,
     };
-    if h.fragment {
-        return Class::Fragment { key };
-    }
     let l4 = &l3[h.ihl..h.total];
+    if h.fragment {
+        return first_fragment(key, be16(l3, 4), h.first, l4);
+    }
     match h.proto {
         PROTO_TCP => {
             if !tcp_ok(l4) {

@@ -610,9 +610,45 @@ fn classify_flows() {
 fn classify_fragments() {
     let whole = udp(LAN, REMOTE, LAN_PORT, 53, DATA, true);
     let (a, b) = fragments(&whole, 16);
-    let key = flow(LAN, REMOTE, 0, 0, PROTO_UDP);
-    assert_eq!(classify(&a), Class::Fragment { key });
-    assert_eq!(classify(&b), Class::Fragment { key });
+    let ident = u16::from_be_bytes([a[4], a[5]]);
+    assert_eq!(
+        classify(&a),
+        Class::Fragment {
+            key: flow(LAN, REMOTE, LAN_PORT, 53, PROTO_UDP),
+            ident,
+            first: true,
+            tcp_flags: 0
+        },
+        "the first fragment has the ports"
+    );
+    assert_eq!(
+        classify(&b),
+        Class::Fragment {
+            key: flow(LAN, REMOTE, 0, 0, PROTO_UDP),
+            ident,
+            first: false,
+            tcp_flags: 0
+        }
+    );
+    // A TCP first fragment too short for its header has no ports.
+    let t = tcp(LAN, REMOTE, LAN_PORT, REMOTE_PORT, SYN, DATA);
+    let (a, _) = fragments(&t, 8);
+    assert!(matches!(
+        classify(&a),
+        Class::Fragment { first: false, key, .. } if key.sport == 0
+    ));
+    let (a, _) = fragments(&t, 32);
+    assert!(matches!(
+        classify(&a),
+        Class::Fragment { first: true, tcp_flags: SYN, key, .. } if key.dport == REMOTE_PORT
+    ));
+    // An echo request's identifier, as for a whole one.
+    let e = echo(LAN, REMOTE, TYPE_ECHO_REQUEST, 77, &[0; 64]);
+    let (a, _) = fragments(&e, 16);
+    assert!(matches!(
+        classify(&a),
+        Class::Fragment { first: true, key, .. } if (key.sport, key.dport) == (77, 0)
+    ));
 }
 
 /// Classifies the error and checks the lookup contract: `inner.reversed()` is the key of a
@@ -672,7 +708,7 @@ fn classify_malformed_icmp_errors() {
     assert_eq!(classify(&e), Class::Malformed);
     // An ICMP error in a fragment is a fragment first.
     let (a, _) = fragments(&icmp_error(ROUTER, WAN, 3, 0, &sent), 32);
-    assert!(matches!(classify(&a), Class::Fragment { .. }));
+    assert!(matches!(classify(&a), Class::Fragment { first: false, .. }));
 }
 
 #[test]

@@ -36,24 +36,46 @@ pub fn symmetric_hash(k: &FlowKey) -> u64 {
 
 impl Stateful {
     /// The worker that owns the connection of datagram `l3` (this worker for what cannot
-    /// be parsed: it will be dropped and counted here).
-    pub fn owner(&self, l3: &[u8], t: &Tables) -> usize {
-        let n = self.ranges.len();
-        if n <= 1 {
+    /// be parsed: it will be dropped and counted here). A fragment belongs to the owner of
+    /// its datagram's connection, which its first fragment tells (and this worker then
+    /// remembers for the later ones; see `frags`).
+    pub fn owner(&mut self, l3: &[u8], t: &Tables, now_ms: u64) -> usize {
+        if self.ranges.len() <= 1 {
             return self.worker;
         }
         let key = match nat::classify(l3) {
             Class::Flow { key, .. } => key,
             Class::IcmpError { inner, .. } => inner.reversed(),
-            Class::Fragment { key } => key,
+            Class::Fragment {
+                key,
+                ident,
+                first: true,
+                ..
+            } => {
+                let w = self.owner_of(&key, t);
+                self.frags.remember(&key, ident, w, now_ms);
+                return w;
+            }
+            Class::Fragment { key, ident, .. } => {
+                return self
+                    .frags
+                    .recall(&key, ident, now_ms)
+                    .map_or(self.worker, |(_, w)| w)
+            }
             Class::Malformed => return self.worker,
         };
+        self.owner_of(&key, t)
+    }
+
+    /// The owner of the connection of a packet with `key`, by the rule above.
+    fn owner_of(&self, key: &FlowKey, t: &Tables) -> usize {
+        let n = self.ranges.len();
         let has_port = key.dport != 0;
         if has_port && addr_type(t, key.dst) == firewall::ADDR_LOCAL {
             if let Some(w) = self.ranges.iter().position(|r| r.contains(key.dport)) {
                 return w;
             }
         }
-        (symmetric_hash(&key) % n as u64) as usize
+        (symmetric_hash(key) % n as u64) as usize
     }
 }

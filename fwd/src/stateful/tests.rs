@@ -405,10 +405,10 @@ fn both_directions_of_a_translated_connection_belong_to_one_worker() {
         let src = Ipv4Addr::from(ip("192.168.1.10") + (i % 2)).to_string();
         let sport = 1000 + (i as u16) * 7;
         let mut f = udp(mac(1), &src, sport, "192.0.2.100", 53);
-        let w = workers[0].owner(&f[14..], &snap.tables());
+        let w = workers[0].owner(&f[14..], &snap.tables(), 0);
         assert_eq!(
             w,
-            workers[1].owner(&f[14..], &snap.tables()),
+            workers[1].owner(&f[14..], &snap.tables(), 0),
             "every worker agrees"
         );
         owned[w] += 1;
@@ -423,7 +423,7 @@ fn both_directions_of_a_translated_connection_belong_to_one_worker() {
         let wan = Ipv4Addr::from(addr).to_string();
         let mut reply = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, nat_port);
         assert_eq!(
-            workers[1 - w].owner(&reply[14..], &snap.tables()),
+            workers[1 - w].owner(&reply[14..], &snap.tables(), 0),
             w,
             "reply goes to the owner"
         );
@@ -539,4 +539,94 @@ fn a_big_table_is_listed_in_chunks_each_connection_once() {
     unique.sort_unstable();
     unique.dedup();
     assert_eq!((seen.len(), unique.len()), (n, n));
+}
+
+/// A UDP frame in two fragments, identification `ident`: the UDP header, then the rest.
+fn split(f: &[u8], ident: u16) -> (Vec<u8>, Vec<u8>) {
+    let frag = |flags_offset: u16, data: &[u8]| {
+        let mut g = f[..34].to_vec();
+        g.extend_from_slice(data);
+        g[16..18].copy_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+        g[18..20].copy_from_slice(&ident.to_be_bytes());
+        g[20..22].copy_from_slice(&flags_offset.to_be_bytes());
+        g[24..26].copy_from_slice(&[0, 0]);
+        let c = checksum::checksum(&g[14..34]);
+        g[24..26].copy_from_slice(&c.to_be_bytes());
+        g
+    };
+    (frag(0x2000, &f[34..42]), frag(1, &f[42..]))
+}
+
+/// The datagram of two fragments from `split`, as the receiver reassembles it.
+fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut g = a.to_vec();
+    g.extend_from_slice(&b[34..]);
+    let tlen = (g.len() - 14) as u16;
+    g[16..18].copy_from_slice(&tlen.to_be_bytes());
+    g[20..22].copy_from_slice(&[0, 0]);
+    g[24..26].copy_from_slice(&[0, 0]);
+    let c = checksum::checksum(&g[14..34]);
+    g[24..26].copy_from_slice(&c.to_be_bytes());
+    g
+}
+
+#[test]
+fn fragments_follow_their_first_fragment_both_ways_without_reassembly() {
+    let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
+    let mut st = state(64);
+    let whole = udp(mac(1), "192.168.1.10", 4000, "192.0.2.100", 53);
+    let (mut a, mut b) = split(&whole, 0x1234);
+    let Verdict::Forward { port } = run(&mut a, LAN, &snap, &mut st) else {
+        panic!("first fragment not forwarded");
+    };
+    assert_eq!(run(&mut b, LAN, &snap, &mut st), Verdict::Forward { port });
+    let wan = snap.ports[usize::from(port)].addr;
+    assert_eq!(src_of(&a), (wan, 4000), "masqueraded, port kept");
+    assert_eq!(&b[26..30], &wan.to_be_bytes(), "the later one too");
+    for f in [&a, &b] {
+        assert_eq!(checksum::checksum(&f[14..34]), 0, "IPv4 header checksum");
+        assert_eq!(f[22], 63, "TTL decremented");
+    }
+    assert_checksums(&join(&a, &b));
+    assert_eq!(st.conns.len(), 1, "one connection for the datagram");
+
+    // A later fragment whose first one was never seen is dropped.
+    let (_, mut stray) = split(&whole, 0x4321);
+    assert_eq!(
+        run(&mut stray, LAN, &snap, &mut st),
+        Verdict::Drop(DropReason::Fragment)
+    );
+
+    // The reply, fragmented too, comes back de-translated.
+    let wan_ip = Ipv4Addr::from(wan).to_string();
+    let reply = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan_ip, 4000);
+    let (mut a, mut b) = split(&reply, 0x0777);
+    assert_eq!(
+        run(&mut a, port, &snap, &mut st),
+        Verdict::Forward { port: LAN }
+    );
+    assert_eq!(
+        run(&mut b, port, &snap, &mut st),
+        Verdict::Forward { port: LAN }
+    );
+    assert_eq!(dst_of(&a), (ip("192.168.1.10"), 4000));
+    assert_eq!(&b[30..34], &ip("192.168.1.10").to_be_bytes());
+    assert_checksums(&join(&a, &b));
+}
+
+#[test]
+fn a_datagrams_fragments_belong_to_its_connections_owner() {
+    let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
+    let ranges = vec![PortRange::new(1024, 33279), PortRange::new(33280, 65535)];
+    let mut workers: Vec<Stateful> = (0..2)
+        .map(|w| Stateful::new(4096, &Timeouts::default(), w, ranges.clone()))
+        .collect();
+    for i in 0..64u16 {
+        let whole = udp(mac(1), "192.168.1.10", 5000 + i * 11, "192.0.2.100", 53);
+        let owner = workers[0].owner(&whole[14..], &snap.tables(), 0);
+        let (a, b) = split(&whole, i);
+        // The worker that receives the fragments (here worker 0) sends both to the owner.
+        assert_eq!(workers[0].owner(&a[14..], &snap.tables(), 0), owner);
+        assert_eq!(workers[0].owner(&b[14..], &snap.tables(), 0), owner);
+    }
 }
