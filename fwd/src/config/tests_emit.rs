@@ -55,8 +55,9 @@ metrics: { listen: "127.0.0.1:19999" }
     action: mark-connection
     new-connection-mark: wan1_conn
   - { chain: prerouting, connection-mark: wan1_conn, action: mark-routing, new-routing-mark: to_wan1, passthrough: no }
-  - { chain: prerouting, protocol: tcp, dst-port: "80,443", action: jump, jump-target: web, comment: "to web" }
+  # A user chain before the jump to it: the interpreter checks each command's rules.
   - { chain: web, action: return, disabled: yes }
+  - { chain: prerouting, protocol: tcp, dst-port: "80,443", action: jump, jump-target: web, comment: "to web" }
 /ip/firewall/nat:
   - { chain: srcnat, out-interface-list: WAN, action: masquerade }
   - { chain: srcnat, out-interface: ether2, action: src-nat, to-addresses: 198.51.100.2, to-ports: 1024-65535 }
