@@ -91,8 +91,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(FAILED);
             }
         },
-        Some(Action::Export { rsc: false }) => "/export format=yaml".to_owned(),
-        Some(Action::Export { rsc: true }) => "/export".to_owned(),
+        Some(Action::Export { rsc }) => export_request(*rsc).to_owned(),
         None if !cli.command.is_empty() => cli.command.join(" "),
         None if io::stdin().is_terminal() => {
             return match connect(&cli.socket, timeout) {
@@ -126,6 +125,16 @@ fn main() -> ExitCode {
             eprintln!("wanctl: lost wanfwd at {}: {e}", cli.socket.display());
             ExitCode::from(UNREACHABLE)
         }
+    }
+}
+
+/// What `wanctl export` asks wanfwd: RouterOS's `/export`, or its YAML form (wanfwd's own
+/// `format=yaml`, the format of `wanfwd --config`).
+fn export_request(rsc: bool) -> &'static str {
+    if rsc {
+        "/export"
+    } else {
+        "/export format=yaml"
     }
 }
 
@@ -205,6 +214,8 @@ mod tests {
         assert_eq!(cli.socket, Path::new("/tmp/s"));
         let cli = Cli::try_parse_from(["wanctl", "export", "--rsc", "--socket", "/tmp/t"]).unwrap();
         assert!(matches!(cli.action, Some(Action::Export { rsc: true })));
+        assert_eq!(export_request(true), "/export");
+        assert_eq!(export_request(false), "/export format=yaml");
         assert_eq!(cli.socket, Path::new("/tmp/t"));
         let cli = Cli::try_parse_from(["wanctl"]).unwrap();
         assert!(cli.action.is_none() && cli.command.is_empty());
