@@ -8,6 +8,7 @@
 //! properties. Parsing checks
 //! everything the router would otherwise trip over later, and every error names the file,
 //! line, column and key, so that a bad configuration is refused before anything changes.
+//! [`Config::to_yaml`] writes a configuration back in this format (`/export format=yaml`).
 
 mod duration;
 mod emit;
