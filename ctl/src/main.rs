@@ -4,7 +4,8 @@
 //! - `wanctl [--socket PATH] [--json] '<command>'` runs one command (or a script) and prints
 //!   its output on standard output, or its error on standard error with exit status 1;
 //! - `wanctl import FILE.rsc` applies a script (`-` reads it from standard input);
-//! - `wanctl export [--rsc]` prints the running configuration as YAML, or as commands;
+//! - `wanctl export [--rsc]` prints the running configuration as YAML (the format of
+//!   `wanfwd --config`: `/export format=yaml`), or as RouterOS commands (`/export`);
 //! - `wanctl` alone gives an interactive prompt with history (~/.wanctl_history); with
 //!   standard input not a terminal, it runs what it reads there as one script.
 //!
@@ -35,6 +36,7 @@ use wanfwd::api::{ApiClient, DEFAULT_SOCKET};
         wanctl '/ip/route print'\n  \
         wanctl --json /ip/route print where dst-address=0.0.0.0/0\n  \
         wanctl import pcc.rsc\n  \
+        wanctl export > router.yaml (the running configuration, for wanfwd --config)\n  \
         wanctl export --rsc\n  \
         wanctl                      (interactive prompt; quit or Ctrl-D to leave)\n\n\
         Exit status: 0 on success, 1 if the command failed, 2 if wanfwd cannot be reached."
@@ -64,9 +66,10 @@ enum Action {
         /// The script (.rsc).
         file: PathBuf,
     },
-    /// Print the running configuration: YAML, or RouterOS commands with --rsc.
+    /// Print the running configuration as YAML that `wanfwd --config` reads, or as RouterOS
+    /// commands with --rsc (what `/export` prints).
     Export {
-        /// As RouterOS commands rather than YAML.
+        /// As RouterOS commands (an .rsc script) rather than YAML.
         #[arg(long)]
         rsc: bool,
     },
@@ -88,8 +91,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(FAILED);
             }
         },
-        Some(Action::Export { rsc: false }) => "/export".to_owned(),
-        Some(Action::Export { rsc: true }) => "/export rsc".to_owned(),
+        Some(Action::Export { rsc }) => export_request(*rsc).to_owned(),
         None if !cli.command.is_empty() => cli.command.join(" "),
         None if io::stdin().is_terminal() => {
             return match connect(&cli.socket, timeout) {
@@ -123,6 +125,16 @@ fn main() -> ExitCode {
             eprintln!("wanctl: lost wanfwd at {}: {e}", cli.socket.display());
             ExitCode::from(UNREACHABLE)
         }
+    }
+}
+
+/// What `wanctl export` asks wanfwd: RouterOS's `/export`, or its YAML form (wanfwd's own
+/// `format=yaml`, the format of `wanfwd --config`).
+fn export_request(rsc: bool) -> &'static str {
+    if rsc {
+        "/export"
+    } else {
+        "/export format=yaml"
     }
 }
 
@@ -202,6 +214,8 @@ mod tests {
         assert_eq!(cli.socket, Path::new("/tmp/s"));
         let cli = Cli::try_parse_from(["wanctl", "export", "--rsc", "--socket", "/tmp/t"]).unwrap();
         assert!(matches!(cli.action, Some(Action::Export { rsc: true })));
+        assert_eq!(export_request(true), "/export");
+        assert_eq!(export_request(false), "/export format=yaml");
         assert_eq!(cli.socket, Path::new("/tmp/t"));
         let cli = Cli::try_parse_from(["wanctl"]).unwrap();
         assert!(cli.action.is_none() && cli.command.is_empty());

@@ -2,7 +2,8 @@
 # End to end: an operator drives a running wanfwd with wanctl, as with RouterOS: print the
 # routes, change a distance while traffic flows (no packet lost), disable and enable a route
 # by comment (the guide's Netwatch scripts do exactly this), and bad commands are refused
-# with their line and column, changing nothing.
+# with their line and column, changing nothing. The running configuration, changes included,
+# is exported as commands and as YAML, and wanfwd starts again from that YAML.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -88,9 +89,35 @@ check "/log print shows it as a warning" \
 check "/log print count-only counts the kept messages" \
     bash -c "test \$('$WANCTL' --socket '$TB_TMP/api.sock' '/log print count-only') -gt 1"
 
+# The running configuration, with the changes made above (wan1-default at distance 20).
+ctl export >"$TB_TMP/export.yaml" 2>&1 || true
+cat "$TB_TMP/export.yaml"
+check "wanctl export prints YAML: wanfwd's sections and the menus" \
+    grep -qE '^(dpdk|api|metrics|/interface/ethernet|/ip/address|/ip/route):$' "$TB_TMP/export.yaml"
+check "the YAML has the distance set by wanctl" \
+    python3 -c "import sys; t=open(sys.argv[1]).read(); assert 'comment: wan1-default' in t.split('distance: 20')[1].split('- dst-address')[0], t" \
+    "$TB_TMP/export.yaml"
+check "wanfwd --check accepts the exported YAML" "$WANFWD" --config "$TB_TMP/export.yaml" --check
+rsc=$(ctl export --rsc 2>&1 || true)
+echo "$rsc"
+check "wanctl export --rsc starts with RouterOS's header" grep -qE '^# [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} by wanfwd ' <<<"$rsc"
+check "and writes the routes as commands, defaults left out" grep -qxF '/ip route' <<<"$rsc"
+check "with the changed distance" \
+    grep -qxF 'add comment=wan1-default distance=20 dst-address=0.0.0.0/0 gateway=203.0.113.1' <<<"$rsc"
+check "/ip/route export terse prints that menu only, one command a line" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/route export terse' | grep -v '^#' |
+        awk '!/^\/ip route add /{bad=1} END{exit bad || NR < 2}'"
+check "an export to a file is refused" bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/export file=x'"
+
 rc=0
 wanfwd_stop >/dev/null || rc=$?
 check "wanfwd exits with status 0" test "$rc" -eq 0
+
+check "wanfwd starts from the exported YAML" wanfwd_start "$TB_TMP/export.yaml" "$TB_TMP/wanfwd-export.log"
+check "with wan1-default at distance 20, as exported" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/route print' | grep -qE '203\.0\.113\.1 +main +20'"
+check "traffic leaves by ISP2 (distance 10 < 20)" test "$(reaches)" = isp2
+wanfwd_stop >/dev/null || true
 
 # A script at start (wanfwd --script), after the YAML; a bad one stops the start.
 printf '%s\n' '# raise the primary, as the guide'"'"'s Netwatch down-script does' \

@@ -10,15 +10,18 @@
 //! `/routing/table`, `/interface/list`, `/interface/list/member`, `/ip/firewall/mangle` and
 //! `/ip/firewall/nat` (see `items`); `/ip/firewall/connection/tracking print|set`;
 //! `/tool/netwatch` (generic verbs, and a `print` with the status the daemon keeps);
-//! `/routing/nexthop print`, the read-only listings, `:log` and `:put`, and the scripting
-//! of `eval` (variables, expressions, `:if`), `job` (`:delay` and `/ping`, which suspend the
-//! script) and `value` (the operators). Other menus answer that they are not supported yet.
+//! `/routing/nexthop print`, the read-only listings, `:log` and `:put`; `export` in any menu
+//! (see `export`: RouterOS commands, or with `format=yaml` the YAML configuration); and the
+//! scripting of `eval` (variables, expressions, `:if`), `job` (`:delay` and `/ping`, which
+//! suspend the script) and `value` (the operators). Other menus answer that they are not
+//! supported yet.
 //!
 //! A script works on a copy of the routes and of these items ([`Items`]); every change of
 //! the items is checked by compiling the rules with them (`Env::check_items`), so a rule
 //! naming an unknown interface, list or routing table is refused at its line.
 
 mod eval;
+mod export;
 mod items;
 mod job;
 mod listing;
@@ -81,6 +84,11 @@ pub trait Env {
     fn check_items(&self, items: &Items) -> Result<(), String>;
     /// The items of a read-only menu (`/ip/address`, `/ip/arp`, `/interface/ethernet`).
     fn listing(&self, _menu: &str) -> Option<Listing> {
+        None
+    }
+    /// The configuration in force, for `export`: what wanfwd started with and what commands
+    /// changed since (the script's own routes and items replace those it holds).
+    fn config(&self) -> Option<crate::config::Config> {
         None
     }
     /// The status of a `/tool/netwatch` item, when it is being watched.
@@ -323,6 +331,7 @@ impl<'a> Session<'a> {
     fn command(&mut self, c: &Command) -> Result<(), Error> {
         let menu = c.menu();
         match (menu.as_str(), c.verb.as_str()) {
+            (_, "export") => self.export(c, &menu),
             ("/ip/route", "print") => self.print_routes(c),
             ("/ip/route", "add") => self.add_route(c),
             ("/ip/route", "set") => self.set_routes(c),

@@ -8,8 +8,10 @@
 //! properties. Parsing checks
 //! everything the router would otherwise trip over later, and every error names the file,
 //! line, column and key, so that a bad configuration is refused before anything changes.
+//! [`Config::to_yaml`] writes a configuration back in this format (`/export format=yaml`).
 
 mod duration;
+mod emit;
 mod error;
 mod firewall;
 mod locate;
@@ -25,6 +27,7 @@ use serde::{Deserialize, Deserializer};
 use crate::firewall::{InterfaceListItem, InterfaceListMemberItem, MangleItem, NatItem};
 
 pub use duration::{format_duration, parse_duration};
+pub use emit::{changed, under};
 pub use error::ConfigError;
 pub use model::{
     check_interface_name, AddressItem, ApiSection, ArpItem, CheckGateway, DpdkSection,
@@ -343,5 +346,7 @@ fn unknown_section(key: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod tests_emit;
 #[cfg(test)]
 mod tests_firewall;

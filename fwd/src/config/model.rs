@@ -10,20 +10,25 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+use super::emit::ser;
 
 use super::duration::{format_duration, parse_duration};
 use crate::net::{Ipv4Interface, Ipv4Prefix, MacAddr};
 
 /// `dpdk:` — how the EAL and the workers are set up.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct DpdkSection {
     /// Extra EAL arguments, appended to the ones wanfwd computes.
     pub eal_args: Vec<String>,
     pub workers: Workers,
     /// Mbuf pool size; `None` lets the router size it from ports, queues and workers.
-    #[serde(deserialize_with = "de::mbufs")]
+    #[serde(
+        deserialize_with = "de::mbufs",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mbufs: Option<u32>,
 }
 
@@ -38,7 +43,8 @@ impl Default for DpdkSection {
 }
 
 /// Which worker lcores to run: a number (the router picks the cores) or explicit core ids.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub enum Workers {
     Count(usize),
     Cores(Vec<usize>),
@@ -55,12 +61,13 @@ impl Workers {
 }
 
 /// `api:` — the Unix socket `wanctl` talks to.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct ApiSection {
     #[serde(deserialize_with = "de::socket_path")]
     pub socket: PathBuf,
     /// A group whose members may open the socket besides root.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
 }
 
@@ -74,10 +81,10 @@ impl Default for ApiSection {
 }
 
 /// `metrics:` — the Prometheus endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct MetricsSection {
-    #[serde(deserialize_with = "de::socket_addr")]
+    #[serde(deserialize_with = "de::socket_addr", serialize_with = "ser::display")]
     pub listen: SocketAddr,
 }
 
@@ -90,7 +97,7 @@ impl Default for MetricsSection {
 }
 
 /// An `/interface/ethernet` item: a named interface bound to a DPDK device.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EthernetItem {
     #[serde(deserialize_with = "de::interface_name")]
@@ -98,61 +105,115 @@ pub struct EthernetItem {
     /// A PCI address (`0000:03:00.0`) or a DPDK vdev string (`net_af_packet0,iface=veth0`).
     #[serde(deserialize_with = "de::device")]
     pub device: String,
-    #[serde(default = "default_mtu", deserialize_with = "de::mtu")]
+    #[serde(
+        default = "default_mtu",
+        deserialize_with = "de::mtu",
+        skip_serializing_if = "is_default_mtu"
+    )]
     pub mtu: u16,
     /// Overrides the device's own address.
-    #[serde(default, deserialize_with = "de::unicast_mac")]
+    #[serde(
+        default,
+        deserialize_with = "de::unicast_mac",
+        serialize_with = "ser::opt_display",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mac_address: Option<MacAddr>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(default, deserialize_with = "de::yes_no")]
+    #[serde(
+        default,
+        deserialize_with = "de::yes_no",
+        serialize_with = "ser::yes_no",
+        skip_serializing_if = "ser::is_false"
+    )]
     pub disabled: bool,
 }
 
 fn default_mtu() -> u16 {
     1500
 }
+fn is_default_mtu(v: &u16) -> bool {
+    *v == default_mtu()
+}
 
 /// An `/ip/address` item.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AddressItem {
-    #[serde(deserialize_with = "de::parsed")]
+    #[serde(deserialize_with = "de::parsed", serialize_with = "ser::display")]
     pub address: Ipv4Interface,
     /// RouterOS lets the network differ from the address's own prefix (point-to-point links).
-    #[serde(default, deserialize_with = "de::opt_ipv4")]
+    #[serde(
+        default,
+        deserialize_with = "de::opt_ipv4",
+        serialize_with = "ser::opt_display",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub network: Option<Ipv4Addr>,
     pub interface: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(default, deserialize_with = "de::yes_no")]
+    #[serde(
+        default,
+        deserialize_with = "de::yes_no",
+        serialize_with = "ser::yes_no",
+        skip_serializing_if = "ser::is_false"
+    )]
     pub disabled: bool,
 }
 
 /// An `/ip/route` item.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RouteItem {
-    #[serde(default = "default_dst", deserialize_with = "de::parsed")]
+    // Always written, though 0.0.0.0/0 is the default: it is what names a route.
+    #[serde(
+        default = "default_dst",
+        deserialize_with = "de::parsed",
+        serialize_with = "ser::display"
+    )]
     pub dst_address: Ipv4Prefix,
-    #[serde(deserialize_with = "de::gateways")]
+    #[serde(deserialize_with = "de::gateways", serialize_with = "ser::gateways")]
     pub gateway: Vec<Gateway>,
-    #[serde(default = "default_distance", deserialize_with = "de::distance")]
+    #[serde(
+        default = "default_distance",
+        deserialize_with = "de::distance",
+        skip_serializing_if = "is_default_distance"
+    )]
     pub distance: u8,
-    #[serde(default = "default_scope", deserialize_with = "de::scope")]
+    #[serde(
+        default = "default_scope",
+        deserialize_with = "de::scope",
+        skip_serializing_if = "is_default_scope"
+    )]
     pub scope: u8,
     #[serde(
         default = "default_target_scope",
-        deserialize_with = "de::target_scope"
+        deserialize_with = "de::target_scope",
+        skip_serializing_if = "is_default_target_scope"
     )]
     pub target_scope: u8,
-    #[serde(default)]
+    #[serde(
+        default,
+        serialize_with = "ser::display",
+        skip_serializing_if = "ser::is_default"
+    )]
     pub check_gateway: CheckGateway,
-    #[serde(default = "default_table", deserialize_with = "de::table_name")]
+    #[serde(
+        default = "default_table",
+        deserialize_with = "de::table_name",
+        skip_serializing_if = "is_main"
+    )]
     pub routing_table: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(default, deserialize_with = "de::yes_no")]
+    #[serde(
+        default,
+        deserialize_with = "de::yes_no",
+        serialize_with = "ser::yes_no",
+        skip_serializing_if = "ser::is_false"
+    )]
     pub disabled: bool,
 }
 
@@ -171,35 +232,62 @@ fn default_target_scope() -> u8 {
 fn default_table() -> String {
     super::MAIN_TABLE.to_string()
 }
+fn is_default_distance(v: &u8) -> bool {
+    *v == default_distance()
+}
+fn is_default_scope(v: &u8) -> bool {
+    *v == default_scope()
+}
+fn is_default_target_scope(v: &u8) -> bool {
+    *v == default_target_scope()
+}
+fn is_main(v: &str) -> bool {
+    v == super::MAIN_TABLE
+}
 
 /// An `/ip/arp` item: a static neighbour entry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ArpItem {
     #[serde(deserialize_with = "de::ipv4")]
     pub address: Ipv4Addr,
-    #[serde(deserialize_with = "de::parsed")]
+    #[serde(deserialize_with = "de::parsed", serialize_with = "ser::display")]
     pub mac_address: MacAddr,
     pub interface: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(default, deserialize_with = "de::yes_no")]
+    #[serde(
+        default,
+        deserialize_with = "de::yes_no",
+        serialize_with = "ser::yes_no",
+        skip_serializing_if = "ser::is_false"
+    )]
     pub disabled: bool,
 }
 
 /// A `/routing/table` item: a routing table besides `main`, which always exists.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RoutingTableItem {
     #[serde(deserialize_with = "de::added_table_name")]
     pub name: String,
     /// RouterOS's `fib` flag: only a table with it is installed for forwarding (the target
     /// of `mark-routing`); one without it just holds routes.
-    #[serde(default, deserialize_with = "de::flag")]
+    #[serde(
+        default,
+        deserialize_with = "de::flag",
+        serialize_with = "ser::yes_no",
+        skip_serializing_if = "ser::is_false"
+    )]
     pub fib: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(default, deserialize_with = "de::yes_no")]
+    #[serde(
+        default,
+        deserialize_with = "de::yes_no",
+        serialize_with = "ser::yes_no",
+        skip_serializing_if = "ser::is_false"
+    )]
     pub disabled: bool,
 }
 
@@ -254,19 +342,21 @@ impl crate::firewall::Item for RoutingTableItem {
 /// `/routing/settings`: how `check-gateway` probes. RouterOS fixes these (a probe every 10s,
 /// 1s to answer, down after 3 misses); wanfwd lets them be tuned, with RouterOS's values as
 /// defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoutingSettings {
     /// Time between two probes of a gateway.
     #[serde(
         rename = "check-gateway-ping-interval",
-        deserialize_with = "de::ping_interval"
+        deserialize_with = "de::ping_interval",
+        serialize_with = "ser::duration"
     )]
     pub ping_interval: Duration,
     /// Time a probe has to be answered before it counts as failed.
     #[serde(
         rename = "check-gateway-ping-timeout",
-        deserialize_with = "de::ping_timeout"
+        deserialize_with = "de::ping_timeout",
+        serialize_with = "ser::duration"
     )]
     pub ping_timeout: Duration,
     /// Consecutive failed probes that make a gateway unreachable.
@@ -297,9 +387,10 @@ impl Default for RoutingSettings {
 }
 
 /// `/ip/settings`: router-wide IPv4 behaviour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct IpSettings {
+    #[serde(serialize_with = "ser::display")]
     pub ecmp_hash_policy: EcmpHashPolicy,
 }
 

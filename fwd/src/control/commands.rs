@@ -52,6 +52,11 @@ impl cli::Env for Env<'_> {
         self.0.model.check_items(items)
     }
 
+    fn config(&self) -> Option<crate::config::Config> {
+        // Routes and items come from the script's working copy (see `cli::export`).
+        Some((*self.0.model.loaded).clone())
+    }
+
     fn netwatch_status(
         &self,
         item: &crate::netwatch::NetwatchItem,

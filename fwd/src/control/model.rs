@@ -31,6 +31,9 @@ pub struct Model {
     pub tracking: TrackingSettings,
     /// `/tool/netwatch`.
     pub netwatch: Vec<crate::netwatch::NetwatchItem>,
+    /// The configuration wanfwd started with. `export` takes from it what commands do not
+    /// change (wanfwd's own sections, interfaces, addresses, ARP, settings).
+    pub loaded: std::sync::Arc<Config>,
 }
 
 impl Model {
@@ -66,6 +69,7 @@ impl Model {
             packet_marks: Marks::new(),
             tracking: cfg.tracking.clone(),
             netwatch: cfg.netwatch.clone(),
+            loaded: std::sync::Arc::new(cfg.clone()),
         }
     }
 
