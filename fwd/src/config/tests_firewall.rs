@@ -116,8 +116,6 @@ fn bad_firewall_items_are_placed_on_their_line() {
          "action", "/ip/firewall/mangle[0].action", "only in the prerouting and output chains"),
         ("/ip/firewall/mangle:\n  - chain: prerouting\n    action: mark-connection\n",
          "- chain: prerouting", "/ip/firewall/mangle[0].new-connection-mark", "needs new-connection-mark"),
-        ("/ip/firewall/mangle:\n  - chain: prerouting\n    action: jump\n    jump-target: nowhere\n",
-         "nowhere", "/ip/firewall/mangle[0].jump-target", "names no chain with rules"),
         ("/ip/firewall/mangle:\n  - { chain: a, action: jump, jump-target: b }\n  - { chain: b, action: jump, jump-target: a }\n",
          "target: a", "/ip/firewall/mangle", "makes a loop"),
         ("/ip/firewall/mangle:\n  - { chain: prerouting, dst-port: 80 }\n",

@@ -30,6 +30,15 @@ pub(super) fn build<A: Copy>(
             names.push(en.chain);
         }
     }
+    // A jump to a chain that has no rules is allowed, as in RouterOS (its rules may come
+    // later, from another command): the chain exists, empty, and the jump returns at once.
+    for en in &entries {
+        if let Some(Some(t)) = en.jump {
+            if !builtins.contains(&t) && !names.contains(&t) {
+                names.push(t);
+            }
+        }
+    }
     let chain_of = |n: &str| names.iter().position(|c| *c == n);
     // Jump targets, and the jump graph between chains.
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
@@ -44,8 +53,7 @@ pub(super) fn build<A: Copy>(
         if builtins.contains(&t) {
             return Err(e(format!("cannot jump to the built-in chain '{t}'")));
         }
-        let ti =
-            chain_of(t).ok_or_else(|| e(format!("jump-target '{t}' names no chain with rules")))?;
+        let ti = chain_of(t).expect("every jump target is a chain");
         if !en.disabled {
             edges[chain_of(en.chain).expect("listed")].push(ti);
         }

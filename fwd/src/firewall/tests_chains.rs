@@ -40,6 +40,17 @@ fn jump_and_return() {
     let mut m = lan_packet(1);
     assert_eq!(s.run(Hook::Prerouting, &mut m), vec![0, 2]);
     assert_eq!(s.rules.mangle_chains(), vec!["prerouting", "x"]);
+    // A jump to a chain without rules (yet) returns at once, as in RouterOS.
+    let s = compile(
+        &[
+            "chain=prerouting action=jump jump-target=later",
+            "chain=prerouting action=mark-packet new-packet-mark=after",
+        ],
+        &[],
+    );
+    let mut m = lan_packet(1);
+    assert_eq!(s.run(Hook::Prerouting, &mut m), vec![0, 1]);
+    assert_eq!(s.packet.name(m.packet_mark), Some("after"));
 }
 
 #[test]
