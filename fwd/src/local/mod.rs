@@ -3,4 +3,5 @@
 //! buffers; the control core feeds them mbufs.
 
 pub mod arp;
+pub mod fragment;
 pub mod icmp;
