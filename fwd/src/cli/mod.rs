@@ -10,17 +10,20 @@
 //! `/routing/table`, `/interface/list`, `/interface/list/member`, `/ip/firewall/mangle` and
 //! `/ip/firewall/nat` (see `items`); `/ip/firewall/connection/tracking print|set`;
 //! `/tool/netwatch` (generic verbs, and a `print` with the status the daemon keeps);
-//! `/routing/nexthop print`, the read-only listings, `:log` and `:put`. Other menus answer
-//! that they are not supported yet.
+//! `/routing/nexthop print|flush`, `/ip/address` (generic verbs, and a `print` with the
+//! flags), `/ip/settings` and `/routing/settings` (`print|set`, see `settings`), the
+//! read-only listings, `:log` and `:put`. Other menus answer that they are not supported yet.
 //!
 //! A script works on a copy of the routes and of these items ([`Items`]); every change of
 //! the items is checked by compiling the rules with them (`Env::check_items`), so a rule
 //! naming an unknown interface, list or routing table is refused at its line.
 
+mod address;
 mod items;
 mod listing;
 mod netwatch;
 mod route;
+mod settings;
 
 pub use items::Items;
 pub use listing::{ListRow, Listing};
@@ -72,6 +75,10 @@ pub trait Env {
     fn listing(&self, _menu: &str) -> Option<Listing> {
         None
     }
+    /// Whether interface `name`'s link is down (its addresses print as invalid).
+    fn link_down(&self, _name: &str) -> bool {
+        false
+    }
     /// The status of a `/tool/netwatch` item, when it is being watched.
     fn netwatch_status(
         &self,
@@ -92,6 +99,9 @@ pub struct Outcome {
     pub logs: Vec<(ros::LogLevel, String)>,
     /// Items to remove from listed menus (menu, the items' handles), in script order.
     pub removals: Vec<(String, Vec<u64>)>,
+    /// `/routing/nexthop flush`: the daemon forgets its nexthops' resolution and resolves
+    /// them again.
+    pub flush_nexthops: bool,
 }
 
 /// An error with where it happened.
@@ -237,6 +247,22 @@ impl Session<'_> {
             ("/ip/route", "enable") => self.enable_routes(c, false),
             ("/ip/route", "disable") => self.enable_routes(c, true),
             ("/routing/nexthop", "print") => self.print_nexthops(c),
+            ("/routing/nexthop", "flush") => {
+                self.no_properties(c)?;
+                if let Some(Arg::Positional { span, .. } | Arg::Where { span, .. }) = c.args.first() {
+                    return err(*span, "flush takes no arguments");
+                }
+                self.out.flush_nexthops = true;
+                Ok(())
+            }
+            (crate::config::IP_ADDRESS, "print") => self.print_addresses(c),
+            (crate::config::IP_ADDRESS, _) => self.item_command(c, &menu, |i| &mut i.addresses),
+            (crate::config::IP_SETTINGS, _) => {
+                self.settings_command(c, &menu, |i| &mut i.ip_settings, |_, _| Ok(()))
+            }
+            (crate::config::ROUTING_SETTINGS, _) => {
+                self.settings_command(c, &menu, |i| &mut i.routing_settings, |_, _| Ok(()))
+            }
             (crate::config::ROUTING_TABLE, _) => {
                 self.item_command(c, &menu, |i| &mut i.routing_tables)
             }
@@ -251,7 +277,7 @@ impl Session<'_> {
             (crate::conntrack::TRACKING, _) => self.tracking_command(c),
             (crate::netwatch::NETWATCH, "print") => self.print_netwatch(c),
             (crate::netwatch::NETWATCH, _) => self.item_command(c, &menu, |i| &mut i.netwatch),
-            ("/ip/address" | "/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection" | "/log", _) => {
+            ("/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection" | "/log", _) => {
                 self.listing_command(c, &menu)
             }
             ("/ip/route" | "/routing/nexthop", verb) => {
@@ -259,7 +285,7 @@ impl Session<'_> {
             }
             _ => err(
                 c.span,
-                format!("{menu} {} is not supported yet (this wanfwd serves /ip/route, /routing/table, /interface/list, /ip/firewall/mangle, /ip/firewall/nat, /ip/firewall/connection/tracking, /tool/netwatch)", c.verb),
+                format!("{menu} {} is not supported yet (this wanfwd serves /ip/address, /ip/route, /ip/settings, /routing/settings, /routing/table, /interface/list, /ip/firewall/mangle, /ip/firewall/nat, /ip/firewall/connection/tracking, /tool/netwatch)", c.verb),
             ),
         }
     }

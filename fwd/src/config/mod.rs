@@ -13,6 +13,7 @@ mod duration;
 mod error;
 mod firewall;
 mod locate;
+mod menus;
 mod model;
 mod validate;
 
