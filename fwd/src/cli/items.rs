@@ -4,7 +4,9 @@
 //! through `Item::properties`. And the singleton `/ip/firewall/connection/tracking`.
 
 use super::{err, eval_cond, Error, Session};
-use crate::config::{AddressItem, IpSettings, RoutingSettings, RoutingTableItem, IP_ADDRESS, MAIN_TABLE};
+use crate::config::{
+    AddressItem, IpSettings, RoutingSettings, RoutingTableItem, IP_ADDRESS, MAIN_TABLE,
+};
 use crate::conntrack::TrackingSettings;
 use crate::firewall::{
     InterfaceListItem, InterfaceListMemberItem, Item, MangleItem, NatItem, INTERFACE_LIST,
@@ -152,9 +154,7 @@ impl Session<'_> {
                 {
                     return err(c.span, "a netwatch item needs a host");
                 }
-                if menu == IP_ADDRESS
-                    && !it.properties().iter().any(|p| p.0 == "address")
-                {
+                if menu == IP_ADDRESS && !it.properties().iter().any(|p| p.0 == "address") {
                     return err(c.span, "an address needs address= (and interface=)");
                 }
                 if menu == IP_ADDRESS && !it.properties().iter().any(|p| p.0 == "interface") {
@@ -434,15 +434,20 @@ impl Session<'_> {
 
     /// `/ip/firewall/connection/tracking`: `print` and `set name=value`.
     pub(super) fn tracking_command(&mut self, c: &Command) -> Result<(), Error> {
-        self.settings_command(c, crate::conntrack::TRACKING, |i| &mut i.tracking, |old, new| {
-            if new.max_entries != old.max_entries {
-                return Err(
+        self.settings_command(
+            c,
+            crate::conntrack::TRACKING,
+            |i| &mut i.tracking,
+            |old, new| {
+                if new.max_entries != old.max_entries {
+                    return Err(
                     "max-entries sizes the tables when wanfwd starts: set it in the configuration"
                         .into(),
                 );
-            }
-            Ok(())
-        })
+                }
+                Ok(())
+            },
+        )
     }
 }
 

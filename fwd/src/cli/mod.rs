@@ -64,6 +64,16 @@ pub trait Env {
     /// The routes as `/ip/route print` shows them, were `routes` the configuration and
     /// `tables` the routing tables with a FIB.
     fn route_view(&self, routes: &[RouteItem], tables: &[String]) -> Vec<RouteView>;
+    /// The same, were `addresses` the `/ip/address` items (a script's working copy): the
+    /// connected routes follow them. Without it, the addresses in force are used.
+    fn route_view_with_addresses(
+        &self,
+        routes: &[RouteItem],
+        tables: &[String],
+        _addresses: &[crate::config::AddressItem],
+    ) -> Vec<RouteView> {
+        self.route_view(routes, tables)
+    }
     /// `/routing/nexthop print`, for the routes in force.
     fn nexthop_view(&self) -> Vec<NexthopItem>;
     /// Validates a route (interfaces exist, routing table exists among `tables`...).
@@ -149,6 +159,7 @@ pub fn run(
         routes: routes.to_vec(),
         changed: false,
         items: items.clone(),
+        addresses_in_force: &items.addresses,
         items_changed: None,
         json,
         out: Outcome::default(),
@@ -177,6 +188,9 @@ struct Session<'a> {
     routes: Vec<RouteItem>,
     changed: bool,
     items: Items,
+    /// `/ip/address` before the script: while the working copy is the same, the routes are
+    /// viewed with the addresses in force.
+    addresses_in_force: &'a [crate::config::AddressItem],
     /// Where the items were last changed, if they were.
     items_changed: Option<Span>,
     json: bool,
@@ -283,6 +297,9 @@ impl Session<'_> {
             ("/ip/route" | "/routing/nexthop", verb) => {
                 err(c.span, format!("no such command '{verb}' in {menu}"))
             }
+            _ if !MENUS.contains(&menu.as_str()) => {
+                err(c.span, format!("no such menu or command '{menu}'"))
+            }
             _ => err(
                 c.span,
                 format!("{menu} {} is not supported yet (this wanfwd serves /ip/address, /ip/route, /ip/settings, /routing/settings, /routing/table, /interface/list, /ip/firewall/mangle, /ip/firewall/nat, /ip/firewall/connection/tracking, /tool/netwatch)", c.verb),
@@ -290,9 +307,20 @@ impl Session<'_> {
         }
     }
 
+    /// The routes as `/ip/route print` shows them, with the script's working copy.
+    fn route_views(&self) -> Vec<RouteView> {
+        let tables = self.items.fib_tables();
+        if self.items.addresses == self.addresses_in_force {
+            self.env.route_view(&self.routes, &tables)
+        } else {
+            self.env
+                .route_view_with_addresses(&self.routes, &tables, &self.items.addresses)
+        }
+    }
+
     fn print_routes(&mut self, c: &Command) -> Result<(), Error> {
         check_print_args(c, &["detail", "count-only", "terse"])?;
-        let all = self.env.route_view(&self.routes, &self.items.fib_tables());
+        let all = self.route_views();
         let mut items = Vec::new();
         for it in all {
             let keep = match c.where_cond() {
@@ -410,6 +438,8 @@ fn route_cond(it: &RouteView, cond: &Cond) -> Result<bool, Error> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_corpus;
 #[cfg(test)]
 mod tests_firewall;
 #[cfg(test)]

@@ -150,7 +150,7 @@ impl Session<'_> {
     /// The routes a command's positional values select, as indices of the configuration:
     /// `[find ...]`, numbers of the last print (static routes, in print order), or `*ID`.
     fn selection(&self, c: &Command) -> Result<Vec<usize>, Error> {
-        let views = self.env.route_view(&self.routes, &self.items.fib_tables());
+        let views = self.route_views();
         // Static routes appear in the views after the connected ones, in configuration
         // order: a view's rank among the static ids is its index in the configuration.
         let mut static_ids: Vec<usize> =

@@ -86,8 +86,8 @@ impl Item for AddressItem {
             "network" => {
                 let n = read(property, value, de::ipv4)?;
                 // Given equal to the address's own network, it is the default.
-                self.network = (!self.has_address() || n != self.address.prefix().network())
-                    .then_some(n);
+                self.network =
+                    (!self.has_address() || n != self.address.prefix().network()).then_some(n);
             }
             "interface" => {
                 if value.is_empty() {
@@ -189,7 +189,10 @@ impl Item for RoutingSettings {
                 format_duration(self.ping_timeout),
             ),
             ("check-gateway-ping-count", self.ping_count.to_string()),
-            ("check-gateway-restore-count", self.restore_count.to_string()),
+            (
+                "check-gateway-restore-count",
+                self.restore_count.to_string(),
+            ),
         ]
     }
 }
@@ -226,12 +229,22 @@ mod tests {
     #[test]
     fn bad_addresses_are_refused_with_the_property() {
         let mut a = AddressItem::default();
-        for bad in ["10.0.0.1/33", "10.0.0/8", "x", "0.0.0.0/0", "224.0.0.1/4", "127.0.0.1/8"] {
+        for bad in [
+            "10.0.0.1/33",
+            "10.0.0/8",
+            "x",
+            "0.0.0.0/0",
+            "224.0.0.1/4",
+            "127.0.0.1/8",
+        ] {
             let e = a.set("address", bad).unwrap_err();
             assert!(e.contains("address"), "{bad}: {e}");
         }
         assert!(a.set("disabled", "maybe").is_err());
-        assert!(a.set("broadcast", "1.2.3.4").unwrap_err().contains("unknown property"));
+        assert!(a
+            .set("broadcast", "1.2.3.4")
+            .unwrap_err()
+            .contains("unknown property"));
         assert_eq!(a, AddressItem::default());
     }
 
@@ -239,9 +252,15 @@ mod tests {
     fn settings_take_the_configurations_values_and_ranges() {
         let mut ip = IpSettings::default();
         ip.set("ecmp-hash-policy", "l4").unwrap();
-        assert_eq!(ip.properties(), vec![("ecmp-hash-policy", "l4".to_string())]);
+        assert_eq!(
+            ip.properties(),
+            vec![("ecmp-hash-policy", "l4".to_string())]
+        );
         assert!(ip.set("ecmp-hash-policy", "l7").is_err());
-        assert!(ip.set("rp-filter", "strict").unwrap_err().contains("unknown property"));
+        assert!(ip
+            .set("rp-filter", "strict")
+            .unwrap_err()
+            .contains("unknown property"));
 
         let mut rs = RoutingSettings::default();
         rs.set("check-gateway-ping-interval", "5s").unwrap();

@@ -74,9 +74,9 @@ impl Control {
                 let port = i as u16;
                 self.flush_translated(port);
                 // Neighbours no longer on any subnet of the port are forgotten.
-                let dropped = self
-                    .neigh
-                    .flush_port_where(port, |a| !after.iter().any(|x| x.prefix().contains(a.into())));
+                let dropped = self.neigh.flush_port_where(port, |a| {
+                    !after.iter().any(|x| x.prefix().contains(a.into()))
+                });
                 self.counters.drops[DropReason::NoNeighbour as usize] += dropped.len() as u64;
             }
             log::info!(

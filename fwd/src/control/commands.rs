@@ -32,9 +32,20 @@ impl Env<'_> {
 
 impl cli::Env for Env<'_> {
     fn route_view(&self, routes: &[RouteItem], tables: &[String]) -> Vec<RouteView> {
+        let addresses = self.0.model.items().addresses;
+        self.route_view_with_addresses(routes, tables, &addresses)
+    }
+
+    fn route_view_with_addresses(
+        &self,
+        routes: &[RouteItem],
+        tables: &[String],
+        addresses: &[crate::config::AddressItem],
+    ) -> Vec<RouteView> {
         let mut m = self.0.model.clone();
         m.routes = routes.to_vec();
         m.tables = tables.to_vec();
+        m.set_addresses(addresses.to_vec());
         let rib = m.compute_quiet();
         self.view(&rib, view::routes)
     }

@@ -2,7 +2,9 @@
 //! of link state (and, later, a command) recomputes routing from the same source.
 
 use crate::cli::Items;
-use crate::config::{AddressItem, Config, IpSettings, RouteItem, RoutingSettings, RoutingTableItem};
+use crate::config::{
+    AddressItem, Config, IpSettings, RouteItem, RoutingSettings, RoutingTableItem,
+};
 use crate::conntrack::TrackingSettings;
 use crate::firewall::{
     InterfaceListItem, InterfaceListMemberItem, MangleItem, Marks, NatItem, Resolver, RuleSet,
@@ -101,18 +103,21 @@ impl Model {
         self.nat = items.nat;
         self.tracking = items.tracking;
         self.netwatch = items.netwatch;
+        self.set_addresses(items.addresses);
+        self.ip_settings = items.ip_settings;
+        self.routing_settings = items.routing_settings;
+    }
+
+    /// Installs `/ip/address` items, each on the port it names (checked by `check_items`).
+    pub fn set_addresses(&mut self, addresses: Vec<AddressItem>) {
         let ports = &self.ports;
-        // Checked by `check_items`: every address names a port.
-        self.addresses = items
-            .addresses
+        self.addresses = addresses
             .into_iter()
             .filter_map(|a| {
                 let p = ports.iter().position(|p| p.name == a.interface)?;
                 Some((u16::try_from(p).ok()?, a))
             })
             .collect();
-        self.ip_settings = items.ip_settings;
-        self.routing_settings = items.routing_settings;
     }
 
     /// Whether `items` would compile into rules with this model's ports.
