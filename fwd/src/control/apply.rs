@@ -40,6 +40,36 @@ fn enabled_on(addresses: &[AddressItem], name: &str) -> Vec<Ipv4Interface> {
         .collect()
 }
 
+/// How `/ip/address` changed on one port.
+#[derive(Debug, PartialEq)]
+struct PortChange {
+    port: u16,
+    /// Its enabled addresses now.
+    addrs: Vec<Ipv4Interface>,
+    /// Whether it lost an address or its masquerade source changed: what was masqueraded
+    /// through it must be forgotten, as RouterOS does.
+    flush: bool,
+}
+
+/// The ports, named `ports` in order, whose enabled addresses differ between `old` and `new`.
+fn address_changes(old: &[AddressItem], new: &[AddressItem], ports: &[String]) -> Vec<PortChange> {
+    let mut out = Vec::new();
+    for (i, name) in ports.iter().enumerate() {
+        let before = enabled_on(old, name);
+        let after = enabled_on(new, name);
+        if before == after {
+            continue;
+        }
+        let lost = before.iter().any(|a| !after.contains(a));
+        out.push(PortChange {
+            port: i as u16,
+            flush: lost || before.first() != after.first(),
+            addrs: after,
+        });
+    }
+    out
+}
+
 impl Control {
     /// Installs the addresses and settings of the model, which `old` held before the script;
     /// returns whether the routes must be computed again (the connected ones changed).
@@ -60,34 +90,30 @@ impl Control {
         if new == old.addresses {
             return false;
         }
-        for i in 0..self.ports.len() {
-            let name = self.ports[i].name.clone();
-            let before = enabled_on(&old.addresses, &name);
-            let after = enabled_on(&new, &name);
-            if before == after {
-                continue;
-            }
-            let lost = before.iter().any(|a| !after.contains(a));
-            if lost || before.first() != after.first() {
-                // RouterOS forgets what it masqueraded through an interface whose address
-                // changed: the replies would come back to an address it no longer has.
-                let port = i as u16;
-                self.flush_translated(port);
+        let names: Vec<String> = self.ports.iter().map(|p| p.name.clone()).collect();
+        for ch in address_changes(&old.addresses, &new, &names) {
+            if ch.flush {
+                // The replies to what was masqueraded would come back to an address the
+                // port no longer has (or no longer uses as its source).
+                self.flush_translated(ch.port);
+                let after = &ch.addrs;
                 // Neighbours no longer on any subnet of the port are forgotten.
-                let dropped = self.neigh.flush_port_where(port, |a| {
+                let dropped = self.neigh.flush_port_where(ch.port, |a| {
                     !after.iter().any(|x| x.prefix().contains(a.into()))
                 });
                 self.counters.drops[DropReason::NoNeighbour as usize] += dropped.len() as u64;
             }
+            let p = &mut self.ports[usize::from(ch.port)];
             log::info!(
-                "interface {name}: addresses now [{}]",
-                after
+                "interface {}: addresses now [{}]",
+                p.name,
+                ch.addrs
                     .iter()
                     .map(|a| a.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            self.ports[i].addrs = after;
+            p.addrs = ch.addrs;
         }
         true
     }
@@ -111,5 +137,79 @@ impl Control {
             "/routing/nexthop flush: {forgotten} gateway neighbour(s) forgotten, {} gateway(s) being resolved again",
             gateways.len()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::firewall::Item;
+
+    fn addr(text: &str, interface: &str) -> AddressItem {
+        let mut a = AddressItem::default();
+        a.set("address", text).unwrap();
+        a.set("interface", interface).unwrap();
+        a
+    }
+
+    fn ports() -> Vec<String> {
+        ["bridge", "ether1", "ether2"].map(String::from).to_vec()
+    }
+
+    fn guide() -> Vec<AddressItem> {
+        vec![
+            addr("192.168.1.1/24", "bridge"),
+            addr("203.0.113.2/24", "ether1"),
+            addr("198.51.100.2/24", "ether2"),
+        ]
+    }
+
+    #[test]
+    fn a_changed_or_removed_address_flushes_its_port_only() {
+        let old = guide();
+        let mut new = old.clone();
+        new[1].set("address", "203.0.113.3/24").unwrap();
+        let ch = address_changes(&old, &new, &ports());
+        assert_eq!(
+            ch,
+            vec![PortChange {
+                port: 1,
+                addrs: vec!["203.0.113.3/24".parse().unwrap()],
+                flush: true
+            }]
+        );
+        new.remove(2);
+        let ch = address_changes(&old, &new, &ports());
+        assert_eq!(ch.len(), 2);
+        assert!(ch[1].port == 2 && ch[1].flush && ch[1].addrs.is_empty());
+    }
+
+    #[test]
+    fn a_disabled_address_is_gone_and_an_added_one_flushes_nothing() {
+        let old = guide();
+        let mut new = old.clone();
+        new.push(addr("192.168.2.1/24", "bridge"));
+        let ch = address_changes(&old, &new, &ports());
+        assert_eq!(ch.len(), 1);
+        assert!(!ch[0].flush, "the masquerade source of bridge is unchanged");
+        assert_eq!(ch[0].addrs.len(), 2);
+
+        let mut new = old.clone();
+        new[2].set("disabled", "yes").unwrap();
+        let ch = address_changes(&old, &new, &ports());
+        assert!(ch.len() == 1 && ch[0].port == 2 && ch[0].flush);
+        // A comment is no change of address.
+        let mut new = old.clone();
+        new[0].set("comment", "LAN").unwrap();
+        assert!(address_changes(&old, &new, &ports()).is_empty());
+    }
+
+    #[test]
+    fn a_new_first_address_changes_the_masquerade_source() {
+        let old = guide();
+        let mut new = old.clone();
+        new.insert(1, addr("203.0.113.9/24", "ether1"));
+        let ch = address_changes(&old, &new, &ports());
+        assert!(ch.len() == 1 && ch[0].port == 1 && ch[0].flush);
     }
 }
