@@ -306,7 +306,7 @@ fn flush_port_where_forgets_only_the_addresses_picked() {
     t.learn(0xc0a8_0263, LAN, MAC_B, t0);
     t.hold(0xc0a8_0264, LAN, 7, t0);
     // The port lost 192.168.2.0/24: its neighbours there go, the others stay.
-    let dropped = t.flush_port_where(LAN, |a| a >> 8 == 0xc0a8_02);
+    let dropped = t.flush_port_where(LAN, |a| a >> 8 == 0x00c0_a802);
     assert_eq!(dropped, vec![7]);
     assert_eq!(t.resolve(0xc0a8_0263), None);
     assert_eq!(t.resolve(HOST), Some(nb(LAN, MAC_A)));
