@@ -432,3 +432,51 @@ corpus! {
     menus_settings => "menus/settings.rsc",
     wrong_commands => "wrong.rsc",
 }
+
+/// The guide's command lines: a command, the first line of one continued with `\`, a line
+/// inside one of its scripts, or a menu a block of `add` lines works in.
+fn command_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| {
+            (l.starts_with('/') || l.starts_with("add ") || l.starts_with(':'))
+                && !l.starts_with(":::")
+        })
+        .collect()
+}
+
+/// `guide/COMMANDS` lists the guide's command lines; each must be in a corpus file, as a
+/// command or a query. Where the guide itself is at hand (the shared folder next to the
+/// repository), the list must be its own.
+#[test]
+fn every_command_of_the_guide_is_in_the_corpus() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/guide");
+    let listed = std::fs::read_to_string(format!("{dir}/COMMANDS")).unwrap();
+    let mut corpus = String::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "rsc") {
+            corpus.push_str(&std::fs::read_to_string(&p).unwrap());
+        }
+    }
+    let lines: Vec<&str> = corpus
+        .lines()
+        .map(|l| l.strip_prefix("#? ").unwrap_or(l).trim())
+        .collect();
+    let commands: Vec<&str> = listed.lines().collect();
+    assert!(commands.len() > 60, "the guide has more commands than that");
+    for c in &commands {
+        assert!(lines.contains(c), "the guide's '{c}' is in no corpus file");
+    }
+    let guide = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/seeds/000_6c32c4b3e697f135.txt"
+    );
+    if let Ok(text) = std::fs::read_to_string(guide) {
+        assert_eq!(
+            command_lines(&text),
+            commands,
+            "guide/COMMANDS is not the guide's"
+        );
+    }
+}
