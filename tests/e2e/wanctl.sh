@@ -102,6 +102,26 @@ check "/ip/address remove [find comment=e2e] is accepted" ctl '/ip/address remov
 check "the removed address answers no more" no_reply 192.168.77.1
 check "the router's own LAN address still answers" in_ns wf-lan ping -c 2 -i 0.2 -W 1 -q 192.168.1.1
 
+# Issue 4: when an interface's address changes, the connections masqueraded through it are
+# removed (RouterOS), and new ones take the new address. Traffic leaves by ISP2 here.
+conns() { ctl "/ip/firewall/connection print count-only where $1"; }
+check "masquerade on ether2 is accepted" \
+    ctl '/ip/firewall/nat add chain=srcnat out-interface=ether2 action=masquerade comment=e2e'
+check "the LAN host's pings go through the masquerade" in_ns wf-lan ping -c 3 -i 0.2 -W 1 -q 192.0.2.100
+check "their connection is masqueraded to 198.51.100.2" \
+    test "$(conns 'srcnat=yes and reply-dst-address=198.51.100.2')" -ge 1
+check "ether2's address changes to 198.51.100.3/24" \
+    ctl '/ip/address set [find address=198.51.100.2/24] address=198.51.100.3/24'
+check "the connections masqueraded through ether2 are gone" test "$(conns 'srcnat=yes')" = 0
+check "new pings get through, masqueraded to the new address" \
+    in_ns wf-lan ping -c 3 -i 0.2 -W 1 -q 192.0.2.100
+check "their connection has 198.51.100.3 as its reply destination" \
+    test "$(conns 'srcnat=yes and reply-dst-address=198.51.100.3')" -ge 1
+check "the address and the masquerade are put back" \
+    ctl '/ip/address set [find address=198.51.100.3/24] address=198.51.100.2/24
+/ip/firewall/nat remove [find comment=e2e]'
+check "traffic leaves by ISP2 as before" test "$(reaches)" = isp2
+
 # /ip/settings and /routing/settings, /routing/nexthop flush.
 check "/ip/settings set ecmp-hash-policy=l4 is accepted" ctl '/ip/settings set ecmp-hash-policy=l4'
 check "/ip/settings print shows it back" \
