@@ -261,14 +261,7 @@ impl Session<'_> {
             ("/ip/route", "enable") => self.enable_routes(c, false),
             ("/ip/route", "disable") => self.enable_routes(c, true),
             ("/routing/nexthop", "print") => self.print_nexthops(c),
-            ("/routing/nexthop", "flush") => {
-                self.no_properties(c)?;
-                if let Some(Arg::Positional { span, .. } | Arg::Where { span, .. }) = c.args.first() {
-                    return err(*span, "flush takes no arguments");
-                }
-                self.out.flush_nexthops = true;
-                Ok(())
-            }
+            ("/routing/nexthop", "flush") => self.flush_nexthops(c),
             (crate::config::IP_ADDRESS, "print") => self.print_addresses(c),
             (crate::config::IP_ADDRESS, _) => self.item_command(c, &menu, |i| &mut i.addresses),
             (crate::config::IP_SETTINGS, _) => {

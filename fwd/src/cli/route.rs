@@ -138,6 +138,17 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// `/routing/nexthop flush`: asks the daemon to resolve every nexthop again (see
+    /// `Outcome::flush_nexthops`), once the whole script has succeeded.
+    pub(super) fn flush_nexthops(&mut self, c: &Command) -> Result<(), Error> {
+        self.no_properties(c)?;
+        if let Some(Arg::Positional { span, .. } | Arg::Where { span, .. }) = c.args.first() {
+            return err(*span, "flush takes no arguments");
+        }
+        self.out.flush_nexthops = true;
+        Ok(())
+    }
+
     pub(super) fn no_properties(&self, c: &Command) -> Result<(), Error> {
         match c.args.iter().find(|a| matches!(a, Arg::Named { .. })) {
             Some(Arg::Named { name, span, .. }) => {

@@ -480,3 +480,25 @@ fn every_command_of_the_guide_is_in_the_corpus() {
         );
     }
 }
+
+/// `--json '/ip/address print'`: RouterOS REST API objects (`.id`, kebab-case properties,
+/// flags as booleans).
+#[test]
+fn addresses_print_as_the_rest_api_returns_them() {
+    let mut r = Router::new();
+    r.run("/ip/address disable [find interface=ether2]")
+        .unwrap();
+    let items = r.model.items();
+    let out = run("/ip/address print", &r.model.routes, &items, &r, true).unwrap();
+    assert_eq!(
+        out.output.lines().next(),
+        Some(concat!(
+            r#"[{".id":"*0","address":"192.168.1.1/24","disabled":"false","dynamic":"false","#,
+            r#""interface":"bridge","invalid":"false","network":"192.168.1.0"},"#,
+            r#"{".id":"*1","address":"203.0.113.2/24","disabled":"false","dynamic":"false","#,
+            r#""interface":"ether1","invalid":"false","network":"203.0.113.0"},"#,
+            r#"{".id":"*2","address":"198.51.100.2/24","disabled":"true","dynamic":"false","#,
+            r#""interface":"ether2","invalid":"false","network":"198.51.100.0"}]"#
+        ))
+    );
+}

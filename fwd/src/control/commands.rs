@@ -32,8 +32,11 @@ impl Env<'_> {
 
 impl cli::Env for Env<'_> {
     fn route_view(&self, routes: &[RouteItem], tables: &[String]) -> Vec<RouteView> {
-        let addresses = self.0.model.items().addresses;
-        self.route_view_with_addresses(routes, tables, &addresses)
+        let mut m = self.0.model.clone();
+        m.routes = routes.to_vec();
+        m.tables = tables.to_vec();
+        let rib = m.compute_quiet();
+        self.view(&rib, view::routes)
     }
 
     fn route_view_with_addresses(

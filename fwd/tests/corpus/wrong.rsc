@@ -99,3 +99,5 @@ add address=10.0.0.1/24 interface=ether1
 #! 1:54 without a matching `{`
 /routing/nexthop flush now
 #! 1:24 flush takes no property 'now'
+/routing/nexthop flush 0
+#! 1:24 flush takes no arguments
