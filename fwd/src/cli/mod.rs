@@ -81,7 +81,7 @@ pub trait Env {
     /// Validates the items, were they the configuration: the mangle and NAT rules compile
     /// (interfaces, lists, routing tables they name exist).
     fn check_items(&self, items: &Items) -> Result<(), String>;
-    /// The items of a read-only menu (`/ip/address`, `/ip/arp`, `/interface/ethernet`).
+    /// The items of a listed menu (`/ip/arp`, `/interface/ethernet`, `/ip/firewall/connection`, `/log`).
     fn listing(&self, _menu: &str) -> Option<Listing> {
         None
     }
