@@ -2,14 +2,12 @@
 //! configuration; running until told to stop; and the report of what happened.
 
 use crate::api::ApiServer;
-use crate::config::{Config, EcmpHashPolicy, Workers};
+use crate::config::{Config, Workers};
 use crate::control::{self, Control, ControlTx, CtlPort, Model};
 use crate::counters::{Counters, SharedCounters};
 use crate::dpdk::{self, Burst, Eal, Mempool, PortId, PortSetup, PortStats};
-use crate::fib::ecmp::HashPolicy;
 use crate::metrics::Metrics;
 use crate::nat::PortRange;
-use crate::probe;
 use crate::stateful::{Stateful, WorkerCmd};
 use crate::worker::Handoff;
 use crate::worker::{Punted, Worker, WorkerPort};
@@ -244,17 +242,8 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
         .collect();
     let rs = &cfg.routing_settings;
     let settings = control::Settings {
-        probe: probe::Settings {
-            interval: rs.ping_interval,
-            timeout: rs.ping_timeout,
-            count: rs.ping_count,
-            restore: rs.restore_count,
-        },
-        hash_policy: match cfg.ip_settings.ecmp_hash_policy {
-            EcmpHashPolicy::L3 => HashPolicy::L3,
-            EcmpHashPolicy::L4 => HashPolicy::L4,
-            EcmpHashPolicy::L3Inner => HashPolicy::L3Inner,
-        },
+        probe: control::probe_settings(rs),
+        hash_policy: control::hash_policy(cfg.ip_settings.ecmp_hash_policy),
         stats_interval: opts.stats_interval,
     };
     let mut control = Control::new(

@@ -2,8 +2,9 @@
 # End to end: an operator drives a running wanfwd with wanctl, as with RouterOS: print the
 # routes, change a distance while traffic flows (no packet lost), disable and enable a route
 # by comment (the guide's Netwatch scripts do exactly this), and bad commands are refused
-# with their line and column, changing nothing. The running configuration, changes included,
-# is exported as commands and as YAML, and wanfwd starts again from that YAML.
+# with their line and column, changing nothing; /ip/address, /ip/settings, /routing/settings
+# and /routing/nexthop flush live. The running configuration, changes included, is exported
+# as commands and as YAML, and wanfwd starts again from that YAML.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -83,6 +84,58 @@ check "and changes nothing (ISP2 still carries the traffic)" test "$(reaches)" =
 err=$(ctl '/ip/route frobnicate' 2>&1) && rc=0 || rc=$?
 check "an unknown command is refused ($err)" test "$rc" -ne 0
 check "wanfwd is still running" kill -0 "$WANFWD_PID"
+# /ip/address live: an address added on bridge answers the LAN host's ping (through its
+# default gateway 192.168.1.1); removed, it stops.
+no_reply() { ! in_ns wf-lan ping -c 2 -i 0.2 -W 1 -q "$1"; }
+check "the LAN host gets no reply from 192.168.77.1 before it is added" no_reply 192.168.77.1
+check "/ip/address add address=192.168.77.1/24 interface=bridge is accepted" \
+    ctl '/ip/address add address=192.168.77.1/24 interface=bridge comment=e2e'
+check "the LAN host pings the new address" in_ns wf-lan ping -c 3 -i 0.2 -W 1 -q 192.168.77.1
+check "/ip/address print shows it with its network" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/address print' | grep -qE '192\.168\.77\.1/24 +192\.168\.77\.0 +bridge'"
+check "its connected route is active" \
+    test "$(ctl '/ip/route print count-only where dst-address=192.168.77.0/24 active')" = 1
+check "the same address again is refused" \
+    bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/address add address=192.168.77.1/24 interface=bridge'"
+check "an address on an unknown interface is refused" \
+    bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/address add address=192.168.78.1/24 interface=ether9'"
+check "/ip/address remove [find comment=e2e] is accepted" ctl '/ip/address remove [find comment=e2e]'
+check "the removed address answers no more" no_reply 192.168.77.1
+check "the router's own LAN address still answers" in_ns wf-lan ping -c 2 -i 0.2 -W 1 -q 192.168.1.1
+
+# Issue 4: when an interface's address changes, the connections masqueraded through it are
+# removed (RouterOS), and new ones take the new address. Traffic leaves by ISP2 here.
+conns() { ctl "/ip/firewall/connection print count-only where $1"; }
+check "masquerade on ether2 is accepted" \
+    ctl '/ip/firewall/nat add chain=srcnat out-interface=ether2 action=masquerade comment=e2e'
+check "the LAN host's pings go through the masquerade" in_ns wf-lan ping -c 3 -i 0.2 -W 1 -q 192.0.2.100
+check "their connection is masqueraded to 198.51.100.2" \
+    test "$(conns 'srcnat=yes and reply-dst-address=198.51.100.2')" -ge 1
+check "ether2's address changes to 198.51.100.3/24" \
+    ctl '/ip/address set [find address=198.51.100.2/24] address=198.51.100.3/24'
+check "the connections masqueraded through ether2 are gone" test "$(conns 'srcnat=yes')" = 0
+check "new pings get through, masqueraded to the new address" \
+    in_ns wf-lan ping -c 3 -i 0.2 -W 1 -q 192.0.2.100
+check "their connection has 198.51.100.3 as its reply destination" \
+    test "$(conns 'srcnat=yes and reply-dst-address=198.51.100.3')" -ge 1
+check "the address and the masquerade are put back" \
+    ctl '/ip/address set [find address=198.51.100.3/24] address=198.51.100.2/24
+/ip/firewall/nat remove [find comment=e2e]'
+check "traffic leaves by ISP2 as before" test "$(reaches)" = isp2
+
+# /ip/settings and /routing/settings, /routing/nexthop flush.
+check "/ip/settings set ecmp-hash-policy=l4 is accepted" ctl '/ip/settings set ecmp-hash-policy=l4'
+check "/ip/settings print shows it back" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/settings print' | grep -qE '^ *ecmp-hash-policy: l4$'"
+check "an unknown /ip/settings property is refused" \
+    bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/settings set rp-filter=strict'"
+check "/routing/settings set check-gateway-ping-interval=5s is accepted" \
+    ctl '/routing/settings set check-gateway-ping-interval=5s'
+check "/routing/settings print shows it back" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/routing/settings print' | grep -qE 'check-gateway-ping-interval: 5s'"
+check "/routing/nexthop flush is accepted" ctl '/routing/nexthop flush'
+check "traffic still leaves by ISP2 after the flush (gateways resolved again)" test "$(reaches)" = isp2
+
 check ":log warning from a script is accepted" ctl ':log warning "wanctl-e2e-marker"'
 check "/log print shows it as a warning" \
     bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/log print where topics=warning' | grep -qE '[0-9:]+ +warning +script: wanctl-e2e-marker'"

@@ -176,6 +176,9 @@ fn overlay(cfg: &mut Config, routes: &[RouteItem], items: &Items) {
         nat,
         tracking,
         netwatch,
+        addresses,
+        ip_settings,
+        routing_settings,
     } = items.clone();
     cfg.routes = routes.to_vec();
     cfg.routing_tables = routing_tables;
@@ -185,6 +188,24 @@ fn overlay(cfg: &mut Config, routes: &[RouteItem], items: &Items) {
     cfg.nat = nat;
     cfg.tracking = tracking;
     cfg.netwatch = netwatch;
+    // The script's copy has the addresses of the running interfaces; those of disabled
+    // interfaces stay as loaded.
+    let off: Vec<&str> = cfg
+        .interfaces
+        .iter()
+        .filter(|i| i.disabled)
+        .map(|i| i.name.as_str())
+        .collect();
+    let kept: Vec<_> = cfg
+        .addresses
+        .iter()
+        .filter(|a| off.contains(&a.interface.as_str()))
+        .cloned()
+        .collect();
+    cfg.addresses = addresses;
+    cfg.addresses.extend(kept);
+    cfg.ip_settings = ip_settings;
+    cfg.routing_settings = routing_settings;
 }
 
 /// `# 2026-11-26 01:10:23 by wanfwd 0.1.0`, as RouterOS starts an export.

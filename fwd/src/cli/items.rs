@@ -4,13 +4,15 @@
 //! through `Item::properties`. And the singleton `/ip/firewall/connection/tracking`.
 
 use super::{err, eval_cond, Error, Session};
-use crate::config::{RoutingTableItem, MAIN_TABLE};
+use crate::config::{
+    AddressItem, IpSettings, RoutingSettings, RoutingTableItem, IP_ADDRESS, MAIN_TABLE,
+};
 use crate::conntrack::TrackingSettings;
 use crate::firewall::{
     InterfaceListItem, InterfaceListMemberItem, Item, MangleItem, NatItem, INTERFACE_LIST,
     INTERFACE_LIST_MEMBER,
 };
-use crate::rib::view::{format_id, json_array, json_object, render_table, Row};
+use crate::rib::view::{format_id, json_array, render_table, Row};
 use crate::ros::{Arg, Command, Expr, Span};
 use std::fmt::Write;
 
@@ -24,6 +26,12 @@ pub struct Items {
     pub nat: Vec<NatItem>,
     pub tracking: TrackingSettings,
     pub netwatch: Vec<crate::netwatch::NetwatchItem>,
+    /// `/ip/address`.
+    pub addresses: Vec<AddressItem>,
+    /// `/ip/settings`.
+    pub ip_settings: IpSettings,
+    /// `/routing/settings`.
+    pub routing_settings: RoutingSettings,
 }
 
 impl Items {
@@ -146,6 +154,12 @@ impl Session<'_> {
                 {
                     return err(c.span, "a netwatch item needs a host");
                 }
+                if menu == IP_ADDRESS && !it.properties().iter().any(|p| p.0 == "address") {
+                    return err(c.span, "an address needs address= (and interface=)");
+                }
+                if menu == IP_ADDRESS && !it.properties().iter().any(|p| p.0 == "interface") {
+                    return err(c.span, "an address needs interface=");
+                }
                 if menu == crate::config::ROUTING_TABLE {
                     let name = it.properties().first().map(|p| p.1.clone());
                     if name.is_none() {
@@ -215,7 +229,7 @@ impl Session<'_> {
     }
 
     /// Applies one `name=value` argument (a bare flag is `name=yes`).
-    fn set_arg<T: Item>(&self, it: &mut T, a: &Arg) -> Result<(), Error> {
+    pub(super) fn set_arg<T: Item>(&self, it: &mut T, a: &Arg) -> Result<(), Error> {
         let Arg::Named { name, value, span } = a else {
             return Ok(());
         };
@@ -420,46 +434,20 @@ impl Session<'_> {
 
     /// `/ip/firewall/connection/tracking`: `print` and `set name=value`.
     pub(super) fn tracking_command(&mut self, c: &Command) -> Result<(), Error> {
-        match c.verb.as_str() {
-            "print" => {
-                super::check_print_args(c, &[])?;
-                let props = self.items.tracking.properties();
-                if self.json {
-                    json_object(&mut self.out.output, &props);
-                    self.out.output.push('\n');
-                } else {
-                    let w = props.iter().map(|p| p.0.len()).max().unwrap_or(0);
-                    for (k, v) in props {
-                        let _ = writeln!(self.out.output, "{k:>w$}: {v}");
-                    }
+        self.settings_command(
+            c,
+            crate::conntrack::TRACKING,
+            |i| &mut i.tracking,
+            |old, new| {
+                if new.max_entries != old.max_entries {
+                    return Err(
+                    "max-entries sizes the tables when wanfwd starts: set it in the configuration"
+                        .into(),
+                );
                 }
                 Ok(())
-            }
-            "set" => {
-                let mut t = self.items.tracking.clone();
-                for a in &c.args {
-                    match a {
-                        Arg::Named { .. } => self.set_arg(&mut t, a)?,
-                        Arg::Positional { span, .. } | Arg::Where { span, .. } => {
-                            return err(*span, "set takes only name=value properties here")
-                        }
-                    }
-                }
-                if t.max_entries != self.items.tracking.max_entries {
-                    return err(
-                        c.span,
-                        "max-entries sizes the tables when wanfwd starts: set it in the configuration",
-                    );
-                }
-                self.items.tracking = t;
-                self.items_changed = Some(c.span);
-                Ok(())
-            }
-            verb => err(
-                c.span,
-                format!("no such command '{verb}' in {}", crate::conntrack::TRACKING),
-            ),
-        }
+            },
+        )
     }
 }
 

@@ -1,4 +1,4 @@
-//! Read-only menus printed as tables: `/ip/address`, `/ip/arp`, `/interface/ethernet`.
+//! Menus the daemon lists (printed as tables): `/ip/arp`, `/interface/ethernet`, `/log`, and `/ip/firewall/connection` (whose items `remove` acts on).
 
 use super::{err, eval_cond, Error, Session};
 use crate::rib::view::{json_array, render_table, Row};

@@ -10,16 +10,18 @@
 //! `/routing/table`, `/interface/list`, `/interface/list/member`, `/ip/firewall/mangle` and
 //! `/ip/firewall/nat` (see `items`); `/ip/firewall/connection/tracking print|set`;
 //! `/tool/netwatch` (generic verbs, and a `print` with the status the daemon keeps);
-//! `/routing/nexthop print`, the read-only listings, `:log` and `:put`; `export` in any menu
-//! (see `export`: RouterOS commands, or with `format=yaml` the YAML configuration); and the
-//! scripting of `eval` (variables, expressions, `:if`), `job` (`:delay` and `/ping`, which
-//! suspend the script) and `value` (the operators). Other menus answer that they are not
-//! supported yet.
+//! `/routing/nexthop print|flush`, `/ip/address` (generic verbs, and a `print` with the
+//! flags), `/ip/settings` and `/routing/settings` (`print|set`, see `settings`), the
+//! read-only listings, `:log` and `:put`; `export` in any menu (see `export`: RouterOS
+//! commands, or with `format=yaml` the YAML configuration); and the scripting of `eval`
+//! (variables, expressions, `:if`), `job` (`:delay` and `/ping`, which suspend the script)
+//! and `value` (the operators). Other menus answer that they are not supported yet.
 //!
 //! A script works on a copy of the routes and of these items ([`Items`]); every change of
 //! the items is checked by compiling the rules with them (`Env::check_items`), so a rule
 //! naming an unknown interface, list or routing table is refused at its line.
 
+mod address;
 mod eval;
 mod export;
 mod items;
@@ -27,6 +29,7 @@ mod job;
 mod listing;
 mod netwatch;
 mod route;
+mod settings;
 mod value;
 
 pub use items::Items;
@@ -75,6 +78,16 @@ pub trait Env {
     /// The routes as `/ip/route print` shows them, were `routes` the configuration and
     /// `tables` the routing tables with a FIB.
     fn route_view(&self, routes: &[RouteItem], tables: &[String]) -> Vec<RouteView>;
+    /// The same, were `addresses` the `/ip/address` items (a script's working copy): the
+    /// connected routes follow them. Without it, the addresses in force are used.
+    fn route_view_with_addresses(
+        &self,
+        routes: &[RouteItem],
+        tables: &[String],
+        _addresses: &[crate::config::AddressItem],
+    ) -> Vec<RouteView> {
+        self.route_view(routes, tables)
+    }
     /// `/routing/nexthop print`, for the routes in force.
     fn nexthop_view(&self) -> Vec<NexthopItem>;
     /// Validates a route (interfaces exist, routing table exists among `tables`...).
@@ -82,7 +95,7 @@ pub trait Env {
     /// Validates the items, were they the configuration: the mangle and NAT rules compile
     /// (interfaces, lists, routing tables they name exist).
     fn check_items(&self, items: &Items) -> Result<(), String>;
-    /// The items of a read-only menu (`/ip/address`, `/ip/arp`, `/interface/ethernet`).
+    /// The items of a listed menu (`/ip/arp`, `/interface/ethernet`, `/ip/firewall/connection`, `/log`).
     fn listing(&self, _menu: &str) -> Option<Listing> {
         None
     }
@@ -90,6 +103,10 @@ pub trait Env {
     /// changed since (the script's own routes and items replace those it holds).
     fn config(&self) -> Option<crate::config::Config> {
         None
+    }
+    /// Whether interface `name`'s link is down (its addresses print as invalid).
+    fn link_down(&self, _name: &str) -> bool {
+        false
     }
     /// The status of a `/tool/netwatch` item, when it is being watched.
     fn netwatch_status(
@@ -111,6 +128,9 @@ pub struct Outcome {
     pub logs: Vec<(ros::LogLevel, String)>,
     /// Items to remove from listed menus (menu, the items' handles), in script order.
     pub removals: Vec<(String, Vec<u64>)>,
+    /// `/routing/nexthop flush`: the daemon forgets its nexthops' resolution and resolves
+    /// them again.
+    pub flush_nexthops: bool,
 }
 
 /// An error with where it happened.
@@ -164,6 +184,9 @@ struct Session<'a> {
     routes: Vec<RouteItem>,
     changed: bool,
     items: Items,
+    /// `/ip/address` before the script: while the working copy is the same, the routes are
+    /// viewed with the addresses in force.
+    addresses_in_force: Vec<crate::config::AddressItem>,
     /// Where the items were last changed, if they were.
     items_changed: Option<Span>,
     json: bool,
@@ -188,6 +211,7 @@ impl<'a> Session<'a> {
             routes: routes.to_vec(),
             changed: false,
             items: items.clone(),
+            addresses_in_force: items.addresses.clone(),
             items_changed: None,
             json,
             out: Outcome::default(),
@@ -340,6 +364,15 @@ impl<'a> Session<'a> {
             ("/ip/route", "disable") => self.enable_routes(c, true),
             ("/routing/nexthop", "print") => self.print_nexthops(c),
             ("/", "ping") => self.ping_command(c),
+            ("/routing/nexthop", "flush") => self.flush_nexthops(c),
+            (crate::config::IP_ADDRESS, "print") => self.print_addresses(c),
+            (crate::config::IP_ADDRESS, _) => self.item_command(c, &menu, |i| &mut i.addresses),
+            (crate::config::IP_SETTINGS, _) => {
+                self.settings_command(c, &menu, |i| &mut i.ip_settings, |_, _| Ok(()))
+            }
+            (crate::config::ROUTING_SETTINGS, _) => {
+                self.settings_command(c, &menu, |i| &mut i.routing_settings, |_, _| Ok(()))
+            }
             (crate::config::ROUTING_TABLE, _) => {
                 self.item_command(c, &menu, |i| &mut i.routing_tables)
             }
@@ -354,22 +387,36 @@ impl<'a> Session<'a> {
             (crate::conntrack::TRACKING, _) => self.tracking_command(c),
             (crate::netwatch::NETWATCH, "print") => self.print_netwatch(c),
             (crate::netwatch::NETWATCH, _) => self.item_command(c, &menu, |i| &mut i.netwatch),
-            ("/ip/address" | "/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection" | "/log" | "/system/script/job", _) => {
+            ("/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection" | "/log" | "/system/script/job", _) => {
                 self.listing_command(c, &menu)
             }
             ("/ip/route" | "/routing/nexthop", verb) => {
                 err(c.span, format!("no such command '{verb}' in {menu}"))
             }
+            _ if !MENUS.contains(&menu.as_str()) => {
+                err(c.span, format!("no such menu or command '{menu}'"))
+            }
             _ => err(
                 c.span,
-                format!("{menu} {} is not supported yet (this wanfwd serves /ip/route, /routing/table, /interface/list, /ip/firewall/mangle, /ip/firewall/nat, /ip/firewall/connection/tracking, /tool/netwatch)", c.verb),
+                format!("{menu} {} is not supported yet (this wanfwd serves /ip/address, /ip/route, /ip/settings, /routing/settings, /routing/table, /interface/list, /ip/firewall/mangle, /ip/firewall/nat, /ip/firewall/connection/tracking, /tool/netwatch)", c.verb),
             ),
+        }
+    }
+
+    /// The routes as `/ip/route print` shows them, with the script's working copy.
+    fn route_views(&self) -> Vec<RouteView> {
+        let tables = self.items.fib_tables();
+        if self.items.addresses == self.addresses_in_force {
+            self.env.route_view(&self.routes, &tables)
+        } else {
+            self.env
+                .route_view_with_addresses(&self.routes, &tables, &self.items.addresses)
         }
     }
 
     fn print_routes(&mut self, c: &Command) -> Result<(), Error> {
         check_print_args(c, &["detail", "count-only", "terse"])?;
-        let all = self.env.route_view(&self.routes, &self.items.fib_tables());
+        let all = self.route_views();
         let mut items = Vec::new();
         for it in all {
             let keep = match c.where_cond() {
@@ -487,6 +534,8 @@ fn route_cond(it: &RouteView, cond: &Cond) -> Result<bool, Error> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_corpus;
 #[cfg(test)]
 mod tests_firewall;
 #[cfg(test)]

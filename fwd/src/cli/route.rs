@@ -138,6 +138,17 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// `/routing/nexthop flush`: asks the daemon to resolve every nexthop again (see
+    /// `Outcome::flush_nexthops`), once the whole script has succeeded.
+    pub(super) fn flush_nexthops(&mut self, c: &Command) -> Result<(), Error> {
+        self.no_properties(c)?;
+        if let Some(Arg::Positional { span, .. } | Arg::Where { span, .. }) = c.args.first() {
+            return err(*span, "flush takes no arguments");
+        }
+        self.out.flush_nexthops = true;
+        Ok(())
+    }
+
     pub(super) fn no_properties(&self, c: &Command) -> Result<(), Error> {
         match c.args.iter().find(|a| matches!(a, Arg::Named { .. })) {
             Some(Arg::Named { name, span, .. }) => {
@@ -150,7 +161,7 @@ impl Session<'_> {
     /// The routes a command's positional values select, as indices of the configuration:
     /// `[find ...]`, numbers of the last print (static routes, in print order), or `*ID`.
     fn selection(&self, c: &Command) -> Result<Vec<usize>, Error> {
-        let views = self.env.route_view(&self.routes, &self.items.fib_tables());
+        let views = self.route_views();
         // Static routes appear in the views after the connected ones, in configuration
         // order: a view's rank among the static ids is its index in the configuration.
         let mut static_ids: Vec<usize> =

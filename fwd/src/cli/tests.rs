@@ -37,9 +37,31 @@ pub(super) fn fake() -> Fake {
     }
 }
 
+impl Fake {
+    /// The guide's addresses, as `/ip/address` items.
+    pub(super) fn address_items(&self) -> Vec<AddressItem> {
+        self.addresses.iter().map(|(_, a)| a.clone()).collect()
+    }
+}
+
 impl Env for Fake {
     fn route_view(&self, routes: &[RouteItem], tables: &[String]) -> Vec<RouteView> {
-        let rib = rib::compute(&self.ports, &self.addresses, routes, tables);
+        self.route_view_with_addresses(routes, tables, &self.address_items())
+    }
+
+    fn route_view_with_addresses(
+        &self,
+        routes: &[RouteItem],
+        tables: &[String],
+        addresses: &[AddressItem],
+    ) -> Vec<RouteView> {
+        let m = crate::control::Model {
+            ports: self.ports.clone(),
+            ..Default::default()
+        };
+        let mut m = m;
+        m.set_addresses(addresses.to_vec());
+        let rib = rib::compute(&self.ports, &m.addresses, routes, tables);
         let usable = |_: &rib::Member| true;
         let gw_state = |_: &rib::Member| None;
         let sel = rib::select(&rib, &usable);

@@ -359,7 +359,13 @@ fn the_yaml_configurations_items_are_the_ones_commands_see() {
     let mut model = crate::control::Model::from_config(&cfg, &ports);
     let items = model.items();
     let (_, from_commands) = guide();
-    assert_eq!(items, from_commands);
+    // The guide's commands add no addresses: the YAML's come from its /ip/address.
+    assert_eq!(items.addresses.len(), 3);
+    let without_addresses = Items {
+        addresses: Vec::new(),
+        ..items.clone()
+    };
+    assert_eq!(without_addresses, from_commands);
     // A script's items installed in the model compile, and change the tables in force.
     let out = run_on(
         "/routing/table add name=to_wan3 fib\n/ip/firewall/mangle set 5 new-routing-mark=to_wan3",

@@ -15,6 +15,7 @@ mod emit;
 mod error;
 mod firewall;
 mod locate;
+mod menus;
 mod model;
 mod validate;
 

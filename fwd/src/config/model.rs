@@ -593,7 +593,7 @@ pub fn check_interface_name(name: &str) -> Result<(), String> {
 }
 
 /// Deserializers for the value syntaxes, used through `#[serde(deserialize_with)]`.
-mod de {
+pub(super) mod de {
     use super::*;
     use serde::de::{Error, SeqAccess, Unexpected, Visitor};
     use serde::Deserializer;

@@ -40,6 +40,20 @@ impl cli::Env for Env<'_> {
         self.view(&rib, view::routes)
     }
 
+    fn route_view_with_addresses(
+        &self,
+        routes: &[RouteItem],
+        tables: &[String],
+        addresses: &[crate::config::AddressItem],
+    ) -> Vec<RouteView> {
+        let mut m = self.0.model.clone();
+        m.routes = routes.to_vec();
+        m.tables = tables.to_vec();
+        m.set_addresses(addresses.to_vec());
+        let rib = m.compute_quiet();
+        self.view(&rib, view::routes)
+    }
+
     fn nexthop_view(&self) -> Vec<NexthopItem> {
         self.view(&self.0.rib, view::nexthops)
     }
@@ -55,6 +69,14 @@ impl cli::Env for Env<'_> {
     fn config(&self) -> Option<crate::config::Config> {
         // Routes and items come from the script's working copy (see `cli::export`).
         Some((*self.0.model.loaded).clone())
+    }
+
+    fn link_down(&self, name: &str) -> bool {
+        let c = self.0;
+        c.ports
+            .iter()
+            .position(|p| p.name == name)
+            .is_some_and(|i| !c.link_up[i])
     }
 
     fn netwatch_status(
@@ -94,40 +116,6 @@ impl cli::Env for Env<'_> {
                             ("message", e.message),
                         ],
                         handle: 0,
-                    })
-                    .collect(),
-            }),
-            "/ip/address" => Some(Listing {
-                legend: Some("Flags: X - DISABLED, I - INVALID"),
-                columns: vec![("ADDRESS", false), ("NETWORK", false), ("INTERFACE", false)],
-                rows: c
-                    .model
-                    .addresses
-                    .iter()
-                    .map(|(p, a)| {
-                        let invalid = !a.disabled && !c.model.ports[usize::from(*p)].enabled;
-                        let network = a.address.prefix().network().to_string();
-                        ListRow {
-                            flags: format!(
-                                "{}{}",
-                                if a.disabled { "X" } else { "" },
-                                if invalid { "I" } else { "" }
-                            ),
-                            cells: vec![
-                                a.address.to_string(),
-                                network.clone(),
-                                a.interface.clone(),
-                            ],
-                            props: vec![
-                                ("address", a.address.to_string()),
-                                ("network", network),
-                                ("interface", a.interface.clone()),
-                                ("disabled", yes(a.disabled)),
-                                ("invalid", yes(invalid)),
-                                ("comment", a.comment.clone().unwrap_or_default()),
-                            ],
-                            handle: 0,
-                        }
                     })
                     .collect(),
             }),
@@ -266,11 +254,16 @@ impl Control {
             }
         }
         let mut recompute = false;
+        if out.flush_nexthops {
+            self.flush_nexthops(Instant::now());
+        }
         if let Some(new) = out.items {
+            let old = self.model.items();
             let tables_changed = new.fib_tables() != self.model.tables;
             let timeouts_changed = new.tracking.timeouts != self.model.tracking.timeouts;
             let netwatch_changed = new.netwatch != self.model.netwatch;
             self.model.set_items(new);
+            let addresses_changed = self.install_addresses_and_settings(&old);
             if netwatch_changed {
                 self.follow_netwatch(Instant::now());
             }
@@ -287,7 +280,7 @@ impl Control {
                 self.model.mangle.len(),
                 self.model.nat.len()
             );
-            if tables_changed {
+            if tables_changed || addresses_changed {
                 recompute = true;
             } else {
                 // The workers take the new rules at their next burst.

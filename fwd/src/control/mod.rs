@@ -3,6 +3,7 @@
 //! snapshots when its state changes. It runs on EAL's main lcore and is never on the
 //! forwarding fast path.
 
+mod apply;
 mod commands;
 mod connections;
 pub mod forwarding;
@@ -16,6 +17,7 @@ mod rates;
 mod scripts;
 mod tx;
 
+pub use apply::{hash_policy, probe_settings};
 pub use model::Model;
 pub use observe::Observer;
 pub use tx::ControlTx;

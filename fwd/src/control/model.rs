@@ -2,7 +2,9 @@
 //! of link state (and, later, a command) recomputes routing from the same source.
 
 use crate::cli::Items;
-use crate::config::{AddressItem, Config, RouteItem, RoutingTableItem};
+use crate::config::{
+    AddressItem, Config, IpSettings, RouteItem, RoutingSettings, RoutingTableItem,
+};
 use crate::conntrack::TrackingSettings;
 use crate::firewall::{
     InterfaceListItem, InterfaceListMemberItem, MangleItem, Marks, NatItem, Resolver, RuleSet,
@@ -34,6 +36,10 @@ pub struct Model {
     /// The configuration wanfwd started with. `export` takes from it what commands do not
     /// change (wanfwd's own sections, interfaces, addresses, ARP, settings).
     pub loaded: std::sync::Arc<Config>,
+    /// `/ip/settings`.
+    pub ip_settings: IpSettings,
+    /// `/routing/settings`.
+    pub routing_settings: RoutingSettings,
 }
 
 impl Model {
@@ -70,6 +76,8 @@ impl Model {
             tracking: cfg.tracking.clone(),
             netwatch: cfg.netwatch.clone(),
             loaded: std::sync::Arc::new(cfg.clone()),
+            ip_settings: cfg.ip_settings,
+            routing_settings: cfg.routing_settings,
         }
     }
 
@@ -83,6 +91,9 @@ impl Model {
             nat: self.nat.clone(),
             tracking: self.tracking.clone(),
             netwatch: self.netwatch.clone(),
+            addresses: self.addresses.iter().map(|(_, a)| a.clone()).collect(),
+            ip_settings: self.ip_settings,
+            routing_settings: self.routing_settings,
         }
     }
 
@@ -96,10 +107,43 @@ impl Model {
         self.nat = items.nat;
         self.tracking = items.tracking;
         self.netwatch = items.netwatch;
+        self.set_addresses(items.addresses);
+        self.ip_settings = items.ip_settings;
+        self.routing_settings = items.routing_settings;
+    }
+
+    /// Installs `/ip/address` items, each on the port it names (checked by `check_items`).
+    pub fn set_addresses(&mut self, addresses: Vec<AddressItem>) {
+        let ports = &self.ports;
+        self.addresses = addresses
+            .into_iter()
+            .filter_map(|a| {
+                let p = ports.iter().position(|p| p.name == a.interface)?;
+                Some((u16::try_from(p).ok()?, a))
+            })
+            .collect();
     }
 
     /// Whether `items` would compile into rules with this model's ports.
     pub fn check_items(&self, items: &Items) -> Result<(), String> {
+        for (i, a) in items.addresses.iter().enumerate() {
+            if !self.ports.iter().any(|p| p.name == a.interface) {
+                return Err(format!(
+                    "no interface '{}' (/interface/ethernet)",
+                    a.interface
+                ));
+            }
+            // As the configuration: one address once per interface.
+            if items.addresses[..i]
+                .iter()
+                .any(|b| b.address == a.address && b.interface == a.interface)
+            {
+                return Err(format!(
+                    "already have such address: {} on {}",
+                    a.address, a.interface
+                ));
+            }
+        }
         let mut m = self.clone();
         m.set_items(items.clone());
         m.rules().map(|_| ())

@@ -56,6 +56,13 @@ impl Probes {
         }
     }
 
+    /// New `/routing/settings` for every prober, keeping their verdicts.
+    pub(super) fn set_settings(&mut self, settings: probe::Settings) {
+        for s in self.slots.values_mut() {
+            s.prober.set_settings(settings);
+        }
+    }
+
     /// Whether a member may carry traffic: unchecked, or its gateway not found unreachable
     /// (RouterOS starts a checked route active until its probes fail).
     pub(super) fn usable(&self, m: &Member) -> bool {

@@ -280,9 +280,15 @@ impl<T> Table<T> {
 
     /// Forgets every learned entry on `port` (its link went down or its address changed).
     pub fn flush_port(&mut self, port: u16) -> Vec<T> {
+        self.flush_port_where(port, |_| true)
+    }
+
+    /// Forgets the learned entries on `port` whose address `forget` picks; returns the
+    /// packets that were waiting for them.
+    pub fn flush_port_where(&mut self, port: u16, forget: impl Fn(u32) -> bool) -> Vec<T> {
         let mut dropped = Vec::new();
-        self.entries.retain(|_, e| {
-            if e.port != port || matches!(e.state, State::Static) {
+        self.entries.retain(|a, e| {
+            if e.port != port || matches!(e.state, State::Static) || !forget(*a) {
                 return true;
             }
             if let State::Incomplete { held, .. } = &mut e.state {
@@ -291,6 +297,19 @@ impl<T> Table<T> {
             false
         });
         dropped
+    }
+
+    /// Forgets what was learned about `addr` (`/routing/nexthop flush`), so that it is
+    /// resolved again; static entries and resolutions in progress stay. Whether it was known.
+    pub fn forget(&mut self, addr: u32) -> bool {
+        let learned = self
+            .entries
+            .get(&addr)
+            .is_some_and(|e| matches!(e.state, State::Reachable { .. }));
+        if learned {
+            self.entries.remove(&addr);
+        }
+        learned
     }
 
     /// The resolved entries, as the workers' snapshot holds them.

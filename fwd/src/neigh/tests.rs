@@ -299,6 +299,38 @@ fn flush_port_forgets_only_that_ports_learned_entries() {
 }
 
 #[test]
+fn flush_port_where_forgets_only_the_addresses_picked() {
+    let t0 = Instant::now();
+    let mut t = T::default();
+    t.learn(HOST, LAN, MAC_A, t0);
+    t.learn(0xc0a8_0263, LAN, MAC_B, t0);
+    t.hold(0xc0a8_0264, LAN, 7, t0);
+    // The port lost 192.168.2.0/24: its neighbours there go, the others stay.
+    let dropped = t.flush_port_where(LAN, |a| a >> 8 == 0x00c0_a802);
+    assert_eq!(dropped, vec![7]);
+    assert_eq!(t.resolve(0xc0a8_0263), None);
+    assert_eq!(t.resolve(HOST), Some(nb(LAN, MAC_A)));
+}
+
+#[test]
+fn forget_drops_a_learned_entry_only() {
+    let t0 = Instant::now();
+    let mut t = T::default();
+    t.learn(GW, WAN, MAC_B, t0);
+    t.add_static(OTHER, LAN, MAC_B);
+    t.hold(HOST, LAN, 1, t0);
+    assert!(t.forget(GW));
+    assert_eq!(t.resolve(GW), None);
+    // Asked for again at once: a flushed nexthop is resolved anew.
+    assert!(t.solicit(GW, WAN, t0));
+    assert!(!t.forget(OTHER), "static entries stay");
+    assert_eq!(t.resolve(OTHER), Some(nb(LAN, MAC_B)));
+    assert!(!t.forget(HOST), "a resolution in progress stays");
+    assert!(t.knows(HOST));
+    assert!(!t.forget(0x0a00_0001));
+}
+
+#[test]
 fn published_excludes_incomplete_entries() {
     let t0 = Instant::now();
     let mut t = T::default();

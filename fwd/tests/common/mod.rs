@@ -329,10 +329,15 @@ pub fn eal_args_yaml(prefix: &str) -> String {
 /// The wait is only there to let `net_pcap` replay its input and the router answer; nothing
 /// is asserted on time. Fails the test if the router does not start (no root, no DPDK).
 pub fn run_router(cfg: &Config, run_for: Duration) -> Report {
+    run_router_with(cfg, &RunOptions::default(), run_for)
+}
+
+/// `run_router` with options (a script run at start: `wanfwd --script`).
+pub fn run_router_with(cfg: &Config, opts: &RunOptions, run_for: Duration) -> Report {
     let stop = Arc::new(AtomicBool::new(false));
     std::thread::scope(|s| {
         let router_stop = Arc::clone(&stop);
-        let h = s.spawn(move || router::run(cfg, &RunOptions::default(), router_stop));
+        let h = s.spawn(move || router::run(cfg, opts, router_stop));
         std::thread::sleep(run_for);
         stop.store(true, Ordering::SeqCst);
         let result = h.join();

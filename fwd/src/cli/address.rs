@@ -1,0 +1,110 @@
+//! `/ip/address print`: the items with the flags RouterOS shows (X disabled, I invalid: on
+//! an interface whose link is down). The other verbs are the generic item menu's (see
+//! `items`); the control core recomputes the connected routes and the addresses the workers
+//! answer for and masquerade with when a script changes them.
+
+use super::items::{item_matches, quote_value};
+use super::{eval_cond, Error, Session};
+use crate::config::AddressItem;
+use crate::firewall::Item;
+use crate::rib::view::{format_id, json_array, render_table, Row};
+use crate::ros::Command;
+use std::fmt::Write;
+
+impl Session<'_> {
+    fn address_invalid(&self, it: &AddressItem) -> bool {
+        !it.disabled && self.env.link_down(&it.interface)
+    }
+
+    fn address_matches(&self, it: &AddressItem, prop: &str, value: &str) -> Result<bool, String> {
+        let yes = |b: bool| matches!((value, b), ("yes" | "true", true) | ("no" | "false", false));
+        match prop {
+            "invalid" => Ok(yes(self.address_invalid(it))),
+            "dynamic" => Ok(yes(false)),
+            _ => item_matches(it, prop, value),
+        }
+    }
+
+    pub(super) fn print_addresses(&mut self, c: &Command) -> Result<(), Error> {
+        super::check_print_args(c, &["detail", "count-only", "terse"])?;
+        let mut shown = Vec::new();
+        for (i, it) in self.items.addresses.iter().enumerate() {
+            let keep = match c.where_cond() {
+                Some(cond) => eval_cond(cond, &|p, v| self.address_matches(it, p, v))?,
+                None => true,
+            };
+            if keep {
+                shown.push((i, it, self.address_invalid(it)));
+            }
+        }
+        let flags = |it: &AddressItem, invalid: bool| {
+            format!(
+                "{}{}",
+                if it.disabled { "X" } else { "" },
+                if invalid { "I" } else { "" }
+            )
+        };
+        let mut out = String::new();
+        if c.has_flag("count-only") {
+            let _ = writeln!(out, "{}", shown.len());
+        } else if self.json {
+            out = json_array(&shown, |(i, it, invalid)| {
+                let mut v = vec![(".id", format_id(*i))];
+                v.extend(it.properties().into_iter().filter(|p| p.0 != "disabled"));
+                v.push(("disabled", it.disabled.to_string()));
+                v.push(("dynamic", "false".into()));
+                v.push(("invalid", invalid.to_string()));
+                v.sort_by(|a, b| a.0.cmp(b.0));
+                v
+            });
+            out.push('\n');
+        } else if c.has_flag("detail") {
+            out.push_str("Flags: X - disabled, I - invalid; D - dynamic\n");
+            let w = shown.len().saturating_sub(1).to_string().len().max(2);
+            for (i, it, invalid) in &shown {
+                let lead = format!("{i:>w$} {:<2} ", flags(it, *invalid));
+                let pad = " ".repeat(lead.len());
+                let mut first = true;
+                if let Some(cm) = &it.comment {
+                    let _ = writeln!(out, "{lead};;; {cm}");
+                    first = false;
+                }
+                let line: Vec<String> = it
+                    .properties()
+                    .iter()
+                    .filter(|p| p.0 != "comment" && p.0 != "disabled")
+                    .map(|(k, v)| format!("{k}={}", quote_value(v)))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{}{}",
+                    if first { &lead } else { &pad },
+                    line.join(" ")
+                );
+            }
+        } else {
+            out.push_str("Flags: X - DISABLED, I - INVALID\n");
+            let rows: Vec<Row> = shown
+                .iter()
+                .map(|(i, it, invalid)| Row {
+                    number: Some(*i),
+                    flags: flags(it, *invalid),
+                    comment: it.comment.clone(),
+                    cells: vec![
+                        it.address.to_string(),
+                        it.network_shown().to_string(),
+                        it.interface.clone(),
+                    ],
+                })
+                .collect();
+            render_table(
+                &mut out,
+                &[("ADDRESS", false), ("NETWORK", false), ("INTERFACE", false)],
+                &rows,
+                true,
+            );
+        }
+        self.out.output.push_str(&out);
+        Ok(())
+    }
+}
