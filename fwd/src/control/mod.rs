@@ -12,6 +12,7 @@ mod netwatch;
 mod observe;
 mod probes;
 mod rates;
+pub mod route_counters;
 mod tx;
 
 pub use model::Model;
@@ -103,6 +104,8 @@ pub struct Control {
     /// The selection in force, per path list.
     sel: Vec<Selected>,
     buckets: forwarding::Buckets,
+    /// The route counter ids the snapshots carry.
+    route_ids: route_counters::RouteCounterIds,
     probes: Probes,
     /// `/tool/netwatch`.
     netwatch: netwatch::Netwatches,
@@ -158,6 +161,7 @@ impl Control {
             fibs: Vec::new(),
             sel: Vec::new(),
             buckets: forwarding::Buckets::default(),
+            route_ids: route_counters::RouteCounterIds::default(),
             probes: Probes::default(),
             netwatch: netwatch::Netwatches::default(),
             publisher: Publisher::new(Snapshot::empty(vec![])),
@@ -304,6 +308,8 @@ impl Control {
             &neighbours,
             &ports,
             &mut self.buckets,
+            &mut self.route_ids,
+            Instant::now(),
         );
         let next = Snapshot {
             generation: 0,
