@@ -382,8 +382,7 @@ fn publish(s: &Sample) {
         let (a, i) = (address.clone(), interface.clone());
         counter!("wanfwd_nexthop_packets_total", "address" => a.clone(), "interface" => i.clone())
             .absolute(*packets);
-        counter!("wanfwd_nexthop_bytes_total", "address" => a, "interface" => i)
-            .absolute(*bytes);
+        counter!("wanfwd_nexthop_bytes_total", "address" => a, "interface" => i).absolute(*bytes);
     }
     for (address, n) in s.nat_ports {
         gauge!("wanfwd_nat_ports", "address" => address.clone()).set(*n as f64);

@@ -33,9 +33,7 @@ impl NatUse {
     }
 
     fn slot(&mut self, addr: u32) -> Option<&mut (u32, u32)> {
-        self.by_address
-            .iter_mut()
-            .find(|s| s.1 != 0 && s.0 == addr)
+        self.by_address.iter_mut().find(|s| s.1 != 0 && s.0 == addr)
     }
 }
 
@@ -61,7 +59,10 @@ mod tests {
             n.bind(a);
         }
         assert_eq!(n.total, 1 + NAT_ADDRESSES as u64);
-        assert_eq!(n.by_address.iter().map(|s| u64::from(s.1)).sum::<u64>(), n.total - 1);
+        assert_eq!(
+            n.by_address.iter().map(|s| u64::from(s.1)).sum::<u64>(),
+            n.total - 1
+        );
         n.release(10 + NAT_ADDRESSES as u32 - 1);
         assert_eq!(n.total, NAT_ADDRESSES as u64);
     }

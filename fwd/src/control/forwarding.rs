@@ -2,13 +2,13 @@
 //! balance per class, buckets spread by resilient hashing, one adjacency per target.
 //! Work is proportional to the number of classes, never to the number of routes.
 
+use super::route_counters::RouteCounterIds;
 use crate::fib::ecmp;
 use crate::fib::snapshot::{
     inline_adjacencies, Adjacency, Forwarding, LoadBalance, Neighbours, Nexthop, PortView,
     ADJ_UNREACHABLE,
 };
 use crate::fib::Lpm;
-use super::route_counters::RouteCounterIds;
 use crate::rib::{PathList, Rib, Selected, Target, LOCAL_CLASS};
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -148,7 +148,10 @@ impl RouteCounterIds {
             };
             let v = total.get(id as u16);
             let counted = since(v, s.base);
-            add(self.retired_tables.entry(s.table.clone()).or_default(), counted);
+            add(
+                self.retired_tables.entry(s.table.clone()).or_default(),
+                counted,
+            );
             add(self.retired_nexthops.entry(s.target).or_default(), counted);
             self.by_pair.remove(&(s.table, s.target));
             self.freed.push((id as u16, v));

@@ -222,7 +222,10 @@ fn new_flow_is_masqueraded_by_its_pcc_wan_and_replies_come_back() {
         let mut again = udp(mac(1), "192.168.1.10", sport, "192.0.2.100", 53);
         assert_eq!(
             run(&mut again, LAN, &snap, &mut st),
-            Verdict::Forward { port, counter: NO_COUNTER }
+            Verdict::Forward {
+                port,
+                counter: NO_COUNTER
+            }
         );
         assert_eq!(src_of(&again), (wan_addr, sport));
         // The reply to the WAN address goes back to the LAN host, de-translated.
@@ -230,7 +233,10 @@ fn new_flow_is_masqueraded_by_its_pcc_wan_and_replies_come_back() {
         let mut reply = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan_ip, sport);
         assert_eq!(
             run(&mut reply, port, &snap, &mut st),
-            Verdict::Forward { port: LAN, counter: NO_COUNTER }
+            Verdict::Forward {
+                port: LAN,
+                counter: NO_COUNTER
+            }
         );
         assert_eq!(dst_of(&reply), (ip("192.168.1.10"), sport));
         assert_eq!(reply[0..6], HOST_MAC.0);
@@ -372,7 +378,10 @@ fn an_icmp_error_about_a_translated_flow_reaches_the_lan_host() {
     e[36..38].copy_from_slice(&c.to_be_bytes());
     assert_eq!(
         run(&mut e, port, &snap, &mut st),
-        Verdict::Forward { port: LAN, counter: NO_COUNTER }
+        Verdict::Forward {
+            port: LAN,
+            counter: NO_COUNTER
+        }
     );
     assert_eq!(
         u32::from_be_bytes(e[30..34].try_into().unwrap()),
@@ -430,7 +439,10 @@ fn both_directions_of_a_translated_connection_belong_to_one_worker() {
         );
         assert_eq!(
             run(&mut reply, port, &snap, &mut workers[w]),
-            Verdict::Forward { port: LAN, counter: NO_COUNTER }
+            Verdict::Forward {
+                port: LAN,
+                counter: NO_COUNTER
+            }
         );
         assert_eq!(dst_of(&reply), (ip(&src), sport));
     }
@@ -476,19 +488,31 @@ fn cached_decisions_follow_the_snapshot_and_never_outlive_their_connection() {
         let mut r = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, sport);
         assert_eq!(
             run(&mut r, port, &snap, &mut st),
-            Verdict::Forward { port: LAN, counter: NO_COUNTER }
+            Verdict::Forward {
+                port: LAN,
+                counter: NO_COUNTER
+            }
         );
         assert_eq!(r[0..6], HOST_MAC.0);
     }
     // The same connection id now serves the other LAN host with the same ports.
     st.conns.retain(|_| false);
     let mut f = udp(mac(1), "192.168.1.11", sport, "192.0.2.100", 53);
-    assert_eq!(run(&mut f, LAN, &snap, &mut st), Verdict::Forward { port, counter: NO_COUNTER });
+    assert_eq!(
+        run(&mut f, LAN, &snap, &mut st),
+        Verdict::Forward {
+            port,
+            counter: NO_COUNTER
+        }
+    );
     assert_eq!(src_of(&f), (addr, sport));
     let mut r = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, sport);
     assert_eq!(
         run(&mut r, port, &snap, &mut st),
-        Verdict::Forward { port: LAN, counter: NO_COUNTER }
+        Verdict::Forward {
+            port: LAN,
+            counter: NO_COUNTER
+        }
     );
     assert_eq!(r[0..6], HOST_B_MAC.0, "not the previous connection's host");
     assert_eq!(dst_of(&r), (ip("192.168.1.11"), sport));
@@ -499,7 +523,12 @@ fn cached_decisions_follow_the_snapshot_and_never_outlive_their_connection() {
         let mut again = udp(mac(1), "192.168.1.11", sport, "192.0.2.100", 53);
         assert_eq!(
             run(&mut again, LAN, &failed, &mut st),
-            Verdict::Forward { port: WAN2, counter: NO_COUNTER }
+            Verdict::Forward {
+                port: WAN2,
+                counter: NO_COUNTER
+            }
         );
     }
 }
+
+mod counters;

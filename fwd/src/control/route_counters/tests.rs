@@ -126,11 +126,17 @@ fn removed_pairs_retire_and_their_ids_start_again_from_zero() {
     ids.retire(&total, t0 + RETIRE_AFTER / 2);
     let t = ids.traffic(&total);
     assert!(!t.nexthops.iter().any(|(x, _)| *x == GW1));
-    assert_eq!(t.tables.iter().find(|(x, _)| x == "main").unwrap().1, [10, 1000]);
+    assert_eq!(
+        t.tables.iter().find(|(x, _)| x == "main").unwrap().1,
+        [10, 1000]
+    );
     // After: the id is free, and main's count did not go down.
     ids.retire(&total, t0 + RETIRE_AFTER);
     let t = ids.traffic(&total);
-    assert_eq!(t.tables.iter().find(|(x, _)| x == "main").unwrap().1, [10, 1000]);
+    assert_eq!(
+        t.tables.iter().find(|(x, _)| x == "main").unwrap().1,
+        [10, 1000]
+    );
     // A new gateway gets a freed id, starting from zero although the workers' totals of
     // that id are not.
     let gw3 = Target::Gateway(1, 0xcb00_7109);
@@ -139,9 +145,18 @@ fn removed_pairs_retire_and_their_ids_start_again_from_zero() {
     let reused: Vec<u16> = (0..3).map(|t| id_of(&c3, &with3, t, gw3)).collect();
     assert!(reused.contains(&gw1_main), "{reused:?} reuse {gw1_main}");
     let t = ids.traffic(&total);
-    assert_eq!(t.nexthops.iter().find(|(x, _)| *x == gw3).unwrap().1, [0, 0]);
+    assert_eq!(
+        t.nexthops.iter().find(|(x, _)| *x == gw3).unwrap().1,
+        [0, 0]
+    );
     total.count(id_of(&c3, &with3, 0, gw3), 1, 60);
     let t = ids.traffic(&total);
-    assert_eq!(t.tables.iter().find(|(x, _)| x == "main").unwrap().1, [11, 1060]);
-    assert_eq!(t.nexthops.iter().find(|(x, _)| *x == gw3).unwrap().1, [1, 60]);
+    assert_eq!(
+        t.tables.iter().find(|(x, _)| x == "main").unwrap().1,
+        [11, 1060]
+    );
+    assert_eq!(
+        t.nexthops.iter().find(|(x, _)| *x == gw3).unwrap().1,
+        [1, 60]
+    );
 }
