@@ -67,7 +67,9 @@ impl Out<'_> {
     fn dispatch(&mut self, m: Mbuf, verdict: Verdict, in_port: u16) {
         match verdict {
             Verdict::Forward { port: out, counter } => {
-                self.c.routes.count(counter, 1, u64::from(m.pkt_len()));
+                let bytes = u64::from(m.pkt_len());
+                self.c.routes.count(counter, 1, bytes);
+                self.c.tx_bytes += bytes;
                 let out = usize::from(out);
                 self.tx[out].push(m);
                 if self.tx[out].len() == BURST {
@@ -181,6 +183,7 @@ impl Worker {
                         // One route for the whole burst: counted once, forwarding keeps
                         // every packet's length.
                         c.routes.count(counter, n as u64, bytes);
+                        c.tx_bytes += bytes;
                         let out = usize::from(out);
                         if tx[out].len() + n > BURST {
                             flush(&ports[out], &mut tx[out], &mut c);
@@ -230,7 +233,10 @@ impl Worker {
                 if let Some(ring) = &p.control_tx {
                     while tx[pi].len() < BURST {
                         match ring.pop() {
-                            Some(m) => tx[pi].push(m),
+                            Some(m) => {
+                                c.tx_bytes += u64::from(m.pkt_len());
+                                tx[pi].push(m);
+                            }
                             None => break,
                         }
                     }
@@ -291,12 +297,11 @@ fn owned(
 
 /// Sends a TX buffer; what the device refuses is dropped and counted (l3fwd's policy: a full
 /// queue means the link is saturated, and retrying would stall RX).
+/// `tx_bytes` counted the packets as they were put in the buffer: the refused are taken back.
 #[inline]
 fn flush(p: &WorkerPort, buf: &mut Burst, c: &mut Counters) {
-    let bytes: u64 = buf.iter().map(|m| u64::from(m.pkt_len())).sum();
     let sent = dpdk::tx_burst(p.dpdk_port, p.txq, buf);
     c.tx_packets += sent as u64;
-    c.tx_bytes += bytes;
     if !buf.is_empty() {
         c.tx_bytes -= buf.iter().map(|m| u64::from(m.pkt_len())).sum::<u64>();
         c.drops[DropReason::TxFull as usize] += buf.len() as u64;
