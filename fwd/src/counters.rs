@@ -6,6 +6,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::conntrack::{NatUse, NAT_ADDRESSES};
+
+mod routes;
+pub use routes::{RouteCounters, SharedRouteCounters, NO_COUNTER, ROUTE_COUNTERS};
+
 macro_rules! drop_reasons {
     ($($variant:ident => $name:literal, $help:literal;)*) => {
         /// A reason a packet was dropped.
@@ -60,12 +65,19 @@ pub const N_DROPS: usize = DropReason::ALL.len();
 pub struct Counters {
     pub rx_packets: u64,
     pub tx_packets: u64,
+    /// Bytes of the packets received and sent (Ethernet frames without the FCS).
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
     pub punted: u64,
     /// Connections in the worker's table now (a gauge).
     pub conns: u64,
     /// Connections created since start.
     pub conns_created: u64,
+    /// NAT ports in use now (gauges).
+    pub nat: NatUse,
     pub drops: [u64; N_DROPS],
+    /// Traffic per route counter (routing table and nexthop).
+    pub routes: RouteCounters,
 }
 
 impl Counters {
@@ -85,12 +97,16 @@ impl Counters {
     pub fn add(&mut self, o: &Counters) {
         self.rx_packets += o.rx_packets;
         self.tx_packets += o.tx_packets;
+        self.rx_bytes += o.rx_bytes;
+        self.tx_bytes += o.tx_bytes;
         self.punted += o.punted;
         self.conns += o.conns;
         self.conns_created += o.conns_created;
+        self.nat.total += o.nat.total;
         for (a, b) in self.drops.iter_mut().zip(o.drops.iter()) {
             *a += b;
         }
+        self.routes.add(&o.routes);
     }
 }
 
@@ -101,34 +117,60 @@ impl Counters {
 pub struct SharedCounters {
     rx_packets: AtomicU64,
     tx_packets: AtomicU64,
+    rx_bytes: AtomicU64,
+    tx_bytes: AtomicU64,
     punted: AtomicU64,
     conns: AtomicU64,
     conns_created: AtomicU64,
+    nat_ports: AtomicU64,
+    /// Per slot, address << 32 | count: one store, so that a reader never pairs an address
+    /// with another's count.
+    nat_by_address: [AtomicU64; NAT_ADDRESSES],
     drops: [AtomicU64; N_DROPS],
+    routes: SharedRouteCounters,
 }
 
 impl SharedCounters {
-    /// Publishes `c` (the single writer's own totals).
-    pub fn publish(&self, c: &Counters) {
+    /// Publishes `c` (the single writer's own totals), its route counters below
+    /// `route_ids` (the ids handed out so far).
+    pub fn publish(&self, c: &Counters, route_ids: usize) {
         self.rx_packets.store(c.rx_packets, Ordering::Relaxed);
         self.tx_packets.store(c.tx_packets, Ordering::Relaxed);
+        self.rx_bytes.store(c.rx_bytes, Ordering::Relaxed);
+        self.tx_bytes.store(c.tx_bytes, Ordering::Relaxed);
         self.punted.store(c.punted, Ordering::Relaxed);
         self.conns.store(c.conns, Ordering::Relaxed);
         self.conns_created.store(c.conns_created, Ordering::Relaxed);
+        self.nat_ports.store(c.nat.total, Ordering::Relaxed);
+        for (a, (addr, n)) in self.nat_by_address.iter().zip(c.nat.by_address) {
+            a.store(u64::from(addr) << 32 | u64::from(n), Ordering::Relaxed);
+        }
         for (a, v) in self.drops.iter().zip(c.drops.iter()) {
             a.store(*v, Ordering::Relaxed);
         }
+        self.routes.publish(&c.routes, route_ids);
     }
 
     pub fn read(&self) -> Counters {
         let mut c = Counters {
             rx_packets: self.rx_packets.load(Ordering::Relaxed),
             tx_packets: self.tx_packets.load(Ordering::Relaxed),
+            rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
+            tx_bytes: self.tx_bytes.load(Ordering::Relaxed),
             punted: self.punted.load(Ordering::Relaxed),
             conns: self.conns.load(Ordering::Relaxed),
             conns_created: self.conns_created.load(Ordering::Relaxed),
+            nat: NatUse {
+                total: self.nat_ports.load(Ordering::Relaxed),
+                ..NatUse::default()
+            },
             drops: [0; N_DROPS],
+            routes: self.routes.read(),
         };
+        for (v, a) in c.nat.by_address.iter_mut().zip(self.nat_by_address.iter()) {
+            let p = a.load(Ordering::Relaxed);
+            *v = ((p >> 32) as u32, p as u32);
+        }
         for (v, a) in c.drops.iter_mut().zip(self.drops.iter()) {
             *v = a.load(Ordering::Relaxed);
         }
@@ -157,15 +199,23 @@ mod tests {
     fn publish_and_read_round_trip() {
         let mut c = Counters {
             rx_packets: 7,
+            rx_bytes: 420,
+            tx_bytes: 360,
             ..Default::default()
         };
         c.drop(DropReason::NoRoute);
         c.drop(DropReason::NoRoute);
         c.drop(DropReason::TxFull);
+        c.nat.bind(0xcb00_7102);
+        c.nat.bind(0xcb00_7102);
+        c.routes.count(2, 5, 300);
         let s = SharedCounters::default();
-        s.publish(&c);
+        s.publish(&c, 3);
         let r = s.read();
         assert_eq!(r.rx_packets, 7);
+        assert_eq!((r.rx_bytes, r.tx_bytes), (420, 360));
+        assert_eq!(r.nat, c.nat);
+        assert_eq!(r.routes.get(2), [5, 300]);
         assert_eq!(r.dropped(DropReason::NoRoute), 2);
         assert_eq!(r.total_dropped(), 3);
         let mut sum = Counters::default();

@@ -14,9 +14,13 @@
 //! | --- | --- | --- | --- |
 //! | `wanfwd_worker_rx_packets_total` | counter | `worker` | packets received by the worker |
 //! | `wanfwd_worker_tx_packets_total` | counter | `worker` | packets handed to a device by the worker |
+//! | `wanfwd_worker_rx_bytes_total` | counter | `worker` | bytes of the packets received by the worker |
+//! | `wanfwd_worker_tx_bytes_total` | counter | `worker` | bytes of the packets handed to a device by the worker |
 //! | `wanfwd_worker_punted_total` | counter | `worker` | packets the worker passed to the control core |
 //! | `wanfwd_worker_connections` | gauge | `worker` | connections in the worker's table |
 //! | `wanfwd_worker_connections_created_total` | counter | `worker` | connections the worker created |
+//! | `wanfwd_worker_nat_ports` | gauge | `worker` | NAT ports (or ICMP echo ids) in use: the worker's translated connections |
+//! | `wanfwd_nat_ports` | gauge | `address` | NAT ports in use per translated address, all workers |
 //! | `wanfwd_drops_total` | counter | `worker`, `reason` | packets dropped, by reason |
 //! | `wanfwd_interface_rx_packets_total` | counter | `interface` | packets received by the device |
 //! | `wanfwd_interface_tx_packets_total` | counter | `interface` | packets sent by the device |
@@ -28,6 +32,10 @@
 //! | `wanfwd_interface_rx_nombuf_total` | counter | `interface` | RX buffer allocation failures |
 //! | `wanfwd_nexthop_up` | gauge | `address`, `interface` | 1 if the gateway is reachable (or recursive), 0 if not |
 //! | `wanfwd_routes_active` | gauge | `routing_table` | active routes in the routing table |
+//! | `wanfwd_routing_table_packets_total` | counter | `routing_table` | packets forwarded by a lookup in the routing table, all workers |
+//! | `wanfwd_routing_table_bytes_total` | counter | `routing_table` | bytes of those packets |
+//! | `wanfwd_nexthop_packets_total` | counter | `address`, `interface` | packets forwarded to the nexthop, all workers |
+//! | `wanfwd_nexthop_bytes_total` | counter | `address`, `interface` | bytes of those packets |
 //! | `wanfwd_neighbours` | gauge | | entries in the neighbour (ARP) table |
 //! | `wanfwd_netwatch_up` | gauge | `host` | 1 if the `/tool/netwatch` host is up, 0 if down (no series while unknown) |
 //!
@@ -36,6 +44,15 @@
 //! [`DropReason::name`], e.g. `reason="no-route"`), zeros included, so that dashboards and
 //! alerts see each series from the start. `interface` is the interface's name (`ether1`).
 //! `address` and `interface` of a nexthop are as `/routing/nexthop print` shows them.
+//!
+//! Forwarded traffic is counted by the worker under the (routing table, nexthop) pair that
+//! sent it — the routing table whose lookup found the route (main when a marked table had no
+//! usable one), the immediate nexthop (a recursive route's traffic counts under the gateway
+//! it resolved to; a connected subnet's under `address` = `interface` = its interface) —
+//! and summed per table and per nexthop by the control core. A nexthop or table keeps its
+//! series while the RIB knows it, also while its gateway is down, so that failover shows as
+//! one counter stopping and another taking over. Bytes are Ethernet frames without the FCS.
+//! `wanfwd_nat_ports` counts up to 8 addresses per worker; `wanfwd_worker_nat_ports` all.
 //!
 //! A series that [`Metrics::update`] has not published for [`IDLE_TIMEOUT`] is removed, so
 //! that a nexthop, interface or routing table removed by a live change does not linger with
@@ -74,6 +91,12 @@ pub struct Sample<'a> {
     pub nexthops: &'a [(String, String, String)],
     /// Per routing table: its active routes.
     pub routes_active: &'a [(String, u64)],
+    /// Per routing table: packets and bytes forwarded by a lookup in it.
+    pub table_traffic: &'a [(String, [u64; 2])],
+    /// Per nexthop (address, interface): packets and bytes forwarded to it.
+    pub nexthop_traffic: &'a [(String, String, [u64; 2])],
+    /// Per translated address: NAT ports in use.
+    pub nat_ports: &'a [(String, u64)],
     /// Entries in the neighbour table.
     pub neighbours: u64,
     /// Per watched `/tool/netwatch` host with a verdict: whether it is up.
@@ -168,6 +191,46 @@ fn describe_all() {
         "wanfwd_worker_tx_packets_total",
         Unit::Count,
         "Packets handed to a device by the worker"
+    );
+    describe_counter!(
+        "wanfwd_worker_rx_bytes_total",
+        Unit::Bytes,
+        "Bytes of the packets received by the worker"
+    );
+    describe_counter!(
+        "wanfwd_worker_tx_bytes_total",
+        Unit::Bytes,
+        "Bytes of the packets handed to a device by the worker"
+    );
+    describe_gauge!(
+        "wanfwd_worker_nat_ports",
+        Unit::Count,
+        "NAT ports in use: the worker's translated connections"
+    );
+    describe_gauge!(
+        "wanfwd_nat_ports",
+        Unit::Count,
+        "NAT ports in use per translated address"
+    );
+    describe_counter!(
+        "wanfwd_routing_table_packets_total",
+        Unit::Count,
+        "Packets forwarded by a lookup in the routing table"
+    );
+    describe_counter!(
+        "wanfwd_routing_table_bytes_total",
+        Unit::Bytes,
+        "Bytes of the packets forwarded by a lookup in the routing table"
+    );
+    describe_counter!(
+        "wanfwd_nexthop_packets_total",
+        Unit::Count,
+        "Packets forwarded to the nexthop"
+    );
+    describe_counter!(
+        "wanfwd_nexthop_bytes_total",
+        Unit::Bytes,
+        "Bytes of the packets forwarded to the nexthop"
     );
     describe_counter!(
         "wanfwd_worker_punted_total",
@@ -278,6 +341,9 @@ fn publish_thread(worker: &str, c: &Counters) {
     let w = worker.to_string();
     counter!("wanfwd_worker_rx_packets_total", "worker" => w.clone()).absolute(c.rx_packets);
     counter!("wanfwd_worker_tx_packets_total", "worker" => w.clone()).absolute(c.tx_packets);
+    counter!("wanfwd_worker_rx_bytes_total", "worker" => w.clone()).absolute(c.rx_bytes);
+    counter!("wanfwd_worker_tx_bytes_total", "worker" => w.clone()).absolute(c.tx_bytes);
+    gauge!("wanfwd_worker_nat_ports", "worker" => w.clone()).set(c.nat.total as f64);
     counter!("wanfwd_worker_punted_total", "worker" => w.clone()).absolute(c.punted);
     gauge!("wanfwd_worker_connections", "worker" => w.clone()).set(c.conns as f64);
     counter!("wanfwd_worker_connections_created_total", "worker" => w.clone())
@@ -305,6 +371,21 @@ fn publish(s: &Sample) {
     }
     for (table, n) in s.routes_active {
         gauge!("wanfwd_routes_active", "routing_table" => table.clone()).set(*n as f64);
+    }
+    for (table, [packets, bytes]) in s.table_traffic {
+        let t = table.clone();
+        counter!("wanfwd_routing_table_packets_total", "routing_table" => t.clone())
+            .absolute(*packets);
+        counter!("wanfwd_routing_table_bytes_total", "routing_table" => t).absolute(*bytes);
+    }
+    for (address, interface, [packets, bytes]) in s.nexthop_traffic {
+        let (a, i) = (address.clone(), interface.clone());
+        counter!("wanfwd_nexthop_packets_total", "address" => a.clone(), "interface" => i.clone())
+            .absolute(*packets);
+        counter!("wanfwd_nexthop_bytes_total", "address" => a, "interface" => i).absolute(*bytes);
+    }
+    for (address, n) in s.nat_ports {
+        gauge!("wanfwd_nat_ports", "address" => address.clone()).set(*n as f64);
     }
     gauge!("wanfwd_neighbours").set(s.neighbours as f64);
     for (host, up) in s.netwatch {
@@ -366,8 +447,12 @@ mod tests {
         let mut w0 = Counters {
             rx_packets: 100 * scale,
             tx_packets: 90 * scale,
+            rx_bytes: 6000 * scale,
+            tx_bytes: 5400 * scale,
             ..Counters::default()
         };
+        w0.nat.bind(0xcb00_7102);
+        w0.nat.bind(0xcb00_7102);
         w0.punted = 3 * scale;
         w0.drops[DropReason::NoRoute as usize] = 7 * scale;
         let w1 = Counters {
@@ -428,12 +513,24 @@ mod tests {
         ];
         let routes = vec![("main".to_string(), 4), ("to-ISP1".to_string(), 2)];
         let (workers, control, ports) = sample_data(1);
+        let tables = vec![
+            ("main".to_string(), [10, 1000]),
+            ("to-ISP1".to_string(), [20, 2000]),
+        ];
+        let nh = |a: &str, i: &str, v: [u64; 2]| (a.to_string(), i.to_string(), v);
+        let nexthop_traffic = vec![
+            nh("203.0.113.1", "ether1", [25, 2500]),
+            nh("198.51.100.1", "ether2", [5, 500]),
+        ];
         m.update(&Sample {
             workers: &workers,
             control: &control,
             ports: &ports,
             nexthops: &nexthops,
             routes_active: &routes,
+            table_traffic: &tables,
+            nexthop_traffic: &nexthop_traffic,
+            nat_ports: &[("203.0.113.2".to_string(), 2)],
             neighbours: 3,
             netwatch: &[("192.0.2.10".to_string(), true)],
         });
@@ -448,6 +545,27 @@ mod tests {
             5.0
         );
         assert_eq!(v(r#"wanfwd_worker_punted_total{worker="0"}"#), 3.0);
+        assert_eq!(v(r#"wanfwd_worker_rx_bytes_total{worker="0"}"#), 6000.0);
+        assert_eq!(v(r#"wanfwd_worker_tx_bytes_total{worker="0"}"#), 5400.0);
+        assert_eq!(v(r#"wanfwd_worker_nat_ports{worker="0"}"#), 2.0);
+        assert_eq!(v(r#"wanfwd_worker_nat_ports{worker="1"}"#), 0.0);
+        assert_eq!(v(r#"wanfwd_nat_ports{address="203.0.113.2"}"#), 2.0);
+        assert_eq!(
+            v(r#"wanfwd_routing_table_packets_total{routing_table="to-ISP1"}"#),
+            20.0
+        );
+        assert_eq!(
+            v(r#"wanfwd_routing_table_bytes_total{routing_table="main"}"#),
+            1000.0
+        );
+        assert_eq!(
+            v(r#"wanfwd_nexthop_packets_total{address="203.0.113.1",interface="ether1"}"#),
+            25.0
+        );
+        assert_eq!(
+            v(r#"wanfwd_nexthop_bytes_total{address="198.51.100.1",interface="ether2"}"#),
+            500.0
+        );
         assert_eq!(
             v(r#"wanfwd_drops_total{worker="0",reason="no-route"}"#),
             7.0
@@ -544,12 +662,17 @@ mod tests {
         ];
         let routes = vec![("main".to_string(), 3)];
         let (workers, control, ports) = sample_data(10);
+        let tables = vec![("main".to_string(), [30, 3000])];
+        let nexthop_traffic = vec![nh("198.51.100.1", "ether2", [50, 5000])];
         m.update(&Sample {
             workers: &workers,
             control: &control,
             ports: &ports,
             nexthops: &nexthops,
             routes_active: &routes,
+            table_traffic: &tables,
+            nexthop_traffic: &nexthop_traffic,
+            nat_ports: &[],
             neighbours: 5,
             netwatch: &[("192.0.2.10".to_string(), false)],
         });
@@ -582,6 +705,15 @@ mod tests {
             1.0
         );
         assert_eq!(v(r#"wanfwd_routes_active{routing_table="main"}"#), 3.0);
+        assert_eq!(v(r#"wanfwd_worker_rx_bytes_total{worker="0"}"#), 60000.0);
+        assert_eq!(
+            v(r#"wanfwd_routing_table_packets_total{routing_table="main"}"#),
+            30.0
+        );
+        assert_eq!(
+            v(r#"wanfwd_nexthop_bytes_total{address="198.51.100.1",interface="ether2"}"#),
+            5000.0
+        );
         assert_eq!(v("wanfwd_neighbours"), 5.0);
         assert_eq!(v(r#"wanfwd_netwatch_up{host="192.0.2.10"}"#), 0.0);
     }

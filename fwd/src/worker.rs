@@ -66,7 +66,10 @@ impl Out<'_> {
     #[inline]
     fn dispatch(&mut self, m: Mbuf, verdict: Verdict, in_port: u16) {
         match verdict {
-            Verdict::Forward { port: out } => {
+            Verdict::Forward { port: out, counter } => {
+                let bytes = u64::from(m.pkt_len());
+                self.c.routes.count(counter, 1, bytes);
+                self.c.tx_bytes += bytes;
                 let out = usize::from(out);
                 self.tx[out].push(m);
                 if self.tx[out].len() == BURST {
@@ -123,6 +126,8 @@ impl Worker {
         let interval = publish_interval();
         let tsc_per_ms = (dpdk::tsc_hz() / 1000).max(1);
         let mut next_publish = dpdk::tsc() + interval;
+        // Route counter ids in use so far: what to publish of `c.routes`.
+        let mut route_ids = 0;
         log::info!("worker {id} polling {} port(s)", ports.len());
         while !stop.load(Ordering::Relaxed) {
             // The quiescent point: the snapshot is borrowed for this round only.
@@ -142,9 +147,12 @@ impl Worker {
                     continue;
                 }
                 c.rx_packets += n as u64;
+                let mut bytes = 0;
                 for m in rx.iter() {
                     m.prefetch();
+                    bytes += u64::from(m.pkt_len());
                 }
+                c.rx_bytes += bytes;
                 // Decide first, move second: the decisions then need no TX buffer, and a
                 // burst bound for one port (the usual case) moves in one extend, which keeps
                 // the buffer's length in a register instead of a store-load chain per packet.
@@ -170,8 +178,12 @@ impl Worker {
                     }
                 }
                 let first = verdicts[0];
-                if let Verdict::Forward { port: out } = first {
+                if let Verdict::Forward { port: out, counter } = first {
                     if verdicts[..n].iter().all(|v| *v == first) {
+                        // One route for the whole burst: counted once, forwarding keeps
+                        // every packet's length.
+                        c.routes.count(counter, n as u64, bytes);
+                        c.tx_bytes += bytes;
                         let out = usize::from(out);
                         if tx[out].len() + n > BURST {
                             flush(&ports[out], &mut tx[out], &mut c);
@@ -221,7 +233,10 @@ impl Worker {
                 if let Some(ring) = &p.control_tx {
                     while tx[pi].len() < BURST {
                         match ring.pop() {
-                            Some(m) => tx[pi].push(m),
+                            Some(m) => {
+                                c.tx_bytes += u64::from(m.pkt_len());
+                                tx[pi].push(m);
+                            }
                             None => break,
                         }
                     }
@@ -240,11 +255,13 @@ impl Worker {
             if now >= next_publish {
                 c.conns = stateful.conns.len() as u64;
                 c.conns_created = stateful.created;
-                counters.publish(&c);
+                c.nat = *stateful.conns.nat_use();
+                route_ids = route_ids.max(snap.route_ids);
+                counters.publish(&c, route_ids);
                 next_publish = now + interval;
             }
         }
-        counters.publish(&c);
+        counters.publish(&c, route_ids);
         log::info!("worker {id} stopped");
         0
     }
@@ -280,11 +297,13 @@ fn owned(
 
 /// Sends a TX buffer; what the device refuses is dropped and counted (l3fwd's policy: a full
 /// queue means the link is saturated, and retrying would stall RX).
+/// `tx_bytes` counted the packets as they were put in the buffer: the refused are taken back.
 #[inline]
 fn flush(p: &WorkerPort, buf: &mut Burst, c: &mut Counters) {
     let sent = dpdk::tx_burst(p.dpdk_port, p.txq, buf);
     c.tx_packets += sent as u64;
     if !buf.is_empty() {
+        c.tx_bytes -= buf.iter().map(|m| u64::from(m.pkt_len())).sum::<u64>();
         c.drops[DropReason::TxFull as usize] += buf.len() as u64;
         buf.clear();
     }

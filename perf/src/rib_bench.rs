@@ -21,6 +21,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 use wanfwd::config::{AddressItem, CheckGateway, Gateway, RouteItem};
 use wanfwd::control::forwarding::{self, Buckets};
+use wanfwd::control::route_counters::RouteCounterIds;
 use wanfwd::fib::ecmp::HashPolicy;
 use wanfwd::fib::publish::Reader;
 use wanfwd::fib::{Lpm, Neighbour, Neighbours, Nexthop, PortView, Publisher, Snapshot};
@@ -220,6 +221,7 @@ struct Plane {
     neighbours: Neighbours,
     ports: Vec<PortView>,
     buckets: Buckets,
+    route_ids: RouteCounterIds,
     publisher: Publisher,
 }
 
@@ -243,6 +245,7 @@ impl Plane {
             publisher: Publisher::new(Snapshot::empty(ports.clone())),
             ports,
             buckets: Buckets::default(),
+            route_ids: RouteCounterIds::default(),
         }
     }
 
@@ -259,6 +262,8 @@ impl Plane {
             &neighbours,
             &self.ports,
             &mut self.buckets,
+            &mut self.route_ids,
+            start,
         );
         let next = Snapshot {
             generation: 0,

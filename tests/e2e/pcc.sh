@@ -52,6 +52,30 @@ sleep 2 # first probes and ARP
 
 check "LAN host pings 192.0.2.100 through the NAT" tb_ping wf-lan 192.0.2.100
 
+scrape() { # SERIES...: their values from one scrape of the metrics endpoint, one per line (0 if absent)
+    python3 - "$TB_METRICS_PORT" "$@" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+values = dict(l.rsplit(" ", 1) for l in text.splitlines() if l and not l.startswith("#"))
+for series in sys.argv[2:]:
+    print(int(float(values.get(series, 0))))
+PY
+}
+# Forwarded packets per routing table and per nexthop (summed over the workers): tables
+# to_wan1 to_wan2 main, then ISP1's and ISP2's gateways and the LAN (connected).
+traffic() {
+    local t n series=()
+    for t in to_wan1 to_wan2 main; do
+        series+=("wanfwd_routing_table_packets_total{routing_table=\"$t\"}")
+    done
+    for n in 203.0.113.1,ether1 198.51.100.1,ether2 bridge,bridge; do
+        series+=("wanfwd_nexthop_packets_total{address=\"${n%,*}\",interface=\"${n#*,}\"}")
+    done
+    scrape "${series[@]}"
+}
+sleep 1.5 # a metrics sample after the ping
+mapfile -t traffic_before < <(traffic)
+
 # TCP: 4 LAN addresses x 20 connections.
 in_ns wf-lan python3 "$PEER" tcp 192.0.2.100 "$PORT" "${LAN_HOSTS[@]}" --per 20 >"$TB_TMP/tcp.txt"
 read -r n h1 h2 bad < <(tcp_split "$TB_TMP/tcp.txt")
@@ -99,6 +123,27 @@ done
 check "metrics: connections in the table ($conns) and created ($created)" \
     test "$conns" -gt 0 -a "$created" -ge 80
 
+# The flows above still hold their translations (TCP in time-wait, UDP streams).
+series=('wanfwd_nat_ports{address="203.0.113.2"}' 'wanfwd_nat_ports{address="198.51.100.2"}')
+for ((w = 0; w < ${PCC_WORKERS:-1}; w++)); do
+    series+=("wanfwd_worker_nat_ports{worker=\"$w\"}")
+done
+mapfile -t v < <(scrape "${series[@]}")
+nat=0
+for ((w = 0; w < ${PCC_WORKERS:-1}; w++)); do nat=$((nat + v[2 + w])); done
+check "metrics: NAT ports in use ($nat: WAN1's address ${v[0]}, WAN2's ${v[1]})" \
+    test "$nat" -gt 0 -a "${v[0]}" -gt 0 -a "${v[1]}" -gt 0 -a $((v[0] + v[1])) -eq "$nat"
+
+sleep 1.5 # a metrics sample after the last packet
+mapfile -t traffic_after < <(traffic)
+moved() { echo $((traffic_after[$1] - traffic_before[$1])); }
+check "metrics: PCC's tables both carry traffic (to_wan1 +$(moved 0), to_wan2 +$(moved 1), main +$(moved 2) packets)" \
+    test "$(moved 0)" -ge 80 -a "$(moved 1)" -ge 80 -a "$(moved 2)" -ge 160
+check "metrics: both WANs' gateways carry traffic (ISP1 +$(moved 3), ISP2 +$(moved 4), LAN +$(moved 5) packets)" \
+    test "$(moved 3)" -ge 80 -a "$(moved 4)" -ge 80 -a "$(moved 5)" -ge 160
+check "metrics: per table and per nexthop the same packets (tables $(($(moved 0) + $(moved 1) + $(moved 2))), nexthops $(($(moved 3) + $(moved 4) + $(moved 5))))" \
+    test $(($(moved 0) + $(moved 1) + $(moved 2))) -eq $(($(moved 3) + $(moved 4) + $(moved 5)))
+
 # A UDP flow that PCC gives WAN1.
 pinned=
 for f in $(seq 41000 41020); do
@@ -112,10 +157,15 @@ check "a UDP flow pinned to WAN1 (source port ${pinned:-none})" test -n "$pinned
 # ISP1's gateway stops answering and forwarding; its link stays up.
 in_ns wf-isp1 sysctl -qw net.ipv4.ip_forward=0 net.ipv4.icmp_echo_ignore_all=1
 sleep "$BOUND"
+mapfile -t traffic_before < <(traffic)
 in_ns wf-lan python3 "$PEER" tcp 192.0.2.100 "$PORT" "${LAN_HOSTS[@]}" --per 5 >"$TB_TMP/tcp2.txt"
 read -r n h1 h2 bad < <(tcp_split "$TB_TMP/tcp2.txt")
 check "ISP1 down: all 20 new connections answered through ISP2 ($n; ISP1 $h1, ISP2 $h2)" \
     test "$n" -eq 20 -a "$h2" -eq 20 -a "$bad" -eq 0
+sleep 1.5 # a metrics sample
+mapfile -t traffic_after < <(traffic)
+check "ISP1 down: to_wan1 (+$(moved 0)) and ISP1 (+$(moved 3)) carry nothing, ISP2 carries it all (+$(moved 4))" \
+    test "$(moved 0)" -eq 0 -a "$(moved 4)" -ge 60 -a "$(moved 3)" -eq 0
 if [[ -n $pinned ]]; then
     out=$(in_ns wf-lan python3 "$PEER" udp 192.0.2.100 "$PORT" "192.168.1.10:$pinned" --count 2)
     check "ISP1 down: the pinned flow keeps its WAN1 translation and gets no answer ($out)" \

@@ -12,6 +12,7 @@
 //! of the key's hash (which also give the home slot) above `id << 1 | direction`.
 
 mod index;
+mod nat_use;
 mod settings;
 pub mod tcp;
 mod timeouts;
@@ -19,6 +20,7 @@ mod timeouts;
 #[cfg(test)]
 mod tests;
 
+pub use nat_use::{NatUse, NAT_ADDRESSES};
 pub use settings::{TrackingSettings, DEFAULT_MAX_ENTRIES, TRACKING};
 pub use tcp::{can_create, next as tcp_next, Invalid, TcpState};
 pub use timeouts::Timeouts;
@@ -154,6 +156,8 @@ pub struct Table {
     timeouts: TimeoutsMs,
     /// Where `expire` resumes.
     cursor: usize,
+    /// Translated connections (NAT ports in use).
+    nat: NatUse,
 }
 
 impl Table {
@@ -169,6 +173,7 @@ impl Table {
             index: Index::new(capacity),
             timeouts: timeouts.ms(),
             cursor: 0,
+            nat: NatUse::default(),
         }
     }
 
@@ -188,6 +193,11 @@ impl Table {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The translated connections: NAT ports (or echo ids) in use, in all and per address.
+    pub fn nat_use(&self) -> &NatUse {
+        &self.nat
     }
 
     /// The hash of a key: the key packed in two 64-bit words (addresses; ports and
@@ -281,6 +291,9 @@ impl Table {
             live: true,
             ..Conn::EMPTY
         };
+        if self.conns[id as usize].is_nat() {
+            self.nat.bind(reply.dst);
+        }
         self.index.insert(h_orig, id, Dir::Original);
         if reply != orig {
             self.index.insert(h_reply, id, Dir::Reply);
@@ -375,7 +388,10 @@ impl Table {
     /// Removes connection `id` and both its keys (nothing if it is not live).
     pub fn remove(&mut self, id: u32) {
         let Some(c) = self.get(id) else { return };
-        let (orig, reply) = (c.orig, c.reply);
+        let (orig, reply, nat) = (c.orig, c.reply, c.is_nat());
+        if nat {
+            self.nat.release(reply.dst);
+        }
         self.index.remove(Self::hash(&orig), id, Dir::Original);
         if reply != orig {
             self.index.remove(Self::hash(&reply), id, Dir::Reply);

@@ -2,6 +2,7 @@
 //! balance per class, buckets spread by resilient hashing, one adjacency per target.
 //! Work is proportional to the number of classes, never to the number of routes.
 
+use super::route_counters::RouteCounterIds;
 use crate::fib::ecmp;
 use crate::fib::snapshot::{
     inline_adjacencies, Adjacency, Forwarding, LoadBalance, Neighbours, Nexthop, PortView,
@@ -11,6 +12,7 @@ use crate::fib::Lpm;
 use crate::rib::{PathList, Rib, Selected, Target, LOCAL_CLASS};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Adjacency 0 is local delivery, 1 is "no usable route".
 const ADJ_LOCAL: u32 = 0;
@@ -45,7 +47,8 @@ pub fn class_targets(rib: &Rib, sel: &[Selected]) -> Vec<Vec<Target>> {
     out
 }
 
-/// Builds the forwarding objects.
+/// Builds the forwarding objects, with the route counter ids of `ids` (as of `now`).
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     rib: &Rib,
     fibs: &[Arc<Lpm>],
@@ -53,6 +56,8 @@ pub fn build(
     neighbours: &Neighbours,
     ports: &[PortView],
     history: &mut Buckets,
+    ids: &mut RouteCounterIds,
+    now: Instant,
 ) -> Forwarding {
     let mut nexthops = vec![Nexthop::Local, Nexthop::Unreachable];
     let mut adj_of: HashMap<Target, u32> = HashMap::from([(Target::Local, ADJ_LOCAL)]);
@@ -106,6 +111,11 @@ pub fn build(
         lbs.push(lb);
     }
     history.prev = next_history;
+    let mut targets: Vec<Option<Target>> = vec![None; nexthops.len()];
+    for (t, a) in &adj_of {
+        targets[*a as usize] = Some(*t);
+    }
+    let counters = ids.assign(&rib.tables, &targets, rib, now);
     let adjacencies: Vec<Adjacency> = nexthops.iter().map(|nh| Adjacency::of(nh, ports)).collect();
     inline_adjacencies(&mut lbs, &adjacencies);
     Forwarding {
@@ -114,5 +124,8 @@ pub fn build(
         buckets,
         adjacencies,
         nexthops,
+        counters: Vec::new(),
+        route_ids: 0,
     }
+    .with_counters(counters, ids.limit())
 }

@@ -47,7 +47,7 @@ impl Control {
                 None => forward::output(mbuf.data_mut(), &self.snap.tables()),
             };
             match v {
-                Verdict::Forward { port } => self.send(port, mbuf),
+                Verdict::Forward { port, .. } => self.send(port, mbuf),
                 Verdict::Punt(Punt::NoNeighbour { .. }) => {
                     self.counters.drop(DropReason::NoNeighbour)
                 }
@@ -199,7 +199,7 @@ impl Control {
     /// Routes and sends a packet the router originates.
     pub(super) fn output(&mut self, mut m: Mbuf) {
         match forward::output(m.data_mut(), &self.snap.tables()) {
-            Verdict::Forward { port } => self.send(port, m),
+            Verdict::Forward { port, .. } => self.send(port, m),
             Verdict::Punt(Punt::NoNeighbour { port, addr }) => self.hold(
                 Held {
                     mbuf: m,
@@ -242,8 +242,12 @@ impl Control {
     pub(super) fn send(&mut self, port: u16, m: Mbuf) {
         // tx_packets counts what the control core originated or released: packets it hands
         // to a worker are counted again in the worker's tx_packets when they leave.
+        let bytes = u64::from(m.pkt_len());
         match self.ports[usize::from(port)].tx.send(m) {
-            Ok(()) => self.counters.tx_packets += 1,
+            Ok(()) => {
+                self.counters.tx_packets += 1;
+                self.counters.tx_bytes += bytes;
+            }
             Err(n) => self.counters.drops[DropReason::TxFull as usize] += n as u64,
         }
     }

@@ -14,6 +14,7 @@ mod observe;
 mod ping;
 mod probes;
 mod rates;
+pub mod route_counters;
 mod scripts;
 mod tx;
 
@@ -107,6 +108,8 @@ pub struct Control {
     /// The selection in force, per path list.
     sel: Vec<Selected>,
     buckets: forwarding::Buckets,
+    /// The route counter ids the snapshots carry.
+    route_ids: route_counters::RouteCounterIds,
     probes: Probes,
     /// `/tool/netwatch`.
     netwatch: netwatch::Netwatches,
@@ -166,6 +169,7 @@ impl Control {
             fibs: Vec::new(),
             sel: Vec::new(),
             buckets: forwarding::Buckets::default(),
+            route_ids: route_counters::RouteCounterIds::default(),
             probes: Probes::default(),
             netwatch: netwatch::Netwatches::default(),
             pings: ping::Pings::default(),
@@ -314,6 +318,8 @@ impl Control {
             &neighbours,
             &ports,
             &mut self.buckets,
+            &mut self.route_ids,
+            Instant::now(),
         );
         let next = Snapshot {
             generation: 0,

@@ -1,10 +1,11 @@
 //! What the control core exports about itself: Prometheus metrics, once a second.
 
 use super::Control;
-use crate::counters::{Counters, SharedCounters};
+use crate::counters::{Counters, RouteCounters, SharedCounters};
 use crate::dpdk::PortId;
 use crate::metrics::{Metrics, Sample};
-use crate::rib::view;
+use crate::rib::{view, Target};
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,9 @@ impl Control {
             return;
         }
         let workers: Vec<Counters> = obs.workers.iter().map(|c| c.read()).collect();
+        let (table_traffic, nexthop_traffic) = self.route_traffic(&workers, now);
+        let nat_ports = nat_ports(&workers);
+        let Some(obs) = &self.observer else { return };
         let ports: Vec<(String, _)> = self
             .ports
             .iter()
@@ -58,6 +62,9 @@ impl Control {
             ports: &ports,
             nexthops: &nexthops,
             routes_active: &routes_active,
+            table_traffic: &table_traffic,
+            nexthop_traffic: &nexthop_traffic,
+            nat_ports: &nat_ports,
             neighbours,
             netwatch: &netwatch,
         });
@@ -65,4 +72,51 @@ impl Control {
             obs.next = now + METRICS_EVERY;
         }
     }
+
+    /// Forwarded traffic per routing table and per nexthop (address, interface), from the
+    /// workers' route counters; frees the ids of pairs gone long enough.
+    fn route_traffic(&mut self, workers: &[Counters], now: Instant) -> (Tables, Nexthops) {
+        let mut total = RouteCounters::default();
+        for w in workers {
+            total.add(&w.routes);
+        }
+        self.route_ids.retire(&total, now);
+        let t = self.route_ids.traffic(&total);
+        let port = |p: u16| {
+            self.ports
+                .get(usize::from(p))
+                .map_or_else(|| p.to_string(), |p| p.name.clone())
+        };
+        let nexthops = t
+            .nexthops
+            .into_iter()
+            .filter_map(|(target, v)| match target {
+                Target::Gateway(p, a) => Some((Ipv4Addr::from(a).to_string(), port(p), v)),
+                Target::Connected(p) => Some((port(p), port(p), v)),
+                Target::Local => None,
+            })
+            .collect();
+        (t.tables, nexthops)
+    }
+}
+
+type Tables = Vec<(String, [u64; 2])>;
+type Nexthops = Vec<(String, String, [u64; 2])>;
+
+/// NAT ports in use per translated address, all workers.
+fn nat_ports(workers: &[Counters]) -> Vec<(String, u64)> {
+    let mut out: Vec<(u32, u64)> = Vec::new();
+    for (addr, n) in workers.iter().flat_map(|w| w.nat.by_address) {
+        if addr == 0 && n == 0 {
+            // A slot never used (a freed one keeps its address: its series goes to 0).
+            continue;
+        }
+        match out.iter_mut().find(|(a, _)| *a == addr) {
+            Some(e) => e.1 += u64::from(n),
+            None => out.push((addr, u64::from(n))),
+        }
+    }
+    out.into_iter()
+        .map(|(a, n)| (Ipv4Addr::from(a).to_string(), n))
+        .collect()
 }

@@ -62,6 +62,12 @@ impl Mbuf {
         }
     }
 
+    /// The packet's length in bytes, all segments.
+    #[inline]
+    pub fn pkt_len(&self) -> u32 {
+        self.raw().pkt_len
+    }
+
     /// Whether the packet is in one segment (all the router handles).
     #[inline]
     pub fn is_contiguous(&self) -> bool {

@@ -6,6 +6,7 @@
 
 use super::ecmp::HashPolicy;
 use super::Lpm;
+use crate::counters::NO_COUNTER;
 use crate::firewall::RuleSet;
 use crate::net::MacAddr;
 use std::sync::Arc;
@@ -39,6 +40,9 @@ pub struct Adjacency {
     pub mtu: u16,
     /// The destination is the next hop: its MAC comes from the neighbours.
     pub connected: bool,
+    /// The route counter of main's traffic through this adjacency (see
+    /// [`Forwarding::counters`]): the fast path routes in main only.
+    pub counter: u16,
 }
 
 impl Adjacency {
@@ -61,6 +65,7 @@ impl Adjacency {
                     port,
                     mtu: p.mtu,
                     connected: dst.is_none(),
+                    counter: NO_COUNTER,
                 }
             }
             _ => Adjacency::default(),
@@ -141,6 +146,13 @@ pub struct Forwarding {
     /// Slow-path view of each adjacency (same index as `adjacencies`).
     pub nexthops: Vec<Nexthop>,
     pub adjacencies: Vec<Adjacency>,
+    /// The route counter of each (routing table, adjacency), at
+    /// `table * adjacencies.len() + adjacency`: ids stable across snapshots, under which
+    /// workers count what they forward (`counters::RouteCounters`). Empty, or short: nothing
+    /// counted ([`NO_COUNTER`]).
+    pub counters: Vec<u16>,
+    /// Route counter ids handed out so far (all below this): what workers publish.
+    pub route_ids: usize,
 }
 
 /// One published state of the router. Parts that change at different rates sit behind their
@@ -170,6 +182,9 @@ pub struct Tables<'a> {
     pub buckets: &'a [u32],
     pub nexthops: &'a [Nexthop],
     pub adjacencies: &'a [Adjacency],
+    /// See [`Forwarding::counters`].
+    pub counters: &'a [u16],
+    pub route_ids: usize,
     pub neighbours: &'a Neighbours,
     pub ports: &'a [PortView],
     pub hash_policy: HashPolicy,
@@ -181,6 +196,12 @@ impl Tables<'_> {
     /// table that finds nothing active goes on in main).
     #[inline]
     pub fn route(&self, table: u8, dst: u32) -> Option<&LoadBalance> {
+        self.route_in(table, dst).map(|(_, lb)| lb)
+    }
+
+    /// [`route`](Self::route), with the routing table whose lookup found it.
+    #[inline]
+    pub fn route_in(&self, table: u8, dst: u32) -> Option<(u8, &LoadBalance)> {
         if table != 0 {
             let found = self
                 .fibs
@@ -188,11 +209,18 @@ impl Tables<'_> {
                 .and_then(|f| f.lookup(dst))
                 .and_then(|i| self.lbs.get(i as usize))
                 .filter(|lb| !lb.is_unreachable());
-            if found.is_some() {
-                return found;
+            if let Some(lb) = found {
+                return Some((table, lb));
             }
         }
-        self.lbs.get(self.fib.lookup(dst)? as usize)
+        Some((0, self.lbs.get(self.fib.lookup(dst)? as usize)?))
+    }
+
+    /// The route counter of traffic through adjacency `adj` found in routing table `table`.
+    #[inline]
+    pub fn counter(&self, table: u8, adj: u32) -> u16 {
+        let i = usize::from(table) * self.adjacencies.len() + adj as usize;
+        self.counters.get(i).copied().unwrap_or(NO_COUNTER)
     }
 }
 
@@ -212,6 +240,8 @@ impl Snapshot {
             buckets: &self.fwd.buckets,
             nexthops: &self.fwd.nexthops,
             adjacencies: &self.fwd.adjacencies,
+            counters: &self.fwd.counters,
+            route_ids: self.fwd.route_ids,
             neighbours: &self.neighbours,
             ports: &self.ports,
             hash_policy: self.hash_policy,
@@ -249,6 +279,18 @@ impl Snapshot {
 }
 
 impl Forwarding {
+    /// Installs route counters (see [`Forwarding::counters`]): main's also go into the
+    /// adjacencies and the load balances' copies of them, for the fast path.
+    pub fn with_counters(mut self, counters: Vec<u16>, route_ids: usize) -> Forwarding {
+        for (adj, id) in self.adjacencies.iter_mut().zip(counters.iter()) {
+            adj.counter = *id;
+        }
+        inline_adjacencies(&mut self.lbs, &self.adjacencies);
+        self.counters = counters;
+        self.route_ids = route_ids;
+        self
+    }
+
     /// A forwarding state where each FIB value indexes `nexthops` directly (one adjacency
     /// per load balance, no ECMP): for tests and benchmarks that build tables by hand.
     pub fn direct(fib: Lpm, nexthops: Vec<Nexthop>, ports: &[PortView]) -> Forwarding {
@@ -263,6 +305,8 @@ impl Forwarding {
             buckets: Vec::new(),
             adjacencies,
             nexthops,
+            counters: Vec::new(),
+            route_ids: 0,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The forwarding decision on frames built as bytes, against a hand-made snapshot.
 
 use super::*;
-use crate::counters::DropReason;
+use crate::counters::{DropReason, NO_COUNTER};
 use crate::fib::{Lpm, Neighbour, Neighbours, Nexthop, PortView, Snapshot};
 use crate::net::{Ipv4Prefix, MacAddr};
 use crate::packet::ether::{self, EthernetFrame};
@@ -221,7 +221,13 @@ fn gateway_route_forwards_out_its_port_with_ttl_decremented() {
     let snap = snapshot();
     let orig = Frame::from_host(VIA_A).build();
     let mut frame = orig.clone();
-    assert_eq!(fwd(&mut frame, &snap), Verdict::Forward { port: WAN1 });
+    assert_eq!(
+        fwd(&mut frame, &snap),
+        Verdict::Forward {
+            port: WAN1,
+            counter: NO_COUNTER
+        }
+    );
     assert_eq!(frame.len(), orig.len());
     let ip = ip_of(&frame);
     assert_eq!(ip.ttl(), 63);
@@ -247,7 +253,10 @@ fn connected_destination_uses_the_neighbour_mac() {
     let mut frame = f.build();
     assert_eq!(
         forward(&mut frame, WAN1, None, &snap.tables()),
-        Verdict::Forward { port: LAN }
+        Verdict::Forward {
+            port: LAN,
+            counter: NO_COUNTER
+        }
     );
     let eth = EthernetFrame::new_checked(&frame[..]).unwrap();
     assert_eq!(eth.dst(), HOST_MAC);
@@ -260,7 +269,13 @@ fn connected_destination_uses_the_neighbour_mac() {
 fn longest_prefix_wins() {
     let snap = snapshot();
     let mut frame = Frame::from_host(VIA_B_HOST).build();
-    assert_eq!(fwd(&mut frame, &snap), Verdict::Forward { port: WAN2 });
+    assert_eq!(
+        fwd(&mut frame, &snap),
+        Verdict::Forward {
+            port: WAN2,
+            counter: NO_COUNTER
+        }
+    );
     assert_eq!(
         EthernetFrame::new_checked(&frame[..]).unwrap().dst(),
         GW_B_MAC
@@ -268,7 +283,13 @@ fn longest_prefix_wins() {
     // Its neighbours in the /24 still go via A.
     for last in [2, 4] {
         let mut frame = Frame::from_host(Ipv4Addr::new(10, 1, 2, last)).build();
-        assert_eq!(fwd(&mut frame, &snap), Verdict::Forward { port: WAN1 });
+        assert_eq!(
+            fwd(&mut frame, &snap),
+            Verdict::Forward {
+                port: WAN1,
+                counter: NO_COUNTER
+            }
+        );
         assert_eq!(
             EthernetFrame::new_checked(&frame[..]).unwrap().dst(),
             GW_A_MAC
@@ -280,7 +301,13 @@ fn longest_prefix_wins() {
 fn ttl_two_is_forwarded_with_ttl_one() {
     let snap = snapshot();
     let mut frame = Frame::from_host(VIA_A).ttl(2).build();
-    assert_eq!(fwd(&mut frame, &snap), Verdict::Forward { port: WAN1 });
+    assert_eq!(
+        fwd(&mut frame, &snap),
+        Verdict::Forward {
+            port: WAN1,
+            counter: NO_COUNTER
+        }
+    );
     assert_eq!(ip_of(&frame).ttl(), 1);
     assert!(ip_of(&frame).verify_checksum());
 }
@@ -292,7 +319,13 @@ fn ethernet_padding_is_kept_and_ignored() {
     f.payload_len = 6;
     let mut frame = f.build();
     frame.resize(60, 0);
-    assert_eq!(fwd(&mut frame, &snap), Verdict::Forward { port: WAN1 });
+    assert_eq!(
+        fwd(&mut frame, &snap),
+        Verdict::Forward {
+            port: WAN1,
+            counter: NO_COUNTER
+        }
+    );
     assert_eq!(frame.len(), 60);
     assert!(ip_of(&frame).verify_checksum());
 }
@@ -308,7 +341,13 @@ fn header_with_options_is_forwarded_with_valid_checksum() {
     ip.set_header_len(24);
     ip.set_total_len(24 + 32);
     ip.fill_checksum();
-    assert_eq!(fwd(&mut frame, &snap), Verdict::Forward { port: WAN1 });
+    assert_eq!(
+        fwd(&mut frame, &snap),
+        Verdict::Forward {
+            port: WAN1,
+            counter: NO_COUNTER
+        }
+    );
     let ip = ip_of(&frame);
     assert_eq!((ip.ttl(), ip.header_len()), (63, 24));
     assert!(ip.verify_checksum());
@@ -321,7 +360,13 @@ fn packet_exactly_at_the_mtu_is_forwarded() {
     f.payload_len = WAN2_MTU - 20;
     f.dont_frag = true;
     let mut frame = f.build();
-    assert_eq!(fwd(&mut frame, &snap), Verdict::Forward { port: WAN2 });
+    assert_eq!(
+        fwd(&mut frame, &snap),
+        Verdict::Forward {
+            port: WAN2,
+            counter: NO_COUNTER
+        }
+    );
 }
 
 // ---- punted ----
@@ -468,7 +513,10 @@ fn hardware_checksum_verdict_replaces_the_software_check() {
     bad[ether::HEADER_LEN + 10] ^= 0x01;
     assert_eq!(
         forward(&mut bad.clone(), LAN, Some(true), &snap.tables()),
-        Verdict::Forward { port: WAN1 },
+        Verdict::Forward {
+            port: WAN1,
+            counter: NO_COUNTER
+        },
         "the device said the checksum is good: no software check"
     );
     let mut good = Frame::from_host(VIA_A).build();
@@ -535,7 +583,14 @@ fn martian_sources_are_dropped() {
     // The edges of those blocks are ordinary sources.
     for src in [Ipv4Addr::new(1, 0, 0, 1), Ipv4Addr::new(126, 255, 255, 254)] {
         let (v, _) = fwd_unmodified(&Frame::new(src, VIA_A), &snap);
-        assert_eq!(v, Verdict::Forward { port: WAN1 }, "source {src}");
+        assert_eq!(
+            v,
+            Verdict::Forward {
+                port: WAN1,
+                counter: NO_COUNTER
+            },
+            "source {src}"
+        );
     }
 }
 
@@ -671,7 +726,10 @@ fn output_routes_and_fills_macs_without_touching_ttl() {
     let mut frame = orig.clone();
     assert_eq!(
         output(&mut frame, &snap.tables()),
-        Verdict::Forward { port: WAN1 }
+        Verdict::Forward {
+            port: WAN1,
+            counter: NO_COUNTER
+        }
     );
     let eth = EthernetFrame::new_checked(&frame[..]).unwrap();
     assert_eq!(eth.dst(), GW_A_MAC);
@@ -686,7 +744,10 @@ fn output_with_ttl_one_is_still_sent() {
     let mut frame = local_frame(HOST, 1);
     assert_eq!(
         output(&mut frame, &snapshot().tables()),
-        Verdict::Forward { port: LAN }
+        Verdict::Forward {
+            port: LAN,
+            counter: NO_COUNTER
+        }
     );
     assert_eq!(
         EthernetFrame::new_checked(&frame[..]).unwrap().dst(),
@@ -738,4 +799,50 @@ fn output_of_a_truncated_frame_is_malformed() {
             "{n} bytes"
         );
     }
+}
+
+// ---- route counters ----
+
+/// `snapshot()` with route counters: main's traffic through adjacency `a` under id 100 + a.
+fn snapshot_counted() -> Snapshot {
+    let mut snap = snapshot();
+    let fwd = (*snap.fwd).clone();
+    let ids: Vec<u16> = (0..fwd.adjacencies.len() as u16).map(|a| 100 + a).collect();
+    snap.fwd = Arc::new(fwd.with_counters(ids, 200));
+    snap
+}
+
+#[test]
+fn forwarded_packets_carry_their_route_counter_on_both_paths() {
+    let snap = snapshot_counted();
+    let t = snap.tables();
+    assert_eq!(t.route_ids, 200);
+    for (dst, port, nh) in [
+        (VIA_A, WAN1, NH_GW_A),
+        (VIA_B, WAN2, NH_GW_B),
+        (HOST, LAN, NH_LAN),
+    ] {
+        let want = Verdict::Forward {
+            port,
+            counter: 100 + nh as u16,
+        };
+        let mut fast = Frame::from_host(dst).build();
+        assert_eq!(fwd(&mut fast, &snap), want, "{dst}");
+        let mut slow = Frame::from_host(dst).build();
+        assert_eq!(
+            slow_path(&mut slow, LAN, None, &t),
+            want,
+            "{dst}, general path"
+        );
+        assert_eq!(fast, slow);
+    }
+    // Without counters (a snapshot built by hand), nothing is counted.
+    let mut f = Frame::from_host(VIA_A).build();
+    assert_eq!(
+        fwd(&mut f, &snapshot()),
+        Verdict::Forward {
+            port: WAN1,
+            counter: NO_COUNTER
+        }
+    );
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::config::Config;
+use crate::counters::NO_COUNTER;
 use crate::fib::{Forwarding, Lpm, Neighbour, Neighbours, Nexthop, PortView, Snapshot};
 use crate::firewall::{Marks, Resolver};
 use crate::nat::PortRange;
@@ -195,7 +196,7 @@ fn run(f: &mut [u8], in_port: u16, snap: &Snapshot, st: &mut Stateful) -> Verdic
 /// The WAN (port, address) PCC sends a LAN flow to, found by sending it.
 fn wan_of(sport: u16, snap: &Snapshot, st: &mut Stateful) -> (u16, u32) {
     let mut f = udp(mac(1), "192.168.1.10", sport, "192.0.2.100", 53);
-    let Verdict::Forward { port } = run(&mut f, LAN, snap, st) else {
+    let Verdict::Forward { port, .. } = run(&mut f, LAN, snap, st) else {
         panic!("not forwarded");
     };
     (port, src_of(&f).0)
@@ -209,7 +210,7 @@ fn new_flow_is_masqueraded_by_its_pcc_wan_and_replies_come_back() {
     for sport in 20000..20064u16 {
         let mut f = udp(mac(1), "192.168.1.10", sport, "192.0.2.100", 53);
         let v = run(&mut f, LAN, &snap, &mut st);
-        let Verdict::Forward { port } = v else {
+        let Verdict::Forward { port, .. } = v else {
             panic!("{v:?}");
         };
         seen[usize::from(port)] += 1;
@@ -221,7 +222,10 @@ fn new_flow_is_masqueraded_by_its_pcc_wan_and_replies_come_back() {
         let mut again = udp(mac(1), "192.168.1.10", sport, "192.0.2.100", 53);
         assert_eq!(
             run(&mut again, LAN, &snap, &mut st),
-            Verdict::Forward { port }
+            Verdict::Forward {
+                port,
+                counter: NO_COUNTER
+            }
         );
         assert_eq!(src_of(&again), (wan_addr, sport));
         // The reply to the WAN address goes back to the LAN host, de-translated.
@@ -229,7 +233,10 @@ fn new_flow_is_masqueraded_by_its_pcc_wan_and_replies_come_back() {
         let mut reply = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan_ip, sport);
         assert_eq!(
             run(&mut reply, port, &snap, &mut st),
-            Verdict::Forward { port: LAN }
+            Verdict::Forward {
+                port: LAN,
+                counter: NO_COUNTER
+            }
         );
         assert_eq!(dst_of(&reply), (ip("192.168.1.10"), sport));
         assert_eq!(reply[0..6], HOST_MAC.0);
@@ -371,7 +378,10 @@ fn an_icmp_error_about_a_translated_flow_reaches_the_lan_host() {
     e[36..38].copy_from_slice(&c.to_be_bytes());
     assert_eq!(
         run(&mut e, port, &snap, &mut st),
-        Verdict::Forward { port: LAN }
+        Verdict::Forward {
+            port: LAN,
+            counter: NO_COUNTER
+        }
     );
     assert_eq!(
         u32::from_be_bytes(e[30..34].try_into().unwrap()),
@@ -412,7 +422,7 @@ fn both_directions_of_a_translated_connection_belong_to_one_worker() {
             "every worker agrees"
         );
         owned[w] += 1;
-        let Verdict::Forward { port } = run(&mut f, LAN, &snap, &mut workers[w]) else {
+        let Verdict::Forward { port, .. } = run(&mut f, LAN, &snap, &mut workers[w]) else {
             panic!("not forwarded");
         };
         let (addr, nat_port) = src_of(&f);
@@ -429,7 +439,10 @@ fn both_directions_of_a_translated_connection_belong_to_one_worker() {
         );
         assert_eq!(
             run(&mut reply, port, &snap, &mut workers[w]),
-            Verdict::Forward { port: LAN }
+            Verdict::Forward {
+                port: LAN,
+                counter: NO_COUNTER
+            }
         );
         assert_eq!(dst_of(&reply), (ip(&src), sport));
     }
@@ -475,19 +488,31 @@ fn cached_decisions_follow_the_snapshot_and_never_outlive_their_connection() {
         let mut r = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, sport);
         assert_eq!(
             run(&mut r, port, &snap, &mut st),
-            Verdict::Forward { port: LAN }
+            Verdict::Forward {
+                port: LAN,
+                counter: NO_COUNTER
+            }
         );
         assert_eq!(r[0..6], HOST_MAC.0);
     }
     // The same connection id now serves the other LAN host with the same ports.
     st.conns.retain(|_| false);
     let mut f = udp(mac(1), "192.168.1.11", sport, "192.0.2.100", 53);
-    assert_eq!(run(&mut f, LAN, &snap, &mut st), Verdict::Forward { port });
+    assert_eq!(
+        run(&mut f, LAN, &snap, &mut st),
+        Verdict::Forward {
+            port,
+            counter: NO_COUNTER
+        }
+    );
     assert_eq!(src_of(&f), (addr, sport));
     let mut r = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, sport);
     assert_eq!(
         run(&mut r, port, &snap, &mut st),
-        Verdict::Forward { port: LAN }
+        Verdict::Forward {
+            port: LAN,
+            counter: NO_COUNTER
+        }
     );
     assert_eq!(r[0..6], HOST_B_MAC.0, "not the previous connection's host");
     assert_eq!(dst_of(&r), (ip("192.168.1.11"), sport));
@@ -498,7 +523,10 @@ fn cached_decisions_follow_the_snapshot_and_never_outlive_their_connection() {
         let mut again = udp(mac(1), "192.168.1.11", sport, "192.0.2.100", 53);
         assert_eq!(
             run(&mut again, LAN, &failed, &mut st),
-            Verdict::Forward { port: WAN2 }
+            Verdict::Forward {
+                port: WAN2,
+                counter: NO_COUNTER
+            }
         );
     }
 }
@@ -576,10 +604,14 @@ fn fragments_follow_their_first_fragment_both_ways_without_reassembly() {
     let mut st = state(64);
     let whole = udp(mac(1), "192.168.1.10", 4000, "192.0.2.100", 53);
     let (mut a, mut b) = split(&whole, 0x1234);
-    let Verdict::Forward { port } = run(&mut a, LAN, &snap, &mut st) else {
+    let Verdict::Forward { port, counter } = run(&mut a, LAN, &snap, &mut st) else {
         panic!("first fragment not forwarded");
     };
-    assert_eq!(run(&mut b, LAN, &snap, &mut st), Verdict::Forward { port });
+    assert_eq!(
+        run(&mut b, LAN, &snap, &mut st),
+        Verdict::Forward { port, counter },
+        "the later fragment takes the same way, counted alike"
+    );
     let wan = snap.ports[usize::from(port)].addr;
     assert_eq!(src_of(&a), (wan, 4000), "masqueraded, port kept");
     assert_eq!(&b[26..30], &wan.to_be_bytes(), "the later one too");
@@ -603,11 +635,17 @@ fn fragments_follow_their_first_fragment_both_ways_without_reassembly() {
     let (mut a, mut b) = split(&reply, 0x0777);
     assert_eq!(
         run(&mut a, port, &snap, &mut st),
-        Verdict::Forward { port: LAN }
+        Verdict::Forward {
+            port: LAN,
+            counter: NO_COUNTER
+        }
     );
     assert_eq!(
         run(&mut b, port, &snap, &mut st),
-        Verdict::Forward { port: LAN }
+        Verdict::Forward {
+            port: LAN,
+            counter: NO_COUNTER
+        }
     );
     assert_eq!(dst_of(&a), (ip("192.168.1.10"), 4000));
     assert_eq!(&b[30..34], &ip("192.168.1.10").to_be_bytes());
@@ -630,3 +668,4 @@ fn a_datagrams_fragments_belong_to_its_connections_owner() {
         assert_eq!(workers[0].owner(&b[14..], &snap.tables(), 0), owner);
     }
 }
+mod counters;
