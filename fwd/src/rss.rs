@@ -17,6 +17,7 @@
 
 use crate::flow::FlowKey;
 use crate::packet::ipv4::{PROTO_TCP, PROTO_UDP};
+use std::sync::Arc;
 
 /// Input bytes of the longest IPv4 tuple: two addresses and two ports.
 const INPUT: usize = 12;
@@ -225,6 +226,55 @@ impl Replies<'_> {
     pub fn queue(&self, p: u16) -> u16 {
         self.s.queue_of(self.partial ^ self.s.toeplitz.port(10, p))
     }
+}
+
+/// The steering of each of the router's ports (by port number) whose device spreads packets
+/// over the workers' RX queues (queue w is worker w's) in a way wanfwd can predict.
+#[derive(Clone, Debug, Default)]
+pub struct RssPorts {
+    ports: Vec<Option<Arc<Steering>>>,
+    flows: Option<Arc<Steering>>,
+}
+
+impl RssPorts {
+    /// From each port's steering, `None` for a port without RSS (or an unpredictable one).
+    pub fn new(ports: Vec<Option<Steering>>) -> RssPorts {
+        let ports: Vec<Option<Arc<Steering>>> =
+            ports.into_iter().map(|s| s.map(Arc::new)).collect();
+        let flows = ports.iter().flatten().find(|s| s.symmetric()).cloned();
+        RssPorts { ports, flows }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ports.iter().all(Option::is_none)
+    }
+
+    /// The steering of port `port`, if it has RSS.
+    #[inline]
+    pub fn port(&self, port: u16) -> Option<&Steering> {
+        self.ports.get(usize::from(port))?.as_deref()
+    }
+
+    /// A symmetric steering that decides the owner of flows that are not replies to a
+    /// translated port: the first RSS port's, when its key is symmetric. Packets of those flows
+    /// then reach their owner directly on that device (and on any with the same steering).
+    #[inline]
+    pub fn flows(&self) -> Option<&Steering> {
+        self.flows.as_deref()
+    }
+
+    /// Whether some ports steer differently: their packets are then handed over more often.
+    pub fn mixed(&self) -> bool {
+        let mut all = self.ports.iter().flatten();
+        all.next().is_some_and(|first| all.any(|s| **s != **first))
+    }
+}
+
+/// The worker of RX queue `q` out of `workers` (queue w is worker w's; a RETA entry beyond
+/// the configured queues, which no device should hold, is folded back).
+#[inline]
+pub fn worker_of(q: u16, workers: usize) -> usize {
+    usize::from(q) % workers.max(1)
 }
 
 #[cfg(test)]

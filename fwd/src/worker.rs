@@ -265,7 +265,7 @@ fn owned(
     pre: Option<(crate::nat::Class, u64)>,
 ) -> Verdict {
     let owner = if shared {
-        st.owner(m.data().get(14..).unwrap_or(&[]), snap)
+        st.owner(m.data().get(14..).unwrap_or(&[]), in_port, snap)
     } else {
         id
     };

@@ -405,10 +405,10 @@ fn both_directions_of_a_translated_connection_belong_to_one_worker() {
         let src = Ipv4Addr::from(ip("192.168.1.10") + (i % 2)).to_string();
         let sport = 1000 + (i as u16) * 7;
         let mut f = udp(mac(1), &src, sport, "192.0.2.100", 53);
-        let w = workers[0].owner(&f[14..], &snap.tables());
+        let w = workers[0].owner(&f[14..], LAN, &snap.tables());
         assert_eq!(
             w,
-            workers[1].owner(&f[14..], &snap.tables()),
+            workers[1].owner(&f[14..], LAN, &snap.tables()),
             "every worker agrees"
         );
         owned[w] += 1;
@@ -423,7 +423,7 @@ fn both_directions_of_a_translated_connection_belong_to_one_worker() {
         let wan = Ipv4Addr::from(addr).to_string();
         let mut reply = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, nat_port);
         assert_eq!(
-            workers[1 - w].owner(&reply[14..], &snap.tables()),
+            workers[1 - w].owner(&reply[14..], port, &snap.tables()),
             w,
             "reply goes to the owner"
         );
@@ -502,3 +502,5 @@ fn cached_decisions_follow_the_snapshot_and_never_outlive_their_connection() {
         );
     }
 }
+
+mod rss;
