@@ -465,11 +465,11 @@ fn steering(name: &str, id: PortId, n_workers: usize) -> Option<Steering> {
         );
         return None;
     };
-    if c.reta.iter().any(|&q| usize::from(q) >= n_workers) {
-        log::warn!("interface {name}: RETA names queues beyond the {n_workers} workers: replies are handed between workers");
+    let s = Steering::new(&c.key, &c.reta, hashing)?;
+    if !s.covers(n_workers) {
+        log::warn!("interface {name}: the RETA does not spread over the {n_workers} workers' queues: replies are handed between workers");
         return None;
     }
-    let s = Steering::new(&c.key, &c.reta, hashing)?;
     log::info!(
         "interface {name}: RSS key {} ({}symmetric), RETA of {}, hashing TCP {:?}, UDP {:?}, other {:?}: NAT ports steer replies to their worker",
         c.key.iter().map(|b| format!("{b:02x}")).collect::<String>(),

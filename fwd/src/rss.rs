@@ -163,6 +163,20 @@ impl Steering {
             .collect()
     }
 
+    /// Whether the RETA spreads over exactly queues `0..queues`, each at least once: else some
+    /// worker could never find a port whose reply comes to it (net_null, for one, accepts RSS
+    /// settings but reports a RETA of queue 0 only).
+    pub fn covers(&self, queues: usize) -> bool {
+        let mut seen = vec![false; queues];
+        for &q in self.reta.iter() {
+            match seen.get_mut(usize::from(q)) {
+                Some(s) => *s = true,
+                None => return false,
+            }
+        }
+        seen.iter().all(|&s| s)
+    }
+
     /// Whether both directions of every flow reach the same queue.
     pub fn symmetric(&self) -> bool {
         self.symmetric

@@ -16,7 +16,7 @@ pub use mbuf::{rx_burst, tx_burst, Burst, Mbuf, BURST};
 pub use memory::{huge_vec, prefetch};
 pub use mempool::Mempool;
 pub use port::{link_up, PortId, PortInfo, PortSetup, PortStats};
-pub use rss::{hashing_of, softrss, RssConfig};
+pub use rss::{hashing_of, softrss, RssCapability, RssConfig};
 
 use std::ffi::CStr;
 use std::fmt;

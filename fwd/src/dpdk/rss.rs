@@ -129,3 +129,37 @@ pub fn softrss(tuple: &[u32], key: &[u8]) -> u32 {
     // `key`, both in bounds (checked above); it writes nothing.
     unsafe { dpdk_sys::wf_softrss(tuple.as_ptr(), tuple.len() as u32, key.as_ptr()) }
 }
+
+/// What a device says of its RSS before it is configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RssCapability {
+    /// `flow_type_rss_offloads`: the flow types it can hash (0: no RSS).
+    pub flow_types: u64,
+    pub reta_size: u16,
+    pub key_size: u8,
+}
+
+impl RssCapability {
+    /// Whether it can spread IPv4 over queues the way wanfwd asks (dpdk/port.rs).
+    pub fn hashes_ipv4(&self) -> bool {
+        // SAFETY: returns a constant.
+        self.flow_types & unsafe { dpdk_sys::wf_rss_hf_ip() } != 0
+    }
+}
+
+impl PortId {
+    pub fn rss_capability(self) -> Result<RssCapability> {
+        // SAFETY: rte_eth_dev_info is plain data; zeroed is a valid initial value.
+        let mut info: dpdk_sys::rte_eth_dev_info = unsafe { std::mem::zeroed() };
+        // SAFETY: valid port id and out-pointer.
+        let rc = unsafe { dpdk_sys::rte_eth_dev_info_get(self.0, &mut info) };
+        if rc != 0 {
+            return Err(Error::new(format!("port {}: device info", self.0), rc));
+        }
+        Ok(RssCapability {
+            flow_types: info.flow_type_rss_offloads,
+            reta_size: info.reta_size,
+            key_size: info.hash_key_size,
+        })
+    }
+}
