@@ -26,9 +26,14 @@ pub const KEY_MIN: usize = INPUT + 4;
 
 /// The Toeplitz hash under one key, as per-byte tables: `tables[i][b]` is what input byte
 /// `i` with value `b` contributes, so a 12-byte tuple costs 12 loads and XORs (12 KiB).
+///
+/// A key that repeats every 16 bits (the symmetric 0x6d5a key) makes tables `i` and `i + 2`
+/// equal: the hash then uses tables 0 and 1 only, 2 KiB that stay in L1 while a million
+/// connections stream through the caches.
 #[derive(Clone)]
 pub struct Toeplitz {
     tables: Box<[[u32; 256]; INPUT]>,
+    periodic: bool,
 }
 
 impl std::fmt::Debug for Toeplitz {
@@ -56,7 +61,14 @@ impl Toeplitz {
                     .fold(0, |h, j| h ^ w[j]);
             }
         }
-        Toeplitz { tables }
+        let periodic = (0..INPUT - 2).all(|i| tables[i] == tables[i + 2]);
+        Toeplitz { tables, periodic }
+    }
+
+    /// The table of input byte `i`.
+    #[inline]
+    fn table(&self, i: usize) -> &[u32; 256] {
+        &self.tables[if self.periodic { i & 1 } else { i }]
     }
 
     /// The hash of `input` (at most 12 bytes; more are ignored).
@@ -71,16 +83,16 @@ impl Toeplitz {
     #[inline]
     fn word(&self, at: usize, v: u32) -> u32 {
         let b = v.to_be_bytes();
-        self.tables[at][usize::from(b[0])]
-            ^ self.tables[at + 1][usize::from(b[1])]
-            ^ self.tables[at + 2][usize::from(b[2])]
-            ^ self.tables[at + 3][usize::from(b[3])]
+        self.table(at)[usize::from(b[0])]
+            ^ self.table(at + 1)[usize::from(b[1])]
+            ^ self.table(at + 2)[usize::from(b[2])]
+            ^ self.table(at + 3)[usize::from(b[3])]
     }
 
     /// What port `p` contributes as input bytes `at..at + 2`.
     #[inline]
     fn port(&self, at: usize, p: u16) -> u32 {
-        self.tables[at][usize::from(p >> 8)] ^ self.tables[at + 1][usize::from(p & 0xff)]
+        self.table(at)[usize::from(p >> 8)] ^ self.table(at + 1)[usize::from(p & 0xff)]
     }
 
     /// The hash of an IPv4 packet by its addresses (DPDK's "IPv4" / "IPv4 other" types).

@@ -159,6 +159,8 @@ const ALL_L4: Hashing = Hashing {
 fn the_symmetric_key_steers_both_directions_alike() {
     let s = Steering::new(&SYM_KEY, &Steering::default_reta(128, 4), ALL_L4).unwrap();
     assert!(s.symmetric());
+    // (rte_softrss_agrees checks the two-table form this key gets against DPDK.)
+    assert!(Toeplitz::new(&SYM_KEY).periodic && !Toeplitz::new(&MS_KEY).periodic);
     let ms = Steering::new(&MS_KEY, &Steering::default_reta(128, 4), ALL_L4).unwrap();
     assert!(!ms.symmetric());
     let mut r = Rng(3);

@@ -129,7 +129,7 @@ fn every_port_picked_maps_to_the_picking_worker_through_the_reta() {
                 let replies = s.replies(remote, rport, local);
                 let fits = |p: u16| usize::from(replies.queue(p)) == me;
                 // Some ports are taken: the picker must skip them too.
-                let taken = |p: u16| p % 3 == 0;
+                let taken = |p: u16| p.is_multiple_of(3);
                 let preferred = rng.next() as u16;
                 let p = nat::pick_port_fitting(
                     preferred,
