@@ -86,6 +86,8 @@ fn main() {
         "rte_eth_stats_reset",
         "rte_eth_link_get_nowait",
         "rte_eth_dev_is_valid_port",
+        "rte_eth_dev_rss_reta_query",
+        "rte_eth_dev_rss_hash_conf_get",
     ] {
         bg = bg.allowlist_function(f);
     }
@@ -100,6 +102,8 @@ fn main() {
         "rte_eth_txconf",
         "rte_ether_addr",
         "rte_proc_type_t",
+        "rte_eth_rss_reta_entry64",
+        "rte_eth_rss_conf",
     ] {
         bg = bg.allowlist_type(t);
     }

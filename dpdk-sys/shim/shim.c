@@ -29,6 +29,20 @@ uint16_t wf_pktmbuf_tailroom(const struct rte_mbuf *m) { return rte_pktmbuf_tail
 void wf_prefetch0(const void *p) { rte_prefetch0(p); }
 
 uint64_t wf_rss_hf_ip(void) { return RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP; }
+uint64_t wf_rss_ipv4(void) { return RTE_ETH_RSS_IPV4; }
+uint64_t wf_rss_frag_ipv4(void) { return RTE_ETH_RSS_FRAG_IPV4; }
+uint64_t wf_rss_ipv4_tcp(void) { return RTE_ETH_RSS_NONFRAG_IPV4_TCP; }
+uint64_t wf_rss_ipv4_udp(void) { return RTE_ETH_RSS_NONFRAG_IPV4_UDP; }
+uint64_t wf_rss_ipv4_other(void) { return RTE_ETH_RSS_NONFRAG_IPV4_OTHER; }
+uint64_t wf_rss_only_modifiers(void)
+{
+	return RTE_ETH_RSS_L3_SRC_ONLY | RTE_ETH_RSS_L3_DST_ONLY | RTE_ETH_RSS_L4_SRC_ONLY |
+	       RTE_ETH_RSS_L4_DST_ONLY;
+}
+uint32_t wf_softrss(const uint32_t *tuple, uint32_t len, const uint8_t *key)
+{
+	return rte_softrss((uint32_t *)tuple, len, key);
+}
 uint64_t wf_rdtsc(void) { return rte_rdtsc(); }
 uint64_t wf_tsc_hz(void) { return rte_get_tsc_hz(); }
 uint64_t wf_rx_offload_ipv4_cksum(void) { return RTE_ETH_RX_OFFLOAD_IPV4_CKSUM; }

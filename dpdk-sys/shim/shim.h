@@ -15,6 +15,7 @@
 #include <rte_dev.h>
 #include <rte_bus.h>
 #include <rte_cycles.h>
+#include <rte_thash.h>
 
 int wf_errno(void);
 unsigned wf_lcore_id(void);
@@ -34,6 +35,15 @@ uint16_t wf_pktmbuf_tailroom(const struct rte_mbuf *m);
 void wf_prefetch0(const void *p);
 
 uint64_t wf_rss_hf_ip(void);
+/* The IPv4 flow types of rss_hf, and the *_SRC_ONLY / *_DST_ONLY modifiers, as one mask each. */
+uint64_t wf_rss_ipv4(void);
+uint64_t wf_rss_frag_ipv4(void);
+uint64_t wf_rss_ipv4_tcp(void);
+uint64_t wf_rss_ipv4_udp(void);
+uint64_t wf_rss_ipv4_other(void);
+uint64_t wf_rss_only_modifiers(void);
+/* rte_softrss: DPDK's software Toeplitz hash over len host-order 32-bit words. */
+uint32_t wf_softrss(const uint32_t *tuple, uint32_t len, const uint8_t *key);
 /* RTE_BIT64() flags that bindgen cannot evaluate. */
 uint64_t wf_rx_offload_ipv4_cksum(void);
 uint64_t wf_tx_offload_mbuf_fast_free(void);

@@ -29,5 +29,6 @@ pub mod rib;
 pub mod rng;
 pub mod ros;
 pub mod router;
+pub mod rss;
 pub mod stateful;
 pub mod worker;

@@ -8,6 +8,7 @@ use crate::counters::{Counters, SharedCounters};
 use crate::dpdk::{self, Burst, Eal, Mempool, PortId, PortSetup, PortStats};
 use crate::metrics::Metrics;
 use crate::nat::PortRange;
+use crate::rss::{RssPorts, Steering};
 use crate::stateful::{Stateful, WorkerCmd};
 use crate::worker::Handoff;
 use crate::worker::{Punted, Worker, WorkerPort};
@@ -212,7 +213,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     // Ports, in configuration order: the index is the port number everything else uses.
     let mut started: Vec<PortId> = Vec::new();
     let result = start_ports(cfg, &ifaces, n_workers, &pool, socket, &mut started);
-    let (ctl_ports, worker_rings) = match result {
+    let (ctl_ports, worker_rings, steerings) = match result {
         Ok(v) => v,
         Err(e) => {
             for p in started {
@@ -280,6 +281,12 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
         }
         Err(e) => log::error!("{e}; running without metrics"),
     }
+    let rss = RssPorts::new(steerings);
+    if rss.mixed() {
+        log::warn!(
+            "the RSS devices steer differently: some packets will be handed between workers"
+        );
+    }
     let mut launched = Vec::new();
     let mut launch_error = None;
     for (w, lcore) in lcores.iter().take(n_workers).enumerate() {
@@ -298,12 +305,13 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
                 },
             })
             .collect();
-        let stateful = Stateful::new(
+        let mut stateful = Stateful::new(
             cfg.tracking.max_entries,
             &cfg.tracking.timeouts,
             w,
             (0..n_workers).map(|i| nat_range(i, n_workers)).collect(),
         );
+        stateful.rss = rss.clone();
         let worker = Worker {
             stateful,
             cmds: Arc::clone(&cmd_rings[w]),
@@ -420,7 +428,48 @@ fn nat_range(w: usize, n: usize) -> PortRange {
     PortRange::new(first as u16, (first + span - 1) as u16)
 }
 
-type Started = (Vec<CtlPort>, Vec<Option<Arc<ArrayQueue<dpdk::Mbuf>>>>);
+type Started = (
+    Vec<CtlPort>,
+    Vec<Option<Arc<ArrayQueue<dpdk::Mbuf>>>>,
+    Vec<Option<Steering>>,
+);
+
+/// How port `id` (interface `name`) steers packets to the workers' queues, when its device
+/// has RSS over them and reports what wanfwd needs to predict it; else the NAT replies of
+/// its connections are owned by port range and handed over (owner.rs).
+fn steering(name: &str, id: PortId, n_workers: usize) -> Option<Steering> {
+    let c = match id.rss_config() {
+        Ok(c) => c,
+        Err(e) => {
+            log::warn!(
+                "interface {name}: RSS not predictable ({e}): replies are handed between workers"
+            );
+            return None;
+        }
+    };
+    let Some(hashing) = c.hashing else {
+        log::warn!(
+            "interface {name}: RSS hashes source- or destination-only fields (rss_hf {:#x}): replies are handed between workers",
+            c.rss_hf
+        );
+        return None;
+    };
+    let s = Steering::new(&c.key, &c.reta, hashing)?;
+    if !s.covers(n_workers) {
+        log::warn!("interface {name}: the RETA does not spread over the {n_workers} workers' queues: replies are handed between workers");
+        return None;
+    }
+    log::info!(
+        "interface {name}: RSS key {} ({}symmetric), RETA of {}, hashing TCP {:?}, UDP {:?}, other {:?}: NAT ports steer replies to their worker",
+        c.key.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        if s.symmetric() { "" } else { "not " },
+        c.reta.len(),
+        hashing.tcp,
+        hashing.udp,
+        hashing.other
+    );
+    Some(s)
+}
 
 fn start_ports(
     cfg: &Config,
@@ -433,6 +482,7 @@ fn start_ports(
     let _ = cfg;
     let mut ctl = Vec::new();
     let mut rings = Vec::new();
+    let mut steerings = Vec::new();
     for i in ifaces {
         let id = PortId::by_name(device_name(&i.device))
             .map_err(|e| Error(format!("interface {}: {e}", i.name)))?;
@@ -449,6 +499,11 @@ fn start_ports(
             .start(&setup, pool, socket)
             .map_err(|e| Error(format!("interface {}: {e}", i.name)))?;
         started.push(id);
+        steerings.push(if info.rss && n_workers > 1 {
+            steering(&i.name, id, n_workers)
+        } else {
+            None
+        });
         log::info!(
             "interface {} = port {} ({}), MAC {}, {} queue(s){}{}",
             i.name,
@@ -490,7 +545,7 @@ fn start_ports(
         });
         rings.push(ring);
     }
-    Ok((ctl, rings))
+    Ok((ctl, rings, steerings))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use crate::forward::{self, Punt, Resolved, Verdict};
 use crate::nat::{self, Class, PortRange};
 use crate::packet::ether;
 use crate::packet::ipv4::{PROTO_ICMP, PROTO_TCP, PROTO_UDP};
+use crate::rss::{worker_of, RssPorts};
 
 /// Expiry goes round the whole table in about this many milliseconds (so a connection
 /// outlives its timeout by at most about that much).
@@ -28,6 +29,9 @@ pub const EXPIRY_SWEEP_MS: u64 = 1000;
 const EXPIRY_MAX: u64 = 4096;
 /// Free-port probes before a new connection is refused for want of a NAT port.
 const PORT_TRIES: usize = 64;
+/// Ports looked at, at most, for one whose reply the device steers to this worker (1 in
+/// `workers` does; each look is two table loads).
+const STEER_WALK: usize = 4096;
 
 /// The decision taken for one direction of a connection, reused by its next packets while
 /// nothing it depends on changed: the snapshot (routes, neighbours, rules), the packet's
@@ -71,6 +75,8 @@ pub struct Stateful {
     /// This worker's index, and every worker's range (by worker): who owns what.
     pub worker: usize,
     pub ranges: Vec<PortRange>,
+    /// The RSS of the ports, where the devices have it: replies are steered by NAT port.
+    pub rss: RssPorts,
     /// Connections created.
     pub created: u64,
     /// When expiry last ran (ms).
@@ -94,6 +100,7 @@ impl Stateful {
             range: ranges.get(worker).copied().unwrap_or(PortRange::ALL),
             worker,
             ranges,
+            rss: RssPorts::default(),
             created: 0,
             expired_at: 0,
             frags: frags::Frags::default(),
@@ -454,22 +461,43 @@ fn open(
             let has_ports = matches!(key.proto, PROTO_TCP | PROTO_UDP)
                 || (key.proto == PROTO_ICMP && key.sport != 0);
             if has_ports {
-                let range = ports.map_or(st.range, |(first, last)| PortRange { first, last });
                 let conns = &st.conns;
                 let mut probe = reply;
+                let is_free = |p| {
+                    probe.dport = p;
+                    !conns.contains(&probe)
+                };
                 let salt = (Table::hash(key) >> 32) as u32;
-                let port = nat::pick_port(
-                    key.sport,
-                    range,
-                    salt,
-                    |p| {
-                        probe.dport = p;
-                        !conns.contains(&probe)
-                    },
-                    PORT_TRIES,
-                )
-                .ok_or(DropReason::NatNoPort)?;
-                reply.dport = port;
+                let to_ports = ports.map(|(first, last)| PortRange { first, last });
+                let steering = st
+                    .rss
+                    .port(m.out_port)
+                    .filter(|s| s.steers_ports(key.proto));
+                let port = match steering {
+                    // The device will steer the reply by its ports: any port whose reply
+                    // comes to this worker's queue (owner.rs); the ranges do not apply.
+                    Some(s) => {
+                        let replies = s.replies(reply.src, reply.sport, addr);
+                        let (me, n) = (st.worker, st.ranges.len());
+                        nat::pick_port_fitting(
+                            key.sport,
+                            to_ports.unwrap_or(PortRange::ALL),
+                            salt,
+                            |p| worker_of(replies.queue(p), n) == me,
+                            is_free,
+                            PORT_TRIES,
+                            STEER_WALK,
+                        )
+                    }
+                    None => nat::pick_port(
+                        key.sport,
+                        to_ports.unwrap_or(st.range),
+                        salt,
+                        is_free,
+                        PORT_TRIES,
+                    ),
+                };
+                reply.dport = port.ok_or(DropReason::NatNoPort)?;
             }
         }
     }

@@ -282,7 +282,7 @@ fn owned(
     pre: Option<(crate::nat::Class, u64)>,
 ) -> Verdict {
     let owner = if shared {
-        st.owner(m.data().get(14..).unwrap_or(&[]), snap, now_ms)
+        st.owner(m.data().get(14..).unwrap_or(&[]), in_port, snap, now_ms)
     } else {
         id
     };

@@ -17,6 +17,7 @@ use wanfwd::net::{Ipv4Prefix, MacAddr};
 use wanfwd::packet::ether::{self, EthernetFrame};
 use wanfwd::packet::ipv4::{self, Ipv4Packet, Ipv4Repr};
 use wanfwd::packet::udp::UdpPacket;
+use wanfwd::rss::{Fields, Hashing, RssPorts, Steering};
 use wanfwd::stateful::{self, Stateful};
 
 const PCC_YAML: &str = include_str!("../../configs/pcc.yaml");
@@ -46,6 +47,48 @@ struct Args {
     /// Packets per timed measurement (passes over the flows, at least 1 pass).
     #[arg(long, default_value_t = 8_000_000)]
     packets: u64,
+    /// The measured state is worker 0 of this many: without --rss it translates into its
+    /// share of the ports (the router's ranges), as on devices without RSS.
+    #[arg(long, default_value_t = 1)]
+    workers: u16,
+    /// Every port has RSS over the workers' queues (the symmetric key wanfwd programs, the
+    /// drivers' default RETA of 128): worker 0 translates to ports whose replies the device
+    /// steers to queue 0, and owner() predicts queues by Toeplitz hash.
+    #[arg(long)]
+    rss: bool,
+}
+
+/// The router's NAT port ranges (router::nat_range).
+fn nat_ranges(n: u16) -> Vec<PortRange> {
+    if n <= 1 {
+        return vec![PortRange::ALL];
+    }
+    let span = (65536 - 1024) / u32::from(n);
+    (0..u32::from(n))
+        .map(|w| {
+            PortRange::new(
+                (1024 + span * w) as u16,
+                (1024 + span * w + span - 1) as u16,
+            )
+        })
+        .collect()
+}
+
+/// Each port's RSS, as `--rss` asks.
+fn rss_ports(a: &Args) -> RssPorts {
+    if !a.rss || a.workers <= 1 {
+        return RssPorts::default();
+    }
+    let key: Vec<u8> = (0..40)
+        .map(|i| if i % 2 == 0 { 0x6d } else { 0x5a })
+        .collect();
+    let hashing = Hashing {
+        tcp: Fields::L4,
+        udp: Fields::L4,
+        other: Fields::L3,
+    };
+    let s = Steering::new(&key, &Steering::default_reta(128, a.workers), hashing).unwrap();
+    RssPorts::new(vec![Some(s); 3])
 }
 
 /// Flow i: LAN host 192.168.1.(10 + k % 200), source port 10000 + k, to 100.64.0.0 + i % 4099
@@ -280,13 +323,23 @@ fn main() {
     let t = snap.tables();
     println!(
         "stateful-micro: configs/pcc.yaml mangle ({} rules) + nat ({} rules); TSC {:.3} GHz \
-         (calibrated against the monotonic clock); conntrack capacity {}; {} runs, medians",
+         (calibrated against the monotonic clock); conntrack capacity {}; {} runs, medians; \
+         worker 0 of {}{}",
         rules.mangle_len(),
         rules.nat_len(),
         hz / 1e9,
         a.capacity,
-        a.runs
+        a.runs,
+        a.workers,
+        if a.rss && a.workers > 1 {
+            ", RSS on every port (NAT ports steered by Toeplitz hash)"
+        } else if a.workers > 1 {
+            ", no RSS (NAT ports from the worker's range)"
+        } else {
+            ""
+        }
     );
+    let rss = rss_ports(&a);
     let mut invalid = false;
     for &n in &a.flows {
         let n_us = n as usize;
@@ -294,14 +347,16 @@ fn main() {
         for i in 0..n {
             flow_frame(i, &mut pristine[i as usize * STRIDE..][..FRAME]);
         }
-        let mut res: [Vec<f64>; 4] = Default::default(); // setup, restore, stateful, stateless
+        let mut res: [Vec<f64>; 5] = Default::default(); // setup, restore, stateful, stateless, owner
+        let mut kept = 0u64;
         let mut counts = Counts::default();
         let mut setup_counts = Counts::default();
         let mut reply_counts = Counts::default();
         let mut per_wan = [0u64; 3];
         let passes = (a.packets / n as u64).max(1);
         for run in 0..a.runs {
-            let mut st = Stateful::new(a.capacity, &Timeouts::default(), 0, vec![PortRange::ALL]);
+            let mut st = Stateful::new(a.capacity, &Timeouts::default(), 0, nat_ranges(a.workers));
+            st.rss = rss.clone();
             st.hits = vec![0; rules.mangle_len()];
             let mut now_ms = 1_000u64;
             // Creation: one packet per flow, in flow order, timed.
@@ -326,6 +381,8 @@ fn main() {
                 };
                 per_wan[out] += 1;
                 let l3 = &f[ether::HEADER_LEN..];
+                let orig = &pristine[i * STRIDE + ether::HEADER_LEN..];
+                kept += u64::from(l3[20..22] == orig[20..22]);
                 let ip = |o: usize| std::net::Ipv4Addr::new(l3[o], l3[o + 1], l3[o + 2], l3[o + 3]);
                 let port = |o: usize| u16::from_be_bytes([l3[20 + o], l3[21 + o]]);
                 let mac = if out == 1 { ETHER1_MAC } else { ETHER2_MAC };
@@ -365,6 +422,18 @@ fn main() {
                 );
                 res[slot].push(ticks);
             }
+            // Which worker owns each packet (the hand-off decision a worker takes per packet
+            // when there are several): Toeplitz prediction with --rss, else symmetric_hash.
+            let start = wanfwd::dpdk::tsc();
+            let mut sink = 0usize;
+            for _ in 0..passes {
+                for &i in &order {
+                    let f = &pristine[i as usize * STRIDE + ether::HEADER_LEN..][..FRAME - 14];
+                    sink = sink.wrapping_add(st.owner(black_box(f), 0, &t, 0));
+                }
+            }
+            black_box(sink);
+            res[4].push((wanfwd::dpdk::tsc() - start) as f64 / (passes * n as u64) as f64);
             counts.forwarded += c.forwarded;
             for (k, v) in c.other {
                 *counts.other.entry(k).or_default() += v;
@@ -381,6 +450,15 @@ fn main() {
             ns(m[0]),
             1e3 / ns(m[0]),
             m[0]
+        );
+        println!(
+            "  source port kept: {:.1} % of new connections",
+            kept as f64 * 100.0 / (n as u64 * a.runs as u64) as f64
+        );
+        println!(
+            "  owner():          {:7.1} ns/packet  {:6.0} cycles/packet",
+            ns(m[4]),
+            m[4]
         );
         println!("  restore baseline: {:7.1} ns/packet  (subtracted below; raw stateful {:.1}, raw forward {:.1})",
             ns(restore), ns(m[2]), ns(m[3]));

@@ -8,6 +8,7 @@ mod mbuf;
 mod memory;
 mod mempool;
 mod port;
+mod rss;
 
 pub use eal::{Eal, LcoreId};
 pub use launch::{launch, wait};
@@ -15,6 +16,7 @@ pub use mbuf::{rx_burst, tx_burst, Burst, Mbuf, BURST};
 pub use memory::{huge_vec, prefetch};
 pub use mempool::Mempool;
 pub use port::{link_up, PortId, PortInfo, PortSetup, PortStats};
+pub use rss::{hashing_of, softrss, RssCapability, RssConfig};
 
 use std::ffi::CStr;
 use std::fmt;

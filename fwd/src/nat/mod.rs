@@ -120,5 +120,47 @@ pub fn pick_port(
     None
 }
 
+/// Chooses a port as [`pick_port`] does, but only among the ports that `fits` accepts: a
+/// cheap test, such as "the NIC steers this port's reply to this worker's queue", that
+/// rejects most ports without the cost of `is_free` (a table lookup).
+///
+/// Keeps `preferred` when it lies in `range`, fits and is free. Otherwise walks the ports of
+/// `range` from a position derived from `salt`, at most `max_walk` of them, and asks
+/// `is_free` about those that fit, at most `max_tries` times; `None` when nothing came of it.
+#[inline]
+pub fn pick_port_fitting(
+    preferred: u16,
+    range: PortRange,
+    salt: u32,
+    fits: impl Fn(u16) -> bool,
+    mut is_free: impl FnMut(u16) -> bool,
+    max_tries: usize,
+    max_walk: usize,
+) -> Option<u16> {
+    if range.contains(preferred) && fits(preferred) && is_free(preferred) {
+        return Some(preferred);
+    }
+    let n = range.len();
+    let mut offset = ((u64::from(mix(salt)) * u64::from(n)) >> 32) as u32;
+    let mut tries = 0;
+    for _ in 0..max_walk.min(n as usize) {
+        let port = (u32::from(range.first) + offset) as u16;
+        if fits(port) {
+            if is_free(port) {
+                return Some(port);
+            }
+            tries += 1;
+            if tries >= max_tries {
+                return None;
+            }
+        }
+        offset += 1;
+        if offset == n {
+            offset = 0;
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests;

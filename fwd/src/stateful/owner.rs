@@ -1,23 +1,33 @@
-//! Which worker owns a connection (design invariant 2), for devices that do not spread
-//! packets that way themselves: the worker that receives a packet it does not own hands it
-//! to the owner over a ring.
+//! Which worker owns a connection (design invariant 2). The worker that receives a packet it
+//! does not own hands it to the owner over a ring; the rule below makes that rare on devices
+//! with RSS and keeps it correct on devices without.
 //!
-//! The rule, computable from any packet of the connection in either direction:
+//! The rule, computable from any packet of the connection in either direction, on any port:
 //! - a packet to one of the router's addresses with a port (a reply to a translated
-//!   connection: TCP/UDP destination port, ICMP echo identifier) belongs to the worker whose
-//!   NAT port range holds that port — the worker that chose it;
-//! - any other packet belongs to `symmetric_hash(key) % workers`, the same for both
-//!   directions of an untranslated flow and for the original direction of a translated one;
+//!   connection: TCP/UDP destination port, ICMP echo identifier):
+//!   - arriving on a port whose device has RSS that hashes this protocol's ports: the worker
+//!     of the queue the device steers it to (crate::rss). The translating worker chose the
+//!     port so that this is itself, so the reply arrives at its owner and nobody hands it over;
+//!   - otherwise (no RSS, or a device that hashes only addresses, as for ICMP): the worker
+//!     whose NAT port range holds that port — the worker that chose it;
+//! - any other packet: with an RSS device whose key is symmetric, the worker of the queue that
+//!   device steers the packet to, the same for both directions (so those packets arrive at
+//!   their owner); without, `symmetric_hash(key) % workers`;
 //! - an ICMP error belongs to the owner of the packet it quotes, looked at in the error's
 //!   direction.
 //!
-//! Each worker translates only to ports of its own range, so the two rules agree.
+//! A worker translates to ports of its own range only where the replies are owned by range,
+//! and only to ports whose replies the device steers to itself where they are owned by queue,
+//! so the two rules agree. The queue rule needs the reply to come back through the port the
+//! connection left by (the usual case); one that returns through another port with RSS is
+//! handed to the worker that port's device would have picked, which does not know it.
 
 use super::{addr_type, Stateful};
 use crate::fib::Tables;
 use crate::firewall;
 use crate::flow::FlowKey;
 use crate::nat::{self, Class};
+use crate::rss::worker_of;
 
 /// A hash of a flow that is the same for its two directions.
 #[inline]
@@ -35,11 +45,11 @@ pub fn symmetric_hash(k: &FlowKey) -> u64 {
 }
 
 impl Stateful {
-    /// The worker that owns the connection of datagram `l3` (this worker for what cannot
-    /// be parsed: it will be dropped and counted here). A fragment belongs to the owner of
-    /// its datagram's connection, which its first fragment tells (and this worker then
-    /// remembers for the later ones; see `frags`).
-    pub fn owner(&mut self, l3: &[u8], t: &Tables, now_ms: u64) -> usize {
+    /// The worker that owns the connection of datagram `l3`, received on port `in_port` (this
+    /// worker for what cannot be parsed: it will be dropped and counted here). A fragment
+    /// belongs to the owner of its datagram's connection, which its first fragment tells (and
+    /// this worker then remembers for the later ones; see `frags`).
+    pub fn owner(&mut self, l3: &[u8], in_port: u16, t: &Tables, now_ms: u64) -> usize {
         if self.ranges.len() <= 1 {
             return self.worker;
         }
@@ -52,7 +62,7 @@ impl Stateful {
                 first: true,
                 ..
             } => {
-                let w = self.owner_of(&key, t);
+                let w = self.owner_of(&key, in_port, t);
                 self.frags.remember(&key, ident, w, now_ms);
                 return w;
             }
@@ -64,18 +74,26 @@ impl Stateful {
             }
             Class::Malformed => return self.worker,
         };
-        self.owner_of(&key, t)
+        self.owner_of(&key, in_port, t)
     }
 
     /// The owner of the connection of a packet with `key`, by the rule above.
-    fn owner_of(&self, key: &FlowKey, t: &Tables) -> usize {
+    fn owner_of(&self, key: &FlowKey, in_port: u16, t: &Tables) -> usize {
         let n = self.ranges.len();
         let has_port = key.dport != 0;
         if has_port && addr_type(t, key.dst) == firewall::ADDR_LOCAL {
+            if let Some(s) = self.rss.port(in_port) {
+                if s.steers_ports(key.proto) {
+                    return worker_of(s.queue(key), n);
+                }
+            }
             if let Some(w) = self.ranges.iter().position(|r| r.contains(key.dport)) {
                 return w;
             }
         }
-        (symmetric_hash(key) % n as u64) as usize
+        match self.rss.flows() {
+            Some(s) => worker_of(s.queue(key), n),
+            None => (symmetric_hash(key) % n as u64) as usize,
+        }
     }
 }

@@ -415,10 +415,10 @@ fn both_directions_of_a_translated_connection_belong_to_one_worker() {
         let src = Ipv4Addr::from(ip("192.168.1.10") + (i % 2)).to_string();
         let sport = 1000 + (i as u16) * 7;
         let mut f = udp(mac(1), &src, sport, "192.0.2.100", 53);
-        let w = workers[0].owner(&f[14..], &snap.tables(), 0);
+        let w = workers[0].owner(&f[14..], LAN, &snap.tables(), 0);
         assert_eq!(
             w,
-            workers[1].owner(&f[14..], &snap.tables(), 0),
+            workers[1].owner(&f[14..], LAN, &snap.tables(), 0),
             "every worker agrees"
         );
         owned[w] += 1;
@@ -433,7 +433,7 @@ fn both_directions_of_a_translated_connection_belong_to_one_worker() {
         let wan = Ipv4Addr::from(addr).to_string();
         let mut reply = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, nat_port);
         assert_eq!(
-            workers[1 - w].owner(&reply[14..], &snap.tables(), 0),
+            workers[1 - w].owner(&reply[14..], port, &snap.tables(), 0),
             w,
             "reply goes to the owner"
         );
@@ -661,11 +661,12 @@ fn a_datagrams_fragments_belong_to_its_connections_owner() {
         .collect();
     for i in 0..64u16 {
         let whole = udp(mac(1), "192.168.1.10", 5000 + i * 11, "192.0.2.100", 53);
-        let owner = workers[0].owner(&whole[14..], &snap.tables(), 0);
+        let owner = workers[0].owner(&whole[14..], LAN, &snap.tables(), 0);
         let (a, b) = split(&whole, i);
         // The worker that receives the fragments (here worker 0) sends both to the owner.
-        assert_eq!(workers[0].owner(&a[14..], &snap.tables(), 0), owner);
-        assert_eq!(workers[0].owner(&b[14..], &snap.tables(), 0), owner);
+        assert_eq!(workers[0].owner(&a[14..], LAN, &snap.tables(), 0), owner);
+        assert_eq!(workers[0].owner(&b[14..], LAN, &snap.tables(), 0), owner);
     }
 }
 mod counters;
+mod rss;
