@@ -25,6 +25,9 @@ pub enum Punt {
     FragNeeded { mtu: u16 },
     /// The next hop's MAC is not known yet: the control core holds the packet and ARPs.
     NoNeighbour { port: u16, addr: u32 },
+    /// Rewritten to leave by `port` (MACs, TTL, translation) but larger than its MTU with DF
+    /// clear: the control core cuts it into fragments (`local::fragment`) and sends them.
+    Fragment { port: u16 },
 }
 
 /// What to do with a packet.
@@ -164,10 +167,11 @@ fn slow_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, snap: &T
         Ok(Resolved::Out {
             port, mac, counter, ..
         }) => {
-            if let Err(v) = check_out(l3, port, snap) {
-                return v;
-            }
-            transmit(frame, port, mac, counter, snap)
+            let big = match check_out(l3, port, snap) {
+                Ok(b) => b,
+                Err(v) => return v,
+            };
+            fragmenting(transmit(frame, port, mac, counter, snap), big)
         }
         Err(v) => expiring(l3, v),
     }
@@ -233,22 +237,32 @@ pub(crate) fn expiring(l3: &[u8], v: Verdict) -> Verdict {
     }
 }
 
-/// TTL and MTU checks of a packet about to leave by `port`.
+/// TTL and MTU checks of a packet about to leave by `port`. `Ok(true)`: larger than the
+/// MTU with DF clear, to be fragmented once rewritten (see [`fragmenting`]).
 #[inline]
-pub(crate) fn check_out(l3: &[u8], port: u16, snap: &Tables) -> Result<(), Verdict> {
+pub(crate) fn check_out(l3: &[u8], port: u16, snap: &Tables) -> Result<bool, Verdict> {
     let ip = Ipv4Packet::new_unchecked(l3);
     if ip.ttl() <= 1 {
         return Err(Verdict::Punt(Punt::TtlExceeded));
     }
     let out = &snap.ports[usize::from(port)];
     if ip.total_len() > out.mtu {
-        return Err(if ip.dont_frag() {
-            Verdict::Punt(Punt::FragNeeded { mtu: out.mtu })
-        } else {
-            Verdict::Drop(DropReason::TooBig)
-        });
+        if ip.dont_frag() {
+            return Err(Verdict::Punt(Punt::FragNeeded { mtu: out.mtu }));
+        }
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
+}
+
+/// The verdict of a rewritten packet that [`check_out`] found too big (`big`): the control
+/// core fragments it.
+#[inline]
+pub(crate) fn fragmenting(v: Verdict, big: bool) -> Verdict {
+    match v {
+        Verdict::Forward { port, .. } if big => Verdict::Punt(Punt::Fragment { port }),
+        v => v,
+    }
 }
 
 /// Decrements the TTL and rewrites the Ethernet addresses of a checked packet, to be

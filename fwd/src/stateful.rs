@@ -340,9 +340,10 @@ fn flow(
         Ok(Resolved::Local) => return Verdict::Punt(Punt::Local),
         Err(v) => return forward::expiring(l3, v),
     };
-    if let Err(v) = forward::check_out(l3, port, t) {
-        return v;
-    }
+    let big = match forward::check_out(l3, port, t) {
+        Ok(b) => b,
+        Err(v) => return v,
+    };
     after_routing(&mut m, port, rules, st);
     let (id, dir) = match found {
         Some(f) => f,
@@ -377,7 +378,7 @@ fn flow(
             return Verdict::Drop(DropReason::Malformed);
         }
     }
-    forward::transmit(frame, port, mac, counter, t)
+    forward::fragmenting(forward::transmit(frame, port, mac, counter, t), big)
 }
 
 /// The chains that see the outgoing interface: mangle forward, then postrouting.
@@ -412,9 +413,10 @@ fn cached(
     }
     let port = u16::from(p.port);
     let l3 = &mut frame[ether::HEADER_LEN..end];
-    if let Err(v) = forward::check_out(l3, port, t) {
-        return Some(v);
-    }
+    let big = match forward::check_out(l3, port, t) {
+        Ok(b) => b,
+        Err(v) => return Some(v),
+    };
     if c.is_nat() {
         let done = match dir {
             Dir::Reply => nat::set_destination(l3, c.orig.src, c.orig.sport),
@@ -424,13 +426,8 @@ fn cached(
             return Some(Verdict::Drop(DropReason::Malformed));
         }
     }
-    Some(forward::transmit(
-        frame,
-        port,
-        crate::net::MacAddr(p.mac),
-        p.counter,
-        t,
-    ))
+    let v = forward::transmit(frame, port, crate::net::MacAddr(p.mac), p.counter, t);
+    Some(forward::fragmenting(v, big))
 }
 
 /// Creates the connection of a new flow, with its source translation when a srcnat rule
@@ -580,15 +577,16 @@ fn related(
         Ok(Resolved::Local) => return Verdict::Punt(Punt::Local),
         Err(v) => return v,
     };
-    if let Err(v) = forward::check_out(l3, port, t) {
-        return v;
-    }
+    let big = match forward::check_out(l3, port, t) {
+        Ok(b) => b,
+        Err(v) => return v,
+    };
     after_routing(&mut m, port, rules, st);
     if nat && dir == Dir::Original && nat::translate_icmp_error(l3, reply.dst, reply.dport).is_err()
     {
         return Verdict::Drop(DropReason::Malformed);
     }
-    forward::transmit(frame, port, mac, counter, t)
+    forward::fragmenting(forward::transmit(frame, port, mac, counter, t), big)
 }
 
 mod command;

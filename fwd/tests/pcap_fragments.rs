@@ -2,11 +2,15 @@
 //! `net_pcap` ports (the namespace testbed cannot show this: its `net_af_packet` devices
 //! have the kernel reassemble fragments before the router sees them).
 //!
-//! The LAN host sends a UDP datagram of 3000 bytes in three fragments, first fragment first,
-//! then a later fragment of a datagram whose first fragment never came. Out of `ether1` must
-//! come the three fragments, each with the WAN address as source (masquerade), the first
-//! with its source port kept and its UDP checksum updated so that the reassembled datagram
-//! checks; the stray fragment is dropped and counted as `fragment`.
+//! `ether1` has an MTU of 1280. The LAN host sends:
+//! - a UDP datagram of 3000 bytes in three fragments (1500, 1500, 68 bytes), first fragment
+//!   first: out of `ether1` come its pieces, the two big fragments cut again to fit 1280, each
+//!   with the WAN address as source (masquerade), the first with its source port kept and
+//!   its UDP checksum updated, so that the reassembled datagram checks;
+//! - a later fragment of a datagram whose first fragment never came: dropped, counted as
+//!   `fragment`;
+//! - a whole 1400-byte UDP datagram with DF clear: fragmented (two pieces), masqueraded;
+//! - the same with DF set: not sent, ICMP fragmentation-needed (MTU 1280) back to the host.
 
 mod common;
 
@@ -21,6 +25,10 @@ use wanfwd::packet::udp::UdpPacket;
 const SPORT: u16 = 40_123;
 const DPORT: u16 = 5353;
 const IDENT: u16 = 0x5151;
+const WHOLE_SPORT: u16 = 40_200;
+const WHOLE_IDENT: u16 = 0x6161;
+const DF_IDENT: u16 = 0x7171;
+const MTU: usize = 1280;
 
 fn config(dir: &TestDir) -> Config {
     let yaml = format!(
@@ -33,7 +41,7 @@ metrics:
   listen: 127.0.0.1:0
 /interface/ethernet:
   - {{ name: bridge, device: "net_pcap0,rx_pcap={lan_in},tx_pcap={lan_out}", mac-address: "02:00:00:00:00:01" }}
-  - {{ name: ether1, device: "net_pcap1,rx_pcap={wan_in},tx_pcap={wan_out}", mac-address: "02:00:00:00:00:02" }}
+  - {{ name: ether1, device: "net_pcap1,rx_pcap={wan_in},tx_pcap={wan_out}", mac-address: "02:00:00:00:00:02", mtu: 1280 }}
 /ip/address:
   - {{ address: 192.168.1.1/24, interface: bridge }}
   - {{ address: 203.0.113.2/24, interface: ether1 }}
@@ -82,8 +90,45 @@ fn fragment(l4: &[u8], ident: u16, mtu: usize) -> Vec<Vec<u8>> {
     out
 }
 
+/// The datagrams in `frames` (IPv4 in Ethernet) with identification `ident`, reassembled by
+/// offset: their payload, and how many pieces.
+fn reassemble(frames: &[Vec<u8>], ident: u16) -> (Vec<u8>, usize) {
+    let mut pieces: Vec<(usize, Vec<u8>)> = frames
+        .iter()
+        .filter_map(|f| Some((f, ipv4_of(f)?)))
+        .filter(|(_, ip)| ip.ident() == ident)
+        .map(|(f, ip)| {
+            let flags = u16::from_be_bytes([f[14 + 6], f[14 + 7]]);
+            (usize::from(flags & 0x1fff) * 8, ip.payload().to_vec())
+        })
+        .collect();
+    pieces.sort_by_key(|p| p.0);
+    let n = pieces.len();
+    let mut whole = Vec::new();
+    for (off, data) in pieces {
+        assert_eq!(
+            off,
+            whole.len(),
+            "pieces of {ident:#x} neither overlap nor leave holes"
+        );
+        whole.extend_from_slice(&data);
+    }
+    (whole, n)
+}
+
+/// A whole UDP datagram from the LAN host, DF as asked.
+fn whole(ident: u16, dont_frag: bool, data: &[u8]) -> Vec<u8> {
+    let l4 = udp(HOST_IP, REMOTE_IP, WHOLE_SPORT, DPORT, data);
+    let mut l3 = ipv4(HOST_IP, REMOTE_IP, ipv4::PROTO_UDP, 64, ident, &l4);
+    if dont_frag {
+        l3[6] |= 0x40;
+        Ipv4Packet::new_unchecked(&mut l3[..]).fill_checksum();
+    }
+    ethernet(LAN_MAC, HOST_MAC, ether::ETHERTYPE_IPV4, &l3)
+}
+
 #[test]
-fn fragments_are_masqueraded_without_reassembly() {
+fn fragments_are_masqueraded_without_reassembly_and_big_packets_fragmented() {
     capture_log();
     let dir = TestDir::new("wf-it-frag");
     let cfg = config(&dir);
@@ -92,42 +137,58 @@ fn fragments_are_masqueraded_without_reassembly() {
     let frags = fragment(&l4, IDENT, 1500);
     assert_eq!(frags.len(), 3);
     let stray = fragment(&l4, IDENT + 1, 1500).remove(1);
+    let small = pattern(9, 1400 - 28);
     let mut input = frags.clone();
     input.push(stray);
+    input.push(whole(WHOLE_IDENT, false, &small));
+    input.push(whole(DF_IDENT, true, &small));
     write_pcap(&dir.file("lan-in.pcap"), &input);
     write_pcap(&dir.file("wan-in.pcap"), &[]);
 
     let report = run_router(&cfg, Duration::from_secs(2));
     let wan_out = read_pcap(&dir.file("wan-out.pcap"));
+    let lan_out = read_pcap(&dir.file("lan-out.pcap"));
     let total = report.total();
     eprintln!(
-        "report: {report:?}\ndrops: {:?}\nether1 sent:\n{}",
+        "report: {report:?}\ndrops: {:?}\nether1 sent:\n{}\nbridge sent:\n{}",
         nonzero_drops(&total),
-        describe(&wan_out)
+        describe(&wan_out),
+        describe(&lan_out)
     );
 
-    assert_eq!(
-        wan_out.len(),
-        3,
-        "the three fragments, and not the stray one"
-    );
-    let mut whole = Vec::new();
     for (i, f) in wan_out.iter().enumerate() {
         let ip = ipv4_of(f).expect("IPv4");
-        assert!(ip.verify_checksum(), "fragment {i}: IPv4 header checksum");
-        assert_eq!(ip.src(), WAN_IP, "fragment {i}: masqueraded");
+        assert!(usize::from(ip.total_len()) <= MTU, "frame {i} fits the MTU");
+        assert!(ip.verify_checksum(), "frame {i}: IPv4 header checksum");
+        assert_eq!(ip.src(), WAN_IP, "frame {i}: masqueraded");
         assert_eq!(ip.dst(), REMOTE_IP);
-        assert_eq!(ip.ident(), IDENT, "fragment {i}: identification kept");
         assert_eq!(ip.ttl(), 63);
-        whole.extend_from_slice(ip.payload());
+        assert_eq!(&f[..6], &GW_MAC.0, "frame {i}: to the gateway");
     }
-    assert_eq!(whole.len(), l4.len(), "nothing lost or added");
-    let u = UdpPacket::new_checked(&whole[..]).expect("UDP");
+    let (payload, n) = reassemble(&wan_out, IDENT);
+    assert_eq!(n, 5, "1500 -> 2, 1500 -> 2, 68 -> 1");
+    assert_eq!(payload.len(), l4.len(), "nothing lost or added");
+    let u = UdpPacket::new_checked(&payload[..]).expect("UDP");
     assert_eq!((u.src_port(), u.dst_port()), (SPORT, DPORT), "port kept");
     assert!(
         u.verify_checksum(WAN_IP, REMOTE_IP),
         "the reassembled datagram's UDP checksum holds for the new source"
     );
     assert_eq!(u.payload(), &data[..]);
+
+    let (payload, n) = reassemble(&wan_out, WHOLE_IDENT);
+    assert_eq!(n, 2, "a 1400-byte datagram in two pieces");
+    let u = UdpPacket::new_checked(&payload[..]).expect("UDP");
+    assert!(u.verify_checksum(WAN_IP, REMOTE_IP));
+    assert_eq!(u.payload(), &small[..]);
+
+    assert_eq!(reassemble(&wan_out, DF_IDENT).1, 0, "DF set: not sent");
+    assert!(
+        lan_out
+            .iter()
+            .any(|f| icmp_type_of(f) == Some((3, 4)) && f[14 + 20 + 6..14 + 20 + 8] == [5, 0]),
+        "ICMP fragmentation-needed with next-hop MTU 1280 back to the host"
+    );
+    assert_eq!(wan_out.len(), 7, "5 + 2 pieces, and not the stray fragment");
     assert_eq!(total.dropped(DropReason::Fragment), 1, "the stray fragment");
 }

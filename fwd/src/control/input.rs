@@ -271,3 +271,30 @@ fn echo_reply_of(ip: &Ipv4Packet<&[u8]>) -> Option<(u16, u16, u16)> {
         (msg.echo_ident(), msg.echo_seq_no(), data as u16)
     })
 }
+
+impl Control {
+    /// Cuts a packet the workers routed and rewrote, too big for `port`'s MTU with DF clear,
+    /// into fragments (RFC 791), and sends them.
+    pub(super) fn fragment_out(&mut self, m: Mbuf, port: u16) {
+        let Some(out) = self.ports.get(usize::from(port)) else {
+            return;
+        };
+        let Some(plan) = local::fragment::Pieces::new(m.data(), out.mtu) else {
+            // IP options, or a header that does not hold: not ours to cut.
+            self.counters.drop(DropReason::TooBig);
+            return;
+        };
+        for i in 0..plan.count() {
+            let Some(mut piece) = self.pool.alloc() else {
+                self.counters.drop(DropReason::NoBuffer);
+                return;
+            };
+            let Ok(buf) = piece.append(plan.frame_len(i)) else {
+                self.counters.drop(DropReason::NoBuffer);
+                return;
+            };
+            plan.write(m.data(), i, buf);
+            self.send(port, piece);
+        }
+    }
+}

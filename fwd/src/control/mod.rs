@@ -440,6 +440,7 @@ impl Control {
                     u32::from(mtu),
                 );
             }
+            Punt::Fragment { port } => self.fragment_out(mbuf, port),
             Punt::NoNeighbour { port, addr } => self.hold(
                 Held {
                     mbuf,

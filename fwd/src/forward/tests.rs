@@ -464,11 +464,15 @@ fn too_big_with_df_punts_frag_needed_with_the_out_mtu() {
 // ---- dropped ----
 
 #[test]
-fn too_big_without_df_is_dropped() {
+fn too_big_without_df_is_rewritten_and_punted_to_be_fragmented() {
     let mut f = Frame::from_host(VIA_B);
     f.payload_len = WAN2_MTU - 20 + 1;
-    let (v, _) = fwd_unmodified(&f, &snapshot());
-    assert_eq!(v, Verdict::Drop(DropReason::TooBig));
+    let (v, unmodified) = fwd_unmodified(&f, &snapshot());
+    assert!(matches!(v, Verdict::Punt(Punt::Fragment { .. })), "{v:?}");
+    assert!(
+        !unmodified,
+        "TTL and MACs rewritten before the control core cuts it"
+    );
 }
 
 #[test]
