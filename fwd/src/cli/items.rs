@@ -177,8 +177,9 @@ impl Session<'_> {
             }
             "set" => {
                 let sel = self.select_items(c, list)?;
+                let props: Vec<&Arg> = c.args.iter().filter(|a| !selector(list, a)).collect();
                 for i in sel {
-                    for a in &c.args {
+                    for a in &props {
                         if let Arg::Named { .. } = a {
                             self.set_arg(&mut list[i], a)?;
                         }
@@ -190,7 +191,7 @@ impl Session<'_> {
                 Ok(true)
             }
             "remove" => {
-                self.no_properties(c)?;
+                no_properties_but_names(c, list)?;
                 let mut sel = self.select_items(c, list)?;
                 sel.sort_unstable();
                 for i in sel.into_iter().rev() {
@@ -199,7 +200,7 @@ impl Session<'_> {
                 Ok(true)
             }
             verb @ ("enable" | "disable") => {
-                self.no_properties(c)?;
+                no_properties_but_names(c, list)?;
                 let v = if verb == "disable" { "yes" } else { "no" };
                 for i in self.select_items(c, list)? {
                     list[i].set("disabled", v).map_err(|_| Error {
@@ -244,14 +245,25 @@ impl Session<'_> {
     }
 
     /// The items a command's positional values select: `[find ...]`, numbers of print
-    /// order, or `*ID`.
+    /// order, `*ID`, or the name of an item that has one (`/interface/list set WAN ...`).
     fn select_items<T: Item + Clone>(&self, c: &Command, list: &[T]) -> Result<Vec<usize>, Error> {
         let mut out = Vec::new();
         let mut any = false;
         for a in &c.args {
-            if let Arg::Positional { value, span } = a {
-                any = true;
-                out.extend(self.select_value(value, *span, list)?);
+            match a {
+                Arg::Positional { value, span } => {
+                    any = true;
+                    out.extend(self.select_value(value, *span, list)?);
+                }
+                Arg::Named {
+                    name, value: None, ..
+                } => {
+                    if let Some(i) = by_name(list, name) {
+                        any = true;
+                        out.push(i);
+                    }
+                }
+                _ => {}
             }
         }
         if !any {
@@ -293,11 +305,15 @@ impl Session<'_> {
                 Some(i) => out.push(i),
                 None => return no_such(&n.to_string()),
             },
+            Expr::Str(name) => match by_name(list, name) {
+                Some(i) => out.push(i),
+                None => return no_such(name),
+            },
             Expr::Word(w) => {
                 for part in w.split(',') {
                     let i = match part.strip_prefix('*') {
                         Some(hex) => usize::from_str_radix(hex, 16).ok(),
-                        None => part.parse::<usize>().ok(),
+                        None => part.parse::<usize>().ok().or_else(|| by_name(list, part)),
                     };
                     match i.filter(|i| *i < list.len()) {
                         Some(i) => out.push(i),
@@ -457,5 +473,33 @@ pub(super) fn quote_value(v: &str) -> String {
         crate::ros::quote(v)
     } else {
         v.to_string()
+    }
+}
+
+/// The item named `name`, in a menu whose items have names.
+fn by_name<T: Item>(list: &[T], name: &str) -> Option<usize> {
+    list.iter().position(|it| {
+        it.properties()
+            .iter()
+            .any(|(k, v)| *k == "name" && v == name)
+    })
+}
+
+/// Whether `a` is a bare word naming an item (`WAN` in `/interface/list set WAN ...`).
+fn selector<T: Item>(list: &[T], a: &Arg) -> bool {
+    matches!(a, Arg::Named { name, value: None, .. } if by_name(list, name).is_some())
+}
+
+/// `remove`, `enable`, `disable` take items, not properties.
+fn no_properties_but_names<T: Item>(c: &Command, list: &[T]) -> Result<(), Error> {
+    match c
+        .args
+        .iter()
+        .find(|a| matches!(a, Arg::Named { .. }) && !selector(list, a))
+    {
+        Some(Arg::Named { name, span, .. }) => {
+            err(*span, format!("{} takes no property '{name}'", c.verb))
+        }
+        _ => Ok(()),
     }
 }

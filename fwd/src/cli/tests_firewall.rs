@@ -377,3 +377,38 @@ fn the_yaml_configurations_items_are_the_ones_commands_see() {
     assert_eq!(model.tables, vec!["to_wan1", "to_wan2", "to_wan3"]);
     assert!(model.rules().is_ok());
 }
+
+#[test]
+fn named_items_are_selected_by_name() {
+    let (routes, items) = guide();
+    let out = run_on(
+        "/interface/list set WAN comment=uplinks\n/routing/table set to_wan2 comment=two\n/routing/table set \"to_wan1\" comment=one",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    let it = out.items.unwrap();
+    let wan = it.interface_lists.iter().find(|l| l.name == "WAN").unwrap();
+    assert_eq!(wan.comment.as_deref(), Some("uplinks"));
+    let t2 = it
+        .routing_tables
+        .iter()
+        .find(|t| t.name == "to_wan2")
+        .unwrap();
+    assert_eq!(t2.comment.as_deref(), Some("two"));
+    let t1 = it
+        .routing_tables
+        .iter()
+        .find(|t| t.name == "to_wan1")
+        .unwrap();
+    assert_eq!(t1.comment.as_deref(), Some("one"));
+    assert!(t1.fib && !t1.disabled, "the name selects, it sets nothing");
+    // A word that names no item is a property, refused as such; a quoted unknown name too.
+    let e = run_on("/interface/list remove NOPE", &routes, &items).unwrap_err();
+    assert!(e.message.contains("NOPE"), "{e}");
+    // Disabling a table the rules still use is refused, by name as by find.
+    let e = run_on("/routing/table disable to_wan2", &routes, &items).unwrap_err();
+    assert!(e.message.contains("to_wan2"), "{e}");
+    let e = run_on("/interface/list set \"NOPE\" comment=x", &routes, &items).unwrap_err();
+    assert!(e.message.contains("no such item 'NOPE'"), "{e}");
+}
