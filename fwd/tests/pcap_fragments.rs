@@ -49,6 +49,7 @@ metrics:
   - {{ dst-address: 0.0.0.0/0, gateway: 203.0.113.1 }}
 /ip/arp:
   - {{ address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }}
+  - {{ address: 192.168.1.10, mac-address: "02:00:00:00:01:10", interface: bridge }}
 /ip/firewall/nat:
   - {{ chain: srcnat, out-interface: ether1, action: masquerade }}
 "#,
