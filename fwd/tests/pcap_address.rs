@@ -16,26 +16,14 @@ const NEW_IP: Ipv4Addr = Ipv4Addr::new(192, 168, 7, 1);
 const NEW_HOST: Ipv4Addr = Ipv4Addr::new(192, 168, 7, 10);
 
 fn config(dir: &TestDir) -> Config {
-    let yaml = format!(
-        r#"dpdk:
-  eal-args: {eal}
-  workers: 1
-api:
-  socket: {api}
-metrics:
-  listen: 127.0.0.1:0
-/interface/ethernet:
-  - {{ name: bridge, device: "net_pcap0,rx_pcap={lan_in},tx_pcap={lan_out}", mac-address: "02:00:00:00:00:01" }}
-/ip/address:
-  - {{ address: 192.168.1.1/24, interface: bridge }}
+    pcap_config(
+        dir,
+        "wf-it-address",
+        &[("bridge", "lan", r#"mac-address: "02:00:00:00:00:01""#)],
+        r#"/ip/address:
+  - { address: 192.168.1.1/24, interface: bridge }
 "#,
-        eal = eal_args_yaml("wf-it-address"),
-        api = dir.file("api.sock").display(),
-        lan_in = dir.file("lan-in.pcap").display(),
-        lan_out = dir.file("lan-out.pcap").display(),
-    );
-    Config::from_yaml_str(&yaml, "pcap_address.yaml")
-        .unwrap_or_else(|e| panic!("expected the test configuration to be valid: {e}\n{yaml}"))
+    )
 }
 
 #[test]

@@ -31,37 +31,29 @@ const DF_IDENT: u16 = 0x7171;
 const MTU: usize = 1280;
 
 fn config(dir: &TestDir) -> Config {
-    let yaml = format!(
-        r#"dpdk:
-  eal-args: {eal}
-  workers: 1
-api:
-  socket: {api}
-metrics:
-  listen: 127.0.0.1:0
-/interface/ethernet:
-  - {{ name: bridge, device: "net_pcap0,rx_pcap={lan_in},tx_pcap={lan_out}", mac-address: "02:00:00:00:00:01" }}
-  - {{ name: ether1, device: "net_pcap1,rx_pcap={wan_in},tx_pcap={wan_out}", mac-address: "02:00:00:00:00:02", mtu: 1280 }}
-/ip/address:
-  - {{ address: 192.168.1.1/24, interface: bridge }}
-  - {{ address: 203.0.113.2/24, interface: ether1 }}
+    pcap_config(
+        dir,
+        "wf-it-frag",
+        &[
+            ("bridge", "lan", r#"mac-address: "02:00:00:00:00:01""#),
+            (
+                "ether1",
+                "wan",
+                r#"mac-address: "02:00:00:00:00:02", mtu: 1280"#,
+            ),
+        ],
+        r#"/ip/address:
+  - { address: 192.168.1.1/24, interface: bridge }
+  - { address: 203.0.113.2/24, interface: ether1 }
 /ip/route:
-  - {{ dst-address: 0.0.0.0/0, gateway: 203.0.113.1 }}
+  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1 }
 /ip/arp:
-  - {{ address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }}
-  - {{ address: 192.168.1.10, mac-address: "02:00:00:00:01:10", interface: bridge }}
+  - { address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }
+  - { address: 192.168.1.10, mac-address: "02:00:00:00:01:10", interface: bridge }
 /ip/firewall/nat:
-  - {{ chain: srcnat, out-interface: ether1, action: masquerade }}
+  - { chain: srcnat, out-interface: ether1, action: masquerade }
 "#,
-        eal = eal_args_yaml("wf-it-frag"),
-        api = dir.file("api.sock").display(),
-        lan_in = dir.file("lan-in.pcap").display(),
-        lan_out = dir.file("lan-out.pcap").display(),
-        wan_in = dir.file("wan-in.pcap").display(),
-        wan_out = dir.file("wan-out.pcap").display(),
-    );
-    Config::from_yaml_str(&yaml, "pcap_fragments.yaml")
-        .unwrap_or_else(|e| panic!("expected the test configuration to be valid: {e}\n{yaml}"))
+    )
 }
 
 /// The fragments of `l4` (a whole UDP datagram) in IPv4 datagrams of at most `mtu` bytes,

@@ -325,6 +325,35 @@ pub fn eal_args_yaml(prefix: &str) -> String {
     format!("[--no-huge, -m, '256', --no-pci, --file-prefix, {prefix}]")
 }
 
+/// A test configuration: wanfwd's sections (EAL with `prefix`, the API socket in `dir`, metrics
+/// on any port), then `/interface/ethernet` with a `net_pcap` port per `(name, stem, props)`
+/// reading `{stem}-in.pcap` and writing `{stem}-out.pcap` in `dir` (`props` are more YAML
+/// properties of the item, such as its `mac-address`), then `rest` (YAML menus, verbatim).
+pub fn pcap_config(
+    dir: &TestDir,
+    prefix: &str,
+    ports: &[(&str, &str, &str)],
+    rest: &str,
+) -> Config {
+    let mut yaml = format!(
+        "dpdk:\n  eal-args: {}\n  workers: 1\napi:\n  socket: {}\nmetrics:\n  listen: 127.0.0.1:0\n/interface/ethernet:\n",
+        eal_args_yaml(prefix),
+        dir.file("api.sock").display()
+    );
+    for (i, (name, stem, props)) in ports.iter().enumerate() {
+        let rx = dir.file(&format!("{stem}-in.pcap"));
+        let tx = dir.file(&format!("{stem}-out.pcap"));
+        yaml.push_str(&format!(
+            "  - {{ name: {name}, device: \"net_pcap{i},rx_pcap={},tx_pcap={}\", {props} }}\n",
+            rx.display(),
+            tx.display()
+        ));
+    }
+    yaml.push_str(rest);
+    Config::from_yaml_str(&yaml, &format!("{prefix}.yaml"))
+        .unwrap_or_else(|e| panic!("expected the test configuration to be valid: {e}\n{yaml}"))
+}
+
 /// Runs the router on `cfg` in a thread for `run_for`, then stops it and returns its report.
 /// The wait is only there to let `net_pcap` replay its input and the router answer; nothing
 /// is asserted on time. Fails the test if the router does not start (no root, no DPDK).
