@@ -3,7 +3,7 @@
 //! `items`); the control core recomputes the connected routes and the addresses the workers
 //! answer for and masquerade with when a script changes them.
 
-use super::items::{item_matches, quote_value};
+use super::items::{detail_entry, item_matches};
 use super::{eval_cond, Error, Session};
 use crate::config::AddressItem;
 use crate::firewall::Item;
@@ -62,25 +62,9 @@ impl Session<'_> {
             out.push_str("Flags: X - disabled, I - invalid; D - dynamic\n");
             let w = shown.len().saturating_sub(1).to_string().len().max(2);
             for (i, it, invalid) in &shown {
-                let lead = format!("{i:>w$} {:<2} ", flags(it, *invalid));
-                let pad = " ".repeat(lead.len());
-                let mut first = true;
-                if let Some(cm) = &it.comment {
-                    let _ = writeln!(out, "{lead};;; {cm}");
-                    first = false;
-                }
-                let line: Vec<String> = it
-                    .properties()
-                    .iter()
-                    .filter(|p| p.0 != "comment" && p.0 != "disabled")
-                    .map(|(k, v)| format!("{k}={}", quote_value(v)))
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "{}{}",
-                    if first { &lead } else { &pad },
-                    line.join(" ")
-                );
+                let props = it.properties();
+                let f = flags(it, *invalid);
+                detail_entry(&mut out, *i, w, &f, it.comment.as_ref(), &props);
             }
         } else {
             out.push_str("Flags: X - DISABLED, I - INVALID\n");

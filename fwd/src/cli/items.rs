@@ -422,24 +422,8 @@ impl Session<'_> {
                     let w = list.len().saturating_sub(1).to_string().len().max(2);
                     for (i, it) in &shown {
                         let props = it.shown();
-                        let lead = format!("{i:>w$} {:<2} ", flags(*it));
-                        let pad = " ".repeat(lead.len());
-                        let mut first = true;
-                        if let Some((_, cm)) = props.iter().find(|p| p.0 == "comment") {
-                            let _ = writeln!(out, "{lead};;; {cm}");
-                            first = false;
-                        }
-                        let line: Vec<String> = props
-                            .iter()
-                            .filter(|p| p.0 != "comment" && p.0 != "disabled")
-                            .map(|(k, v)| format!("{k}={}", quote_value(v)))
-                            .collect();
-                        let _ = writeln!(
-                            out,
-                            "{}{}",
-                            if first { &lead } else { &pad },
-                            line.join(" ")
-                        );
+                        let comment = props.iter().find(|p| p.0 == "comment").map(|p| &p.1);
+                        detail_entry(&mut out, *i, w, &flags(*it), comment, &props);
                     }
                 }
             }
@@ -502,4 +486,35 @@ fn no_properties_but_names<T: Item>(c: &Command, list: &[T]) -> Result<(), Error
         }
         _ => Ok(()),
     }
+}
+
+/// One item of `print detail`, as RouterOS writes it: its number and flags, its comment
+/// on a `;;;` line of its own, then its `name=value` properties (but `comment` and
+/// `disabled`, which the flags and that line show), `w` the width of the numbers.
+pub(super) fn detail_entry(
+    out: &mut String,
+    i: usize,
+    w: usize,
+    flags: &str,
+    comment: Option<&String>,
+    props: &[(&str, String)],
+) {
+    let lead = format!("{i:>w$} {flags:<2} ");
+    let mut first = true;
+    if let Some(cm) = comment {
+        let _ = writeln!(out, "{lead};;; {cm}");
+        first = false;
+    }
+    let line: Vec<String> = props
+        .iter()
+        .filter(|p| p.0 != "comment" && p.0 != "disabled")
+        .map(|(k, v)| format!("{k}={}", quote_value(v)))
+        .collect();
+    let pad = " ".repeat(lead.len());
+    let _ = writeln!(
+        out,
+        "{}{}",
+        if first { &lead } else { &pad },
+        line.join(" ")
+    );
 }

@@ -1,7 +1,7 @@
 //! `/tool/netwatch print`: the items with the status the control core keeps for them.
 //! The other verbs are the generic item menu's (see `items`).
 
-use super::items::{flags, item_matches, quote_value};
+use super::items::{detail_entry, flags, item_matches};
 use super::{eval_cond, Error, Session};
 use crate::firewall::Item;
 use crate::netwatch::{NetwatchItem, StatusView};
@@ -58,30 +58,10 @@ impl Session<'_> {
             out.push_str("Flags: X - disabled\n");
             let w = shown.len().saturating_sub(1).to_string().len().max(2);
             for (i, it, s) in &shown {
-                let lead = format!("{i:>w$} {:<2} ", flags(*it));
-                let pad = " ".repeat(lead.len());
-                let mut first = true;
-                if let Some(cm) = &it.comment {
-                    let _ = writeln!(out, "{lead};;; {cm}");
-                    first = false;
-                }
                 let mut props: Vec<(&str, String)> = vec![("type", "icmp".into())];
-                props.extend(
-                    it.properties()
-                        .into_iter()
-                        .filter(|p| p.0 != "comment" && p.0 != "disabled"),
-                );
+                props.extend(it.properties());
                 props.extend(status_props(s));
-                let line: Vec<String> = props
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", quote_value(v)))
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "{}{}",
-                    if first { &lead } else { &pad },
-                    line.join(" ")
-                );
+                detail_entry(&mut out, *i, w, &flags(*it), it.comment.as_ref(), &props);
             }
         } else {
             out.push_str("Flags: X - disabled\n");
