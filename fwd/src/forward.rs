@@ -52,8 +52,41 @@ pub enum Verdict {
 /// limited broadcast). Multicast routing is not something wanfwd does.
 #[inline]
 fn is_martian(addr: u32) -> bool {
-    let first = addr >> 24;
-    first == 0 || first == 127 || first >= 224
+    MARTIAN[(addr >> 24) as usize]
+}
+
+/// [`is_martian`] by first octet: one load instead of three comparisons per address.
+static MARTIAN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i == 0 || i == 127 || i >= 224;
+        i += 1;
+    }
+    t
+};
+
+/// A [`fast`] decision that the general path must take instead.
+pub const SLOW: u32 = u32::MAX;
+
+/// The fast path's decision packed in a `u32` for the worker's burst loop: the output port
+/// above the route counter, or [`SLOW`] with the frame untouched. Port 0xFFFF does not exist
+/// (ports are counted in a u8 elsewhere), so no decision packs to SLOW.
+#[inline(always)]
+pub fn fast(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, snap: &Tables) -> u32 {
+    match fast_path(frame, in_port, hw_checksum, snap) {
+        Some((port, counter)) => u32::from(port) << 16 | u32::from(counter),
+        None => SLOW,
+    }
+}
+
+/// Unpacks a [`fast`] decision other than [`SLOW`].
+#[inline(always)]
+pub fn unpack(fast: u32) -> Verdict {
+    Verdict::Forward {
+        port: (fast >> 16) as u16,
+        counter: fast as u16,
+    }
 }
 
 /// Decides the fate of a frame received on `in_port` and, when it is forwarded, decrements
@@ -107,7 +140,7 @@ fn fast_path(
     }
     let ok = match hw_checksum {
         Some(v) => v,
-        None => checksum::checksum20(ip) == 0,
+        None => checksum::header20_ok(ip),
     };
     let src = u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]);
     let dst = u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]);
@@ -126,21 +159,24 @@ fn fast_path(
     if total_len > adj.mtu {
         return None;
     }
-    let mut rewrite = adj.rewrite;
-    if adj.connected {
+    let neighbour = if adj.connected {
         let n = t.neighbours.get(&dst)?;
         if n.port != adj.port {
             return None;
         }
-        rewrite[..6].copy_from_slice(&n.mac.0);
-    }
+        Some(n.mac.0)
+    } else {
+        None
+    };
     let h: &mut [u8; FAST_HDR] = frame.first_chunk_mut()?;
     // RFC 1624 eqn. 3 for the TTL/protocol word.
-    let old = u16::from_be_bytes([ttl, h[23]]);
-    let c = checksum::update16(u16::from_be_bytes([h[24], h[25]]), old, old - 0x0100);
+    let c = checksum::ttl_decremented([h[24], h[25]]);
     h[22] = ttl - 1;
-    h[24..26].copy_from_slice(&c.to_be_bytes());
-    h[..12].copy_from_slice(&rewrite);
+    h[24..26].copy_from_slice(&c);
+    h[..12].copy_from_slice(&adj.rewrite);
+    if let Some(mac) = neighbour {
+        h[..6].copy_from_slice(&mac);
+    }
     Some((adj.port, adj.counter))
 }
 
@@ -155,7 +191,12 @@ const FAST_HDR: usize = ether::HEADER_LEN + ipv4::HEADER_LEN;
 
 /// Every case, with the reason for each verdict.
 #[inline(never)]
-fn slow_path(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, snap: &Tables) -> Verdict {
+pub(crate) fn slow_path(
+    frame: &mut [u8],
+    in_port: u16,
+    hw_checksum: Option<bool>,
+    snap: &Tables,
+) -> Verdict {
     let total_len = match ingress(frame, in_port, hw_checksum, snap) {
         Ok(n) => n,
         Err(v) => return v,

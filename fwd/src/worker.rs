@@ -99,6 +99,25 @@ impl Out<'_> {
     }
 }
 
+/// TSC ticks to milliseconds by a multiplication (a 64-bit division every round costs the
+/// worker loop more than the rest of its bookkeeping).
+struct TscToMs {
+    /// 2^64 × 1000 / the TSC's frequency.
+    mul: u64,
+}
+
+impl TscToMs {
+    fn new(tsc_hz: u64) -> TscToMs {
+        let mul = ((1u128 << 64) * 1000 / u128::from(tsc_hz.max(1001))) as u64;
+        TscToMs { mul }
+    }
+
+    #[inline]
+    fn convert(&self, tsc: u64) -> u64 {
+        ((u128::from(tsc) * u128::from(self.mul)) >> 64) as u64
+    }
+}
+
 /// Publishes counters every this many TSC ticks (set at start to about 10 ms).
 fn publish_interval() -> u64 {
     dpdk::tsc_hz() / 100
@@ -124,7 +143,7 @@ impl Worker {
         let mut rx = Burst::new();
         let mut tx: Vec<Burst> = (0..ports.len()).map(|_| Burst::new()).collect();
         let interval = publish_interval();
-        let tsc_per_ms = (dpdk::tsc_hz() / 1000).max(1);
+        let ms = TscToMs::new(dpdk::tsc_hz());
         let mut next_publish = dpdk::tsc() + interval;
         // Route counter ids in use so far: what to publish of `c.routes`.
         let mut route_ids = 0;
@@ -139,7 +158,9 @@ impl Worker {
                 // The rules changed: their counters start over.
                 stateful.hits = vec![0; rules.mangle_len()];
             }
-            let now_ms = dpdk::tsc() / tsc_per_ms;
+            // One TSC read a round: the clock of the connections and of the counters.
+            let now = dpdk::tsc();
+            let now_ms = ms.convert(now);
             for pi in 0..ports.len() {
                 let (port, q) = (ports[pi].dpdk_port, ports[pi].rxq);
                 let n = dpdk::rx_burst(port, q, &mut rx);
@@ -156,42 +177,43 @@ impl Worker {
                 // Decide first, move second: the decisions then need no TX buffer, and a
                 // burst bound for one port (the usual case) moves in one extend, which keeps
                 // the buffer's length in a register instead of a store-load chain per packet.
-                let mut verdicts = [Verdict::Drop(DropReason::Malformed); BURST];
-                if tracking {
+                let verdicts = if tracking {
+                    let mut verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
                     let pre = stateful.prefetch_burst(rx.iter().map(|m| m.data()));
                     for ((m, v), pre) in rx.iter_mut().zip(verdicts.iter_mut()).zip(pre) {
-                        if !m.is_contiguous() {
-                            *v = Verdict::Drop(DropReason::Multisegment);
+                        if m.is_contiguous() {
+                            let st = &mut stateful;
+                            *v = owned(m, pi as u16, id, shared, &snap, rules, st, now_ms, pre);
+                        }
+                    }
+                    if let Verdict::Forward { port, counter } = verdicts[0] {
+                        if verdicts[..n].iter().all(|v| *v == verdicts[0]) {
+                            let out = usize::from(port);
+                            whole(&mut rx, &ports[out], &mut tx[out], counter, bytes, &mut c);
                             continue;
                         }
-                        let st = &mut stateful;
-                        *v = owned(m, pi as u16, id, shared, &snap, rules, st, now_ms, pre);
                     }
+                    verdicts
                 } else {
-                    for (m, v) in rx.iter_mut().zip(verdicts.iter_mut()) {
-                        *v = if m.is_contiguous() {
-                            let hw = m.ip_checksum_ok();
-                            forward::forward(m.data_mut(), pi as u16, hw, &snap)
-                        } else {
-                            Verdict::Drop(DropReason::Multisegment)
-                        };
-                    }
-                }
-                let first = verdicts[0];
-                if let Verdict::Forward { port: out, counter } = first {
-                    if verdicts[..n].iter().all(|v| *v == first) {
-                        // One route for the whole burst: counted once, forwarding keeps
-                        // every packet's length.
-                        c.routes.count(counter, n as u64, bytes);
-                        c.tx_bytes += bytes;
-                        let out = usize::from(out);
-                        if tx[out].len() + n > BURST {
-                            flush(&ports[out], &mut tx[out], &mut c);
-                        }
-                        tx[out].extend(std::mem::take(&mut rx));
+                    let mut fast = [forward::SLOW; BURST];
+                    route_burst(&mut rx, pi as u16, &snap, &mut fast);
+                    let first = fast[0];
+                    if first != forward::SLOW && fast[..n].iter().all(|f| *f == first) {
+                        let (out, counter) = (usize::from((first >> 16) as u16), first as u16);
+                        whole(&mut rx, &ports[out], &mut tx[out], counter, bytes, &mut c);
                         continue;
                     }
-                }
+                    let mut verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
+                    for ((m, v), f) in rx.iter_mut().zip(verdicts.iter_mut()).zip(fast) {
+                        if f != forward::SLOW {
+                            *v = forward::unpack(f);
+                        } else if m.is_contiguous() {
+                            let hw = m.ip_checksum_ok();
+                            *v = forward::slow_path(m.data_mut(), pi as u16, hw, &snap);
+                        }
+                    }
+                    verdicts
+                };
                 let mut out = Out {
                     ports: &ports,
                     tx: &mut tx,
@@ -251,7 +273,6 @@ impl Worker {
             if let Some(cmd) = cmds.pop() {
                 stateful.serve(cmd, now_ms);
             }
-            let now = dpdk::tsc();
             if now >= next_publish {
                 c.conns = stateful.conns.len() as u64;
                 c.conns_created = stateful.created;
@@ -295,6 +316,42 @@ fn owned(
     stateful::process_pre(m.data_mut(), in_port, hw, snap, rules, st, now_ms, pre)
 }
 
+/// A burst whose every packet leaves by one port under one route counter: counted once and
+/// moved to that port's TX buffer in one extend (each packet keeps its length, so `bytes`
+/// received are the bytes sent).
+#[inline]
+fn whole(
+    rx: &mut Burst,
+    port: &WorkerPort,
+    tx: &mut Burst,
+    counter: u16,
+    bytes: u64,
+    c: &mut Counters,
+) {
+    let n = rx.len();
+    c.routes.count(counter, n as u64, bytes);
+    c.tx_bytes += bytes;
+    if tx.len() + n > BURST {
+        flush(port, tx, c);
+    }
+    tx.extend(std::mem::take(rx));
+}
+
+/// The fast path's decisions for a burst of the plain (stateless) router, packed per packet
+/// (`forward::fast`; SLOW for a multi-segment mbuf or anything the general path must decide).
+/// A function of its own, not inlined into the worker loop, so that the loop's few live
+/// values (the tables, the port) stay in registers instead of being spilled around the
+/// worker's other state.
+#[inline(never)]
+fn route_burst(rx: &mut Burst, in_port: u16, snap: &crate::fib::Tables, fast: &mut [u32; BURST]) {
+    for (m, f) in rx.iter_mut().zip(fast.iter_mut()) {
+        if m.is_contiguous() {
+            let hw = m.ip_checksum_ok();
+            *f = forward::fast(m.data_mut(), in_port, hw, snap);
+        }
+    }
+}
+
 /// Sends a TX buffer; what the device refuses is dropped and counted (l3fwd's policy: a full
 /// queue means the link is saturated, and retrying would stall RX).
 /// `tx_bytes` counted the packets as they were put in the buffer: the refused are taken back.
@@ -306,5 +363,40 @@ fn flush(p: &WorkerPort, buf: &mut Burst, c: &mut Counters) {
         c.tx_bytes -= buf.iter().map(|m| u64::from(m.pkt_len())).sum::<u64>();
         c.drops[DropReason::TxFull as usize] += buf.len() as u64;
         buf.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TscToMs;
+
+    /// The multiplication gives the division's milliseconds, to within one, over the TSC
+    /// values of years of uptime at common frequencies.
+    #[test]
+    fn tsc_to_ms_matches_division() {
+        for hz in [
+            1_000_000_000u64,
+            2_596_134_000,
+            3_000_000_000,
+            4_700_000_000,
+        ] {
+            let ms = TscToMs::new(hz);
+            for tsc in [
+                0,
+                1,
+                hz / 1000,
+                hz,
+                hz * 3600,
+                hz * 86_400 * 365 * 5,
+                u64::MAX / 2,
+            ] {
+                let want = tsc / (hz / 1000);
+                let got = ms.convert(tsc);
+                assert!(
+                    got <= want + 1 && got + 1 + want / 1_000_000 >= want,
+                    "{hz} {tsc}: {got} vs {want}"
+                );
+            }
+        }
     }
 }

@@ -139,7 +139,7 @@ impl Lpm {
     }
 
     /// The value of the longest prefix that contains `addr` (host byte order).
-    #[inline]
+    #[inline(always)]
     pub fn lookup(&self, addr: u32) -> Option<u32> {
         let mut entry = self.l1[(addr >> 16) as usize];
         if is_group(entry) {

@@ -50,6 +50,38 @@ pub fn checksum20(h: &[u8; 20]) -> u16 {
     !u16::from_be(fold(acc as u32))
 }
 
+/// Whether an options-less IPv4 header's checksum is right (its words' ones' complement sum
+/// is 0xFFFF), with a short dependency chain and no carry flags: the ten 16-bit words are
+/// spread into 32-bit lanes of three u64s and added there (no lane can overflow), the two
+/// lanes added, and the sum (below 2^20) folded once. One fold leaves 0xFFFF exactly when the
+/// words' sum is a non-zero multiple of 0xFFFF (the fold is at most 0x1000E), which is what a
+/// right checksum makes it. Words are taken in memory byte order: a sum of byte-swapped
+/// words is the byte-swapped sum (RFC 1071 2(B)), and 0xFFFF reads the same swapped.
+/// The forwarding fast path's check; `checksum20(h) == 0` says the same, more slowly.
+#[inline(always)]
+pub fn header20_ok(h: &[u8; 20]) -> bool {
+    const LANES: u64 = 0x0000_FFFF_0000_FFFF;
+    let a = u64::from_ne_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+    let b = u64::from_ne_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
+    let c = u64::from(u32::from_ne_bytes([h[16], h[17], h[18], h[19]]));
+    let s = ((a & LANES) + ((a >> 16) & LANES)) + ((b & LANES) + ((b >> 16) & LANES))
+        + ((c & 0xFFFF) + (c >> 16));
+    let s = (s & 0xFFFF_FFFF) + (s >> 32);
+    (s & 0xFFFF) + (s >> 16) == 0xFFFF
+}
+
+/// The IPv4 header checksum after the TTL is decremented by one, from the checksum field's
+/// two bytes as they are in the packet. RFC 1624 eqn. 3 with m' = m - 0x0100 for the
+/// TTL/protocol word m: ~m + m' is the constant 0xFEFF, so HC' = ~(~HC + 0xFEFF), and one
+/// fold suffices (the sum is below 0x1FEFF). Computed in memory byte order, where the
+/// constant reads 0xFFFE (the ones' complement sum does not depend on byte order). Exactly
+/// [`update16`]'s result, so never 0xFFFF for a 0x0000 (RFC 1624 section 3).
+#[inline(always)]
+pub fn ttl_decremented(field: [u8; 2]) -> [u8; 2] {
+    let x = u32::from(!u16::from_ne_bytes(field)) + 0xFFFE;
+    (!((x & 0xFFFF) + (x >> 16)) as u16).to_ne_bytes()
+}
+
 /// The ones' complement 16-bit sum of a partial sum (end-around carry).
 #[inline]
 pub fn fold(sum: u32) -> u16 {
@@ -96,6 +128,67 @@ pub fn update32(checksum: u16, old: u32, new: u32) -> u16 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// The fast header check agrees with the general sum on any 20 bytes, including
+        /// headers made valid on purpose.
+        #[test]
+        fn header20_ok_agrees(mut h in proptest::array::uniform20(any::<u8>()), fix: bool) {
+            if fix {
+                h[10] = 0;
+                h[11] = 0;
+                let c = checksum(&h);
+                h[10..12].copy_from_slice(&c.to_be_bytes());
+            }
+            prop_assert_eq!(header20_ok(&h), checksum20(&h) == 0);
+            if fix {
+                prop_assert!(header20_ok(&h));
+            }
+        }
+
+        /// The TTL shortcut gives RFC 1624 eqn. 3's result for every checksum and TTL/protocol
+        /// word with a TTL of at least 1.
+        #[test]
+        fn ttl_decremented_is_eqn3(c: u16, ttl in 1u8.., proto: u8) {
+            let old = u16::from_be_bytes([ttl, proto]);
+            let want = update16(c, old, old - 0x0100);
+            prop_assert_eq!(ttl_decremented(c.to_be_bytes()), want.to_be_bytes());
+        }
+    }
+
+    /// The extremes of the one-fold check: an all-zero header sums to +0 (wrong), all-ones to
+    /// -0 (right, like the general sum says), and a header whose sum needs the lane carry.
+    #[test]
+    fn header20_ok_extremes() {
+        assert!(!header20_ok(&[0; 20]));
+        assert!(header20_ok(&[0xFF; 20]));
+        assert_eq!(checksum20(&[0xFF; 20]), 0);
+        let mut h = [0xFE; 20];
+        h[10] = 0;
+        h[11] = 0;
+        let c = checksum(&h);
+        h[10..12].copy_from_slice(&c.to_be_bytes());
+        assert!(header20_ok(&h));
+        h[19] ^= 1;
+        assert!(!header20_ok(&h));
+    }
+
+    /// A header decremented with the shortcut still verifies, over many TTLs.
+    #[test]
+    fn ttl_decremented_keeps_header_valid() {
+        let mut h = [
+            0x45u8, 0, 0, 60, 0x12, 0x34, 0x40, 0, 64, 17, 0, 0, 192, 168, 1, 10, 192, 0, 2, 10,
+        ];
+        let c = checksum(&h);
+        h[10..12].copy_from_slice(&c.to_be_bytes());
+        while h[8] > 1 {
+            let f = ttl_decremented([h[10], h[11]]);
+            h[8] -= 1;
+            h[10..12].copy_from_slice(&f);
+            assert!(header20_ok(&h), "ttl {}", h[8]);
+            assert_eq!(checksum(&h), 0, "ttl {}", h[8]);
+        }
+    }
 
     /// RFC 1071 as written: 16-bit words, 32-bit accumulator, no tricks.
     fn reference_sum(data: &[u8]) -> u16 {
