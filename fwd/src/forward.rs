@@ -254,7 +254,7 @@ pub(crate) fn ingress(
         Some(v) => v,
         // The common options-less header in one fixed-size pass.
         None => match frame[ether::HEADER_LEN..].first_chunk::<{ ipv4::HEADER_LEN }>() {
-            Some(h) if h[0] == 0x45 => checksum::checksum20(h) == 0,
+            Some(h) if h[0] == 0x45 => checksum::header20_ok(h),
             _ => ip.verify_checksum(),
         },
     };

@@ -64,7 +64,8 @@ pub fn header20_ok(h: &[u8; 20]) -> bool {
     let a = u64::from_ne_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
     let b = u64::from_ne_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
     let c = u64::from(u32::from_ne_bytes([h[16], h[17], h[18], h[19]]));
-    let s = ((a & LANES) + ((a >> 16) & LANES)) + ((b & LANES) + ((b >> 16) & LANES))
+    let s = ((a & LANES) + ((a >> 16) & LANES))
+        + ((b & LANES) + ((b >> 16) & LANES))
         + ((c & 0xFFFF) + (c >> 16));
     let s = (s & 0xFFFF_FFFF) + (s >> 32);
     (s & 0xFFFF) + (s >> 16) == 0xFFFF

@@ -189,7 +189,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     pub fn verify_checksum(&self) -> bool {
         let buf = self.buffer.as_ref();
         match buf.first_chunk::<HEADER_LEN>() {
-            Some(h) if self.header_len() == HEADER_LEN => checksum::checksum20(h) == 0,
+            Some(h) if self.header_len() == HEADER_LEN => checksum::header20_ok(h),
             _ => checksum::checksum(&buf[..self.header_len()]) == 0,
         }
     }
