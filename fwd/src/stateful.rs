@@ -459,10 +459,12 @@ fn open(
     if rules.has_nat() {
         let to = match rules.srcnat(m) {
             SrcNat::None => None,
-            SrcNat::Masquerade => match t.ports.get(usize::from(m.out_port)).map(|p| p.addr) {
-                Some(a) if a != 0 => Some((a, None)),
-                _ => return Err(DropReason::NatNoAddress),
-            },
+            SrcNat::Masquerade { ports } => {
+                match t.ports.get(usize::from(m.out_port)).map(|p| p.addr) {
+                    Some(a) if a != 0 => Some((a, ports)),
+                    _ => return Err(DropReason::NatNoAddress),
+                }
+            }
             SrcNat::To { addr, ports } => Some((addr, ports)),
         };
         if let Some((addr, ports)) = to {

@@ -1,4 +1,4 @@
-//! `to-ports` of src-nat, and masquerade, with several workers on devices without RSS: every
+//! `to-ports` of src-nat and masquerade with several workers on devices without RSS: every
 //! port a worker translates to is one whose reply [`Stateful::owner`] gives back to it, so
 //! the reply finds the connection (design invariant 2).
 
@@ -115,6 +115,21 @@ fn src_nat_to_ports_replies_come_back_to_the_translating_worker() {
 }
 
 #[test]
+fn masquerade_to_ports_replies_come_back_to_the_translating_worker() {
+    let rule =
+        "{ chain: srcnat, action: masquerade, to-ports: 10000-10999, out-interface: ether1 }";
+    let snap = snapshot(NH_GW1, NH_GW1, nat_rules(&[rule]));
+    for n in [1, 2, 4] {
+        let mut ws = workers(n);
+        for (w, _, addr, nat_port) in open_and_answer(&snap, &mut ws, 400) {
+            assert_eq!(addr, ip("203.0.113.2"), "the out-interface's address");
+            assert!((10000..=10999).contains(&nat_port), "{nat_port}");
+            assert_eq!(nat::port_owner(nat_port, n), w);
+        }
+    }
+}
+
+#[test]
 fn masquerade_without_to_ports_keeps_the_source_port_its_worker_owns() {
     let rule = "{ chain: srcnat, action: masquerade, out-interface: ether1 }";
     let snap = snapshot(NH_GW1, NH_GW1, nat_rules(&[rule]));
@@ -176,5 +191,49 @@ fn a_to_ports_range_smaller_than_the_workers_is_translated_by_its_owners_only() 
             assert_eq!(refused == 0, all_own, "{to_ports}, {n} workers: {refused}");
             assert!(ws.iter().all(|st| st.conns.len() == st.created as usize));
         }
+    }
+}
+
+/// An ICMP echo request (type 8) or reply (type 0) with identifier `id`, checksums right.
+fn echo(dst_mac: MacAddr, src: &str, dst: &str, icmp_type: u8, id: u16) -> Vec<u8> {
+    let mut f = udp(dst_mac, src, 0, dst, 0);
+    f[23] = PROTO_ICMP;
+    f[24..26].copy_from_slice(&[0, 0]);
+    let c = checksum::checksum(&f[14..34]);
+    f[24..26].copy_from_slice(&c.to_be_bytes());
+    let icmp = &mut f[34..];
+    icmp[..8].copy_from_slice(&[icmp_type, 0, 0, 0, 0, 0, 0, 7]);
+    icmp[4..6].copy_from_slice(&id.to_be_bytes());
+    let c = checksum::checksum(icmp);
+    icmp[2..4].copy_from_slice(&c.to_be_bytes());
+    f
+}
+
+#[test]
+fn masquerade_to_ports_translates_echo_ids_and_keeps_the_checksums() {
+    let rule =
+        "{ chain: srcnat, action: masquerade, to-ports: 10000-20000, out-interface: ether1 }";
+    let snap = snapshot(NH_GW1, NH_GW1, nat_rules(&[rule]));
+    let mut st = workers(1).remove(0);
+    for id in [1u16, 9999, 15000, 20001, 65535] {
+        let mut f = echo(mac(1), "192.168.1.10", "192.0.2.100", 8, id);
+        assert!(matches!(
+            run(&mut f, LAN, &snap, &mut st),
+            Verdict::Forward { port: WAN1, .. }
+        ));
+        let nat_id = u16::from_be_bytes([f[38], f[39]]);
+        assert_eq!(src_of(&f).0, ip("203.0.113.2"));
+        assert!((10000..=20000).contains(&nat_id), "{nat_id}");
+        assert_eq!(nat_id == id, id == 15000, "an id in the range is kept");
+        assert_eq!(checksum::checksum(&f[14..34]), 0, "IPv4 header checksum");
+        assert_eq!(checksum::checksum(&f[34..]), 0, "ICMP checksum");
+        let mut r = echo(mac(2), "192.0.2.100", "203.0.113.2", 0, nat_id);
+        assert!(matches!(
+            run(&mut r, WAN1, &snap, &mut st),
+            Verdict::Forward { port: LAN, .. }
+        ));
+        assert_eq!(u16::from_be_bytes([r[38], r[39]]), id, "the id back");
+        assert_eq!(dst_of(&r).0, ip("192.168.1.10"));
+        assert_eq!(checksum::checksum(&r[34..]), 0, "ICMP checksum");
     }
 }
