@@ -53,6 +53,7 @@ drop_reasons! {
     ConntrackFull => "conntrack-full", "new connection refused: the worker's connection table is full";
     ConntrackInvalid => "conntrack-invalid", "packet fits no connection and cannot open one (stray TCP flags, unknown ICMP error)";
     NatNoPort => "nat-no-port", "no free port to translate a new connection to";
+    NatNoShare => "nat-no-share", "to-ports holds no port of this worker's (fewer ports than workers, device without RSS): only the workers owning its ports translate through that rule";
     NatNoAddress => "nat-no-address", "masquerade out of an interface that has no address";
     HandoffRingFull => "handoff-ring-full", "the worker owning the packet's connection had no room for it";
     Fragment => "fragment", "IPv4 fragment whose first fragment was not seen (out of order, or lost), or of a datagram whose first fragment was dropped";

@@ -7,7 +7,6 @@ use crate::control::{self, Control, ControlTx, CtlPort, Model};
 use crate::counters::{Counters, SharedCounters};
 use crate::dpdk::{self, Burst, Eal, Mempool, PortId, PortSetup, PortStats};
 use crate::metrics::Metrics;
-use crate::nat::PortRange;
 use crate::rss::{RssPorts, Steering};
 use crate::stateful::{Stateful, WorkerCmd};
 use crate::worker::Handoff;
@@ -309,7 +308,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
             cfg.tracking.max_entries,
             &cfg.tracking.timeouts,
             w,
-            (0..n_workers).map(|i| nat_range(i, n_workers)).collect(),
+            n_workers,
         );
         stateful.rss = rss.clone();
         let worker = Worker {
@@ -416,18 +415,6 @@ const HANDOFF_RING: usize = 4096;
 /// Requests from the control core to a worker that may wait (list, remove connections).
 const CMD_RING: usize = 64;
 
-/// The ports worker `w` of `n` translates to when a connection's own port is taken: all of
-/// them for a single worker, else a share of 1024-65535 each, so that no two workers hand
-/// out the same port.
-fn nat_range(w: usize, n: usize) -> PortRange {
-    if n <= 1 {
-        return PortRange::ALL;
-    }
-    let span = (65536 - 1024) / n as u32;
-    let first = 1024 + span * w as u32;
-    PortRange::new(first as u16, (first + span - 1) as u16)
-}
-
 type Started = (
     Vec<CtlPort>,
     Vec<Option<Arc<ArrayQueue<dpdk::Mbuf>>>>,
@@ -436,7 +423,7 @@ type Started = (
 
 /// How port `id` (interface `name`) steers packets to the workers' queues, when its device
 /// has RSS over them and reports what wanfwd needs to predict it; else the NAT replies of
-/// its connections are owned by port range and handed over (owner.rs).
+/// its connections are owned by port and handed over (owner.rs).
 fn steering(name: &str, id: PortId, n_workers: usize) -> Option<Steering> {
     let c = match id.rss_config() {
         Ok(c) => c,

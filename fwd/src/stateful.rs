@@ -17,7 +17,7 @@ use crate::fib::Tables;
 use crate::firewall::{self, Hook, Meta, RuleSet, SrcNat};
 use crate::flow::{ConnState, FlowKey, NO_PORT};
 use crate::forward::{self, Punt, Resolved, Verdict};
-use crate::nat::{self, Class, PortRange};
+use crate::nat::{self, Class, PortRange, PortShare};
 use crate::packet::ether;
 use crate::packet::ipv4::{PROTO_ICMP, PROTO_TCP, PROTO_UDP};
 use crate::rss::{worker_of, RssPorts};
@@ -70,11 +70,12 @@ pub struct Stateful {
     paths: Vec<[Path; 2]>,
     /// Matches per mangle rule, by rule number.
     pub hits: Vec<u64>,
-    /// Ports this worker may translate to when the source port is taken.
+    /// Ports this worker may translate to when no `to-ports` says otherwise (only those of
+    /// them it owns where replies are owned by port, see [`Stateful::share`]).
     pub range: PortRange,
-    /// This worker's index, and every worker's range (by worker): who owns what.
+    /// This worker's index, and how many workers there are: who owns what.
     pub worker: usize,
-    pub ranges: Vec<PortRange>,
+    pub workers: usize,
     /// The RSS of the ports, where the devices have it: replies are steered by NAT port.
     pub rss: RssPorts,
     /// Connections created.
@@ -86,20 +87,21 @@ pub struct Stateful {
 }
 
 impl Stateful {
-    /// The state of worker `worker` of `ranges.len()`, translating to `ranges[worker]`.
-    pub fn new(
-        capacity: usize,
-        timeouts: &Timeouts,
-        worker: usize,
-        ranges: Vec<PortRange>,
-    ) -> Stateful {
+    /// The state of worker `worker` of `workers`. A single worker translates to any port;
+    /// several leave the well-known ports (below 1024) alone unless `to-ports` names them.
+    pub fn new(capacity: usize, timeouts: &Timeouts, worker: usize, workers: usize) -> Stateful {
+        let workers = workers.max(1);
         Stateful {
             conns: Table::new(capacity, timeouts),
             paths: crate::dpdk::huge_vec(capacity, [Path::default(); 2]),
             hits: Vec::new(),
-            range: ranges.get(worker).copied().unwrap_or(PortRange::ALL),
-            worker,
-            ranges,
+            range: if workers == 1 {
+                PortRange::ALL
+            } else {
+                PortRange::UNPRIVILEGED
+            },
+            worker: worker.min(workers - 1),
+            workers,
             rss: RssPorts::default(),
             created: 0,
             expired_at: 0,
@@ -157,6 +159,16 @@ impl Stateful {
         self.expired_at = now_ms;
         self.conns
             .expire(now_ms, due.min(EXPIRY_MAX) as usize, |_| {});
+    }
+
+    /// The ports whose replies are this worker's where replies are owned by port (owner.rs):
+    /// what it translates to on devices without RSS.
+    #[inline]
+    pub fn share(&self) -> PortShare {
+        PortShare {
+            worker: self.worker,
+            workers: self.workers,
+        }
     }
 
     /// Connections whose source is translated (NAT ports in use).
@@ -447,10 +459,12 @@ fn open(
     if rules.has_nat() {
         let to = match rules.srcnat(m) {
             SrcNat::None => None,
-            SrcNat::Masquerade => match t.ports.get(usize::from(m.out_port)).map(|p| p.addr) {
-                Some(a) if a != 0 => Some((a, None)),
-                _ => return Err(DropReason::NatNoAddress),
-            },
+            SrcNat::Masquerade { ports } => {
+                match t.ports.get(usize::from(m.out_port)).map(|p| p.addr) {
+                    Some(a) if a != 0 => Some((a, ports)),
+                    _ => return Err(DropReason::NatNoAddress),
+                }
+            }
             SrcNat::To { addr, ports } => Some((addr, ports)),
         };
         if let Some((addr, ports)) = to {
@@ -458,43 +472,8 @@ fn open(
             let has_ports = matches!(key.proto, PROTO_TCP | PROTO_UDP)
                 || (key.proto == PROTO_ICMP && key.sport != 0);
             if has_ports {
-                let conns = &st.conns;
-                let mut probe = reply;
-                let is_free = |p| {
-                    probe.dport = p;
-                    !conns.contains(&probe)
-                };
-                let salt = (Table::hash(key) >> 32) as u32;
                 let to_ports = ports.map(|(first, last)| PortRange { first, last });
-                let steering = st
-                    .rss
-                    .port(m.out_port)
-                    .filter(|s| s.steers_ports(key.proto));
-                let port = match steering {
-                    // The device will steer the reply by its ports: any port whose reply
-                    // comes to this worker's queue (owner.rs); the ranges do not apply.
-                    Some(s) => {
-                        let replies = s.replies(reply.src, reply.sport, addr);
-                        let (me, n) = (st.worker, st.ranges.len());
-                        nat::pick_port_fitting(
-                            key.sport,
-                            to_ports.unwrap_or(PortRange::ALL),
-                            salt,
-                            |p| worker_of(replies.queue(p), n) == me,
-                            is_free,
-                            PORT_TRIES,
-                            STEER_WALK,
-                        )
-                    }
-                    None => nat::pick_port(
-                        key.sport,
-                        to_ports.unwrap_or(st.range),
-                        salt,
-                        is_free,
-                        PORT_TRIES,
-                    ),
-                };
-                reply.dport = port.ok_or(DropReason::NatNoPort)?;
+                reply.dport = translated_port(key, &reply, to_ports, m.out_port, st)?;
             }
         }
     }
@@ -519,6 +498,57 @@ fn open(
     c.out_port = m.out_port;
     c.nexthop = adj;
     Ok(id)
+}
+
+/// The port (or echo id) new connection `key` is translated to, `reply` being its reply
+/// (addressed to the translated address): the source port where it may be kept, else a free
+/// one of `to_ports` (of this worker's default range without), and always one whose reply
+/// comes back to this worker (owner.rs).
+fn translated_port(
+    key: &FlowKey,
+    reply: &FlowKey,
+    to_ports: Option<PortRange>,
+    out_port: u16,
+    st: &Stateful,
+) -> Result<u16, DropReason> {
+    let conns = &st.conns;
+    let mut probe = *reply;
+    let is_free = |p| {
+        probe.dport = p;
+        !conns.contains(&probe)
+    };
+    let salt = (Table::hash(key) >> 32) as u32;
+    let steering = st.rss.port(out_port).filter(|s| s.steers_ports(key.proto));
+    let port = match steering {
+        // The device will steer the reply by its ports: any port whose reply comes to this
+        // worker's queue (owner.rs); the shares by port do not apply.
+        Some(s) => {
+            let replies = s.replies(reply.src, reply.sport, reply.dst);
+            let (me, n) = (st.worker, st.workers);
+            nat::pick_port_fitting(
+                key.sport,
+                to_ports.unwrap_or(PortRange::ALL),
+                salt,
+                |p| worker_of(replies.queue(p), n) == me,
+                is_free,
+                PORT_TRIES,
+                STEER_WALK,
+            )
+        }
+        // The reply is owned by its port: one of this worker's share of the range. A range
+        // of fewer ports than workers leaves some workers none; their new connections
+        // through that rule are refused and counted (handing them to the owner of a port
+        // would not do: the rest of the connection's packets still arrive here).
+        None => {
+            let range = to_ports.unwrap_or(st.range);
+            let share = st.share();
+            if !range.is_empty() && share.within(range).1 == 0 {
+                return Err(DropReason::NatNoShare);
+            }
+            nat::pick_port_owned(key.sport, range, share, salt, is_free, PORT_TRIES)
+        }
+    };
+    port.ok_or(DropReason::NatNoPort)
 }
 
 /// An ICMP error: related to the connection its quoted packet belongs to, translated as

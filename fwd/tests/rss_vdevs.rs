@@ -1,6 +1,6 @@
 //! DPDK integration test: which virtual devices have RSS, and what wanfwd reads back from
 //! those that do. net_ring, net_pcap and net_af_packet must report none (the router then owns
-//! NAT replies by port range and hands packets between workers); a device that reports RSS
+//! NAT replies by port and hands packets between workers); a device that reports RSS
 //! is started with two queues and read back (key, RETA, rss_hf) as the router does; net_null
 //! reports RSS but a RETA of queue 0 only, and net_tap reports RSS but no RETA: the router
 //! must steer NAT ports by neither. No RSS

@@ -12,7 +12,6 @@ use wanfwd::conntrack::Timeouts;
 use wanfwd::control::Model;
 use wanfwd::fib::{Forwarding, Lpm, Neighbour, Neighbours, Nexthop, PortView, Snapshot};
 use wanfwd::forward::{self, Verdict};
-use wanfwd::nat::PortRange;
 use wanfwd::net::{Ipv4Prefix, MacAddr};
 use wanfwd::packet::ether::{self, EthernetFrame};
 use wanfwd::packet::ipv4::{self, Ipv4Packet, Ipv4Repr};
@@ -48,7 +47,7 @@ struct Args {
     #[arg(long, default_value_t = 8_000_000)]
     packets: u64,
     /// The measured state is worker 0 of this many: without --rss it translates into its
-    /// share of the ports (the router's ranges), as on devices without RSS.
+    /// share of the ports (every n-th), as on devices without RSS.
     #[arg(long, default_value_t = 1)]
     workers: u16,
     /// Every port has RSS over the workers' queues (the symmetric key wanfwd programs, the
@@ -56,22 +55,6 @@ struct Args {
     /// steers to queue 0, and owner() predicts queues by Toeplitz hash.
     #[arg(long)]
     rss: bool,
-}
-
-/// The router's NAT port ranges (router::nat_range).
-fn nat_ranges(n: u16) -> Vec<PortRange> {
-    if n <= 1 {
-        return vec![PortRange::ALL];
-    }
-    let span = (65536 - 1024) / u32::from(n);
-    (0..u32::from(n))
-        .map(|w| {
-            PortRange::new(
-                (1024 + span * w) as u16,
-                (1024 + span * w + span - 1) as u16,
-            )
-        })
-        .collect()
 }
 
 /// Each port's RSS, as `--rss` asks.
@@ -355,7 +338,7 @@ fn main() {
         let mut per_wan = [0u64; 3];
         let passes = (a.packets / n as u64).max(1);
         for run in 0..a.runs {
-            let mut st = Stateful::new(a.capacity, &Timeouts::default(), 0, nat_ranges(a.workers));
+            let mut st = Stateful::new(a.capacity, &Timeouts::default(), 0, usize::from(a.workers));
             st.rss = rss.clone();
             st.hits = vec![0; rules.mangle_len()];
             let mut now_ms = 1_000u64;

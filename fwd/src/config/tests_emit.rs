@@ -61,6 +61,7 @@ metrics: { listen: "127.0.0.1:19999" }
 /ip/firewall/nat:
   - { chain: srcnat, out-interface-list: WAN, action: masquerade }
   - { chain: srcnat, out-interface: ether2, action: src-nat, to-addresses: 198.51.100.2, to-ports: 1024-65535 }
+  - { chain: srcnat, out-interface: ether1, protocol: udp, action: masquerade, to-ports: 10000-20000 }
 /ip/firewall/connection/tracking:
   udp-timeout: 10s
   tcp-established-timeout: 1h

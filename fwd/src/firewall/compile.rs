@@ -203,13 +203,8 @@ pub(super) fn compile(
                 if it.to_addresses.is_some() {
                     return Err(e("to-addresses", "masquerade uses the outgoing interface's address; use src-nat for a given one".into()));
                 }
-                if it.to_ports.is_some() {
-                    return Err(e(
-                        "to-ports",
-                        "to-ports with masquerade is not supported yet; use src-nat".into(),
-                    ));
-                }
-                Step::Do(SrcNat::Masquerade)
+                let ports = to_ports(it.to_ports).map_err(|m| e("to-ports", m))?;
+                Step::Do(SrcNat::Masquerade { ports })
             }
             NatAction::SrcNat => {
                 let addr = it
@@ -217,7 +212,7 @@ pub(super) fn compile(
                     .ok_or_else(|| e("to-addresses", "action=src-nat needs to-addresses".into()))?;
                 Step::Do(SrcNat::To {
                     addr: addr.into(),
-                    ports: it.to_ports,
+                    ports: to_ports(it.to_ports).map_err(|m| e("to-ports", m))?,
                 })
             }
         };
@@ -235,6 +230,17 @@ pub(super) fn compile(
         mangle: mangle_table,
         nat: nat_table,
     })
+}
+
+/// The ports a translating rule's `to-ports` lets it use: port 0 is no port (a connection
+/// translated to it could not be told from one without ports), so a range that starts there
+/// starts at 1, and `to-ports=0` alone is refused.
+fn to_ports(p: Option<(u16, u16)>) -> Result<Option<(u16, u16)>, String> {
+    match p {
+        Some((_, 0)) => Err("port 0 cannot be translated to".into()),
+        Some((first, last)) => Ok(Some((first.max(1), last))),
+        None => Ok(None),
+    }
 }
 
 fn intern(marks: &mut Marks, name: &str) -> Result<u16, String> {

@@ -159,9 +159,10 @@ pub struct Resolver<'a> {
 pub enum SrcNat {
     /// Leave the source alone.
     None,
-    /// The outgoing interface's address.
-    Masquerade,
-    /// A given address, and a port range if any (host order).
+    /// The outgoing interface's address, and a port range if any (host order, port 0
+    /// excluded).
+    Masquerade { ports: Option<(u16, u16)> },
+    /// A given address, and a port range if any (host order, port 0 excluded).
     To {
         addr: u32,
         ports: Option<(u16, u16)>,

@@ -334,7 +334,7 @@ fn masquerade_on_the_wan_list() {
     let mut m = lan_packet(1);
     for wan in [ETHER1, ETHER2] {
         m.out_port = wan;
-        assert_eq!(s.rules.srcnat(&m), SrcNat::Masquerade);
+        assert_eq!(s.rules.srcnat(&m), SrcNat::Masquerade { ports: None });
     }
     m.out_port = BRIDGE;
     assert_eq!(s.rules.srcnat(&m), SrcNat::None);

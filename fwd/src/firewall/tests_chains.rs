@@ -135,11 +135,65 @@ fn srcnat_first_decisive_rule_wins() {
         }
     );
     m.key.proto = PROTO_UDP;
-    assert_eq!(s.rules.srcnat(&m), SrcNat::Masquerade);
+    assert_eq!(s.rules.srcnat(&m), SrcNat::Masquerade { ports: None });
     m.key.dst = ip("10.1.1.1");
     assert_eq!(s.rules.srcnat(&m), SrcNat::None);
     assert_eq!(RuleSet::empty().srcnat(&m), SrcNat::None);
     assert!(!RuleSet::empty().has_nat());
+}
+
+#[test]
+fn masquerade_takes_to_ports_as_routeros_does() {
+    let s = compile(
+        &[],
+        &[
+            "chain=srcnat action=masquerade out-interface=ether1 to-ports=10000-20000",
+            "chain=srcnat action=masquerade out-interface=ether2 to-ports=5000",
+        ],
+    );
+    let mut m = lan_packet(1);
+    m.out_port = ETHER1;
+    assert_eq!(
+        s.rules.srcnat(&m),
+        SrcNat::Masquerade {
+            ports: Some((10000, 20000))
+        }
+    );
+    m.out_port = ETHER2;
+    assert_eq!(
+        s.rules.srcnat(&m),
+        SrcNat::Masquerade {
+            ports: Some((5000, 5000))
+        }
+    );
+}
+
+#[test]
+fn to_ports_never_translates_to_port_0() {
+    // A range from 0 starts at 1; port 0 alone is refused (below).
+    let s = compile(
+        &[],
+        &[
+            "chain=srcnat action=masquerade out-interface=ether1 to-ports=0-100",
+            "chain=srcnat action=src-nat to-addresses=203.0.113.2 to-ports=0-65535",
+        ],
+    );
+    let mut m = lan_packet(1);
+    m.out_port = ETHER1;
+    assert_eq!(
+        s.rules.srcnat(&m),
+        SrcNat::Masquerade {
+            ports: Some((1, 100))
+        }
+    );
+    m.out_port = ETHER2;
+    assert_eq!(
+        s.rules.srcnat(&m),
+        SrcNat::To {
+            addr: ip("203.0.113.2"),
+            ports: Some((1, 65535))
+        }
+    );
 }
 
 #[test]
@@ -179,6 +233,16 @@ fn compile_errors_name_the_rule_and_property() {
             &[],
             &["chain=dstnat action=masquerade"],
             "/ip/firewall/nat[0].action: action=masquerade works only in srcnat",
+        ),
+        (
+            &[],
+            &["chain=srcnat action=masquerade to-ports=0"],
+            "/ip/firewall/nat[0].to-ports: port 0 cannot be translated to",
+        ),
+        (
+            &[],
+            &["chain=srcnat action=src-nat to-addresses=203.0.113.2 to-ports=0"],
+            "/ip/firewall/nat[0].to-ports: port 0 cannot be translated to",
         ),
         (
             &[],

@@ -9,16 +9,18 @@
 //!     of the queue the device steers it to (crate::rss). The translating worker chose the
 //!     port so that this is itself, so the reply arrives at its owner and nobody hands it over;
 //!   - otherwise (no RSS, or a device that hashes only addresses, as for ICMP): the worker
-//!     whose NAT port range holds that port — the worker that chose it;
+//!     that owns that port, `port % workers` (nat::port_owner) — the worker that chose it,
+//!     whichever rule (and `to-ports`) it translated by;
 //! - any other packet: with an RSS device whose key is symmetric, the worker of the queue that
 //!   device steers the packet to, the same for both directions (so those packets arrive at
 //!   their owner); without, `symmetric_hash(key) % workers`;
 //! - an ICMP error belongs to the owner of the packet it quotes, looked at in the error's
 //!   direction.
 //!
-//! A worker translates to ports of its own range only where the replies are owned by range,
-//! and only to ports whose replies the device steers to itself where they are owned by queue,
-//! so the two rules agree. The queue rule needs the reply to come back through the port the
+//! A worker translates only to ports it owns where the replies are owned by port, and only to
+//! ports whose replies the device steers to itself where they are owned by queue, so the two
+//! rules agree. A `to-ports` range of fewer ports than workers has none for some workers: they
+//! refuse new connections through that rule (DropReason::NatNoShare). The queue rule needs the reply to come back through the port the
 //! connection left by (the usual case); one that returns through another port with RSS is
 //! handed to the worker that port's device would have picked, which does not know it.
 
@@ -50,7 +52,7 @@ impl Stateful {
     /// belongs to the owner of its datagram's connection, which its first fragment tells (and
     /// this worker then remembers for the later ones; see `frags`).
     pub fn owner(&mut self, l3: &[u8], in_port: u16, t: &Tables, now_ms: u64) -> usize {
-        if self.ranges.len() <= 1 {
+        if self.workers <= 1 {
             return self.worker;
         }
         let key = match nat::classify(l3) {
@@ -79,7 +81,7 @@ impl Stateful {
 
     /// The owner of the connection of a packet with `key`, by the rule above.
     fn owner_of(&self, key: &FlowKey, in_port: u16, t: &Tables) -> usize {
-        let n = self.ranges.len();
+        let n = self.workers;
         let has_port = key.dport != 0;
         if has_port && addr_type(t, key.dst) == firewall::ADDR_LOCAL {
             if let Some(s) = self.rss.port(in_port) {
@@ -87,9 +89,7 @@ impl Stateful {
                     return worker_of(s.queue(key), n);
                 }
             }
-            if let Some(w) = self.ranges.iter().position(|r| r.contains(key.dport)) {
-                return w;
-            }
+            return nat::port_owner(key.dport, n);
         }
         match self.rss.flows() {
             Some(s) => worker_of(s.queue(key), n),

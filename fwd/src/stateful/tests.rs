@@ -117,7 +117,7 @@ fn pcc_rules() -> RuleSet {
 }
 
 fn state(capacity: usize) -> Stateful {
-    Stateful::new(capacity, &Timeouts::default(), 0, vec![PortRange::ALL])
+    Stateful::new(capacity, &Timeouts::default(), 0, 1)
 }
 
 /// An Ethernet frame to `dst_mac` carrying UDP, checksums right.
@@ -406,9 +406,8 @@ fn without_rules_nothing_is_tracked_and_the_plain_path_is_used() {
 #[test]
 fn both_directions_of_a_translated_connection_belong_to_one_worker() {
     let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
-    let ranges = vec![PortRange::new(1024, 33279), PortRange::new(33280, 65535)];
     let mut workers: Vec<Stateful> = (0..2)
-        .map(|w| Stateful::new(4096, &Timeouts::default(), w, ranges.clone()))
+        .map(|w| Stateful::new(4096, &Timeouts::default(), w, 2))
         .collect();
     let mut owned = [0usize; 2];
     for i in 0..400u32 {
@@ -426,9 +425,10 @@ fn both_directions_of_a_translated_connection_belong_to_one_worker() {
             panic!("not forwarded");
         };
         let (addr, nat_port) = src_of(&f);
-        assert!(
-            ranges[w].contains(nat_port),
-            "translated into the owner's range"
+        assert_eq!(
+            (nat::port_owner(nat_port, 2), nat_port >= 1024),
+            (w, true),
+            "translated into the owner's share of 1024-65535"
         );
         let wan = Ipv4Addr::from(addr).to_string();
         let mut reply = udp(mac(port as u8 + 1), "192.0.2.100", 53, &wan, nat_port);
@@ -655,9 +655,8 @@ fn fragments_follow_their_first_fragment_both_ways_without_reassembly() {
 #[test]
 fn a_datagrams_fragments_belong_to_its_connections_owner() {
     let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
-    let ranges = vec![PortRange::new(1024, 33279), PortRange::new(33280, 65535)];
     let mut workers: Vec<Stateful> = (0..2)
-        .map(|w| Stateful::new(4096, &Timeouts::default(), w, ranges.clone()))
+        .map(|w| Stateful::new(4096, &Timeouts::default(), w, 2))
         .collect();
     for i in 0..64u16 {
         let whole = udp(mac(1), "192.168.1.10", 5000 + i * 11, "192.0.2.100", 53);
@@ -670,3 +669,4 @@ fn a_datagrams_fragments_belong_to_its_connections_owner() {
 }
 mod counters;
 mod rss;
+mod to_ports;

@@ -379,3 +379,38 @@ fn timestamps_are_calendar_dates() {
     assert_eq!(timestamp(951_782_400), "2000-02-29 00:00:00");
     assert_eq!(timestamp(1_700_000_000), "2023-11-14 22:13:20");
 }
+
+#[test]
+fn masquerade_to_ports_is_taken_printed_and_exported() {
+    let r = Router::new(load(
+        "/interface/ethernet:\n  - { name: ether1, device: net_null0 }\n/ip/address:\n  - { address: 203.0.113.2/24, interface: ether1 }\n",
+    ));
+    let out = r
+        .run("/ip/firewall/nat add chain=srcnat out-interface=ether1 action=masquerade to-ports=10000-20000\n/ip/firewall/nat print\n/ip/firewall/nat export")
+        .unwrap_or_else(|e| panic!("refused: {e}"));
+    assert!(
+        out.output.contains(
+            " 0    chain=srcnat action=masquerade to-ports=10000-20000 out-interface=ether1\n"
+        ),
+        "{}",
+        out.output
+    );
+    assert!(
+        out.output.contains(
+            "add action=masquerade chain=srcnat out-interface=ether1 to-ports=10000-20000\n"
+        ),
+        "{}",
+        out.output
+    );
+    let nat = &out.items.unwrap().nat;
+    assert_eq!(nat[0].to_ports, Some((10000, 20000)));
+    // Port 0 alone is no port to translate to: refused, naming the property.
+    let e = r
+        .run("/ip/firewall/nat add chain=srcnat out-interface=ether1 action=masquerade to-ports=0")
+        .expect_err("to-ports=0 refused");
+    let e = e.to_string();
+    assert!(
+        e.contains("to-ports") && e.contains("port 0 cannot be translated to"),
+        "{e}"
+    );
+}

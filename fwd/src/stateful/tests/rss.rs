@@ -22,19 +22,6 @@ const HASHING: Hashing = Hashing {
     other: Fields::L3,
 };
 
-/// The NAT port ranges the router gives `n` workers (router::nat_range).
-fn ranges(n: usize) -> Vec<PortRange> {
-    let span = (65536 - 1024) / n as u32;
-    (0..n as u32)
-        .map(|w| {
-            PortRange::new(
-                (1024 + span * w) as u16,
-                (1024 + span * w + span - 1) as u16,
-            )
-        })
-        .collect()
-}
-
 /// A RETA of `size` entries over `queues` queues: the drivers' default, or shuffled.
 fn reta(size: usize, queues: u16, shuffle: Option<&mut Rng>) -> Vec<u16> {
     let mut r = Steering::default_reta(size, queues);
@@ -51,7 +38,7 @@ fn workers(n: usize, steer: [Option<&Steering>; 3]) -> Vec<Stateful> {
     let rss = RssPorts::new(steer.iter().map(|s| s.cloned()).collect());
     (0..n)
         .map(|w| {
-            let mut st = Stateful::new(4096, &Timeouts::default(), w, ranges(n));
+            let mut st = Stateful::new(4096, &Timeouts::default(), w, n);
             st.rss = rss.clone();
             st
         })
@@ -264,7 +251,7 @@ fn the_fitting_search_is_bounded_and_gives_up_cleanly() {
 }
 
 #[test]
-fn ownership_follows_the_predicted_queue_on_rss_ports_and_the_range_elsewhere() {
+fn ownership_follows_the_predicted_queue_on_rss_ports_and_the_port_elsewhere() {
     let snap = snapshot(NH_GW1, NH_GW1, pcc_rules());
     let t = snap.tables();
     let n = 4;
@@ -272,8 +259,7 @@ fn ownership_follows_the_predicted_queue_on_rss_ports_and_the_range_elsewhere() 
     // ether1 has RSS; ether2 (say net_af_packet) has none.
     let mut ws = workers(n, [Some(&s), Some(&s), None]);
     let mut plain = workers(n, [None, None, None]);
-    let rs = ranges(n);
-    let range_of = |p: u16| rs.iter().position(|r| r.contains(p)).unwrap();
+    let owner_of = |p: u16| nat::port_owner(p, n);
     let mut differ = 0;
     for p in (1024..65535u16).step_by(97) {
         let on_wan1 = udp(mac(2), "192.0.2.7", 443, "203.0.113.2", p);
@@ -281,38 +267,37 @@ fn ownership_follows_the_predicted_queue_on_rss_ports_and_the_range_elsewhere() 
         assert_eq!(ws[0].owner(&on_wan1[14..], WAN1, &t, 0), q, "by queue");
         assert_eq!(
             plain[0].owner(&on_wan1[14..], WAN1, &t, 0),
-            range_of(p),
-            "no RSS: by range"
+            owner_of(p),
+            "no RSS: by port"
         );
-        differ += usize::from(q != range_of(p));
+        differ += usize::from(q != owner_of(p));
         let on_wan2 = udp(mac(3), "192.0.2.7", 443, "198.51.100.2", p);
         assert_eq!(
             ws[0].owner(&on_wan2[14..], WAN2, &t, 0),
-            range_of(p),
-            "by range"
+            owner_of(p),
+            "by port"
         );
     }
     assert!(
         differ > 100,
         "the two rules differ, so the test tells them apart: {differ}"
     );
-    // ICMP is hashed by its addresses: its ids cannot steer, so echo replies go by range.
+    // ICMP is hashed by its addresses: its ids cannot steer, so echo replies go by port.
     let mut echo = udp(mac(2), "192.0.2.7", 0, "203.0.113.2", 0);
     echo[23] = PROTO_ICMP;
     let icmp = &mut echo[34..42];
     icmp.copy_from_slice(&[0, 0, 0, 0, 0x9c, 0x40, 0, 1]); // echo reply, id 40000
     let k = key_of(&echo);
     assert_eq!((k.proto, k.dport), (PROTO_ICMP, 40000));
-    assert_eq!(ws[0].owner(&echo[14..], WAN1, &t, 0), range_of(40000));
+    assert_eq!(ws[0].owner(&echo[14..], WAN1, &t, 0), owner_of(40000));
 }
 
 #[test]
-fn translations_out_of_a_port_without_rss_keep_to_the_workers_range() {
+fn translations_out_of_a_port_without_rss_keep_to_the_workers_share() {
     let snap = snapshot(NH_GW2, NH_GW2, pcc_rules());
     let n = 4;
     let s = Steering::new(&SYM_KEY, &reta(128, n as u16, None), HASHING).unwrap();
     let mut ws = workers(n, [Some(&s), Some(&s), None]);
-    let rs = ranges(n);
     let t = snap.tables();
     let mut via_wan2 = 0;
     for sport in 20000..20400u16 {
@@ -332,8 +317,8 @@ fn translations_out_of_a_port_without_rss_keep_to_the_workers_range() {
         if port == WAN2 {
             via_wan2 += 1;
             assert!(
-                rs[w].contains(nat_port),
-                "the range of worker {w}: {nat_port}"
+                nat::port_owner(nat_port, n) == w && nat_port >= 1024,
+                "the share of worker {w}: {nat_port}"
             );
         } else {
             assert_eq!(usize::from(s.queue(&key_of(&reply))), w);
