@@ -101,7 +101,7 @@ const OFFSET: u16 = 0x1fff;
 /// Parses the IPv4 header at the start of `b`. With `whole`, the total length must fit in `b`
 /// (an outer datagram); without, `total` is cut to `b.len()` (a quoted one, which an ICMP
 /// error truncates).
-#[inline]
+#[inline(always)]
 pub(super) fn ip(b: &[u8], whole: bool) -> Option<Ip> {
     if b.len() < IPV4_HEADER_LEN || b[0] >> 4 != 4 {
         return None;
@@ -216,7 +216,7 @@ pub(super) fn quoted(icmp: &[u8]) -> Option<Ip> {
 
 /// Classifies the IPv4 datagram at the start of `l3` (which may run past its total length) for
 /// connection tracking. Never panics; see [`Class`] for what each answer means.
-#[inline]
+#[inline(always)]
 pub fn classify(l3: &[u8]) -> Class {
     let Some(h) = ip(l3, true) else {
         return Class::Malformed;
