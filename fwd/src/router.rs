@@ -203,11 +203,12 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
         )));
     }
     let socket = eal.socket_id();
-    let pool = Arc::new(Mempool::new(
-        "wanfwd_pkts",
+    let (n_mbufs, data_room) = (
         pool_size(cfg, ifaces.len(), n_workers),
-        socket,
-    )?);
+        cfg.dpdk.mbuf_size(ifaces.iter().map(|i| i.mtu)),
+    );
+    log::info!("mbuf pool: {n_mbufs} buffers of {data_room} bytes");
+    let pool = Arc::new(Mempool::new("wanfwd_pkts", n_mbufs, data_room, socket)?);
 
     // Ports, in configuration order: the index is the port number everything else uses.
     let mut started: Vec<PortId> = Vec::new();
@@ -269,6 +270,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     let counters: Vec<Arc<SharedCounters>> = (0..n_workers)
         .map(|_| Arc::new(SharedCounters::default()))
         .collect();
+    control.workers = counters.clone();
     // Metrics are for watching the router: if their address is taken, say so and route anyway.
     match Metrics::start(cfg.metrics.listen) {
         Ok(metrics) => {

@@ -39,7 +39,7 @@ fn virtual_devices_and_their_rss() {
     args.push(format!("wf-rss-vdevs-{pid}"));
     args.extend(devices.iter().map(|d| format!("--vdev={d}")));
     let eal = Eal::init(&args).expect("EAL (root and DPDK's virtual devices needed)");
-    let pool = Mempool::new("rss_vdevs", 8191, eal.socket_id()).expect("pool");
+    let pool = Mempool::new("rss_vdevs", 8191, 2176, eal.socket_id()).expect("pool");
     let mut with_rss = Vec::new();
     let mut started = Vec::new();
     let mut usable = Vec::new();

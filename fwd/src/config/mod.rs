@@ -31,9 +31,9 @@ pub use duration::{format_duration, parse_duration};
 pub use emit::{changed, under};
 pub use error::ConfigError;
 pub use model::{
-    check_interface_name, AddressItem, ApiSection, ArpItem, CheckGateway, DpdkSection,
-    EcmpHashPolicy, EthernetItem, Gateway, IpSettings, MetricsSection, RouteItem, RoutingSettings,
-    RoutingTableItem, Workers,
+    check_interface_name, mbuf_size_for_mtu, AddressItem, ApiSection, ArpItem, CheckGateway,
+    DpdkSection, EcmpHashPolicy, EthernetItem, Gateway, IpSettings, MetricsSection, RouteItem,
+    RoutingSettings, RoutingTableItem, Workers, MBUF_DEFAULT_SIZE, MBUF_HEADROOM, MBUF_MIN_SIZE,
 };
 
 pub const ETHERNET: &str = "/interface/ethernet";

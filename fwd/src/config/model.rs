@@ -30,6 +30,14 @@ pub struct DpdkSection {
         skip_serializing_if = "Option::is_none"
     )]
     pub mbufs: Option<u32>,
+    /// Bytes of data room per mbuf, DPDK's headroom ([`MBUF_HEADROOM`]) included, as
+    /// `dpdk-testpmd --mbuf-size` counts it; `None` sizes it for the largest MTU (at least
+    /// DPDK's default of 2176). Every enabled interface's frames must fit in one mbuf.
+    #[serde(
+        deserialize_with = "de::mbuf_size",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mbuf_size: Option<u16>,
 }
 
 impl Default for DpdkSection {
@@ -38,7 +46,33 @@ impl Default for DpdkSection {
             eal_args: Vec::new(),
             workers: Workers::Count(1),
             mbufs: None,
+            mbuf_size: None,
         }
+    }
+}
+
+/// DPDK's `RTE_PKTMBUF_HEADROOM`: the bytes an mbuf keeps in front of the frame (checked
+/// against the bindings in `dpdk`).
+pub const MBUF_HEADROOM: u16 = 128;
+/// DPDK's `RTE_MBUF_DEFAULT_BUF_SIZE`: 2048 bytes of frame after the headroom.
+pub const MBUF_DEFAULT_SIZE: u16 = 2048 + MBUF_HEADROOM;
+/// The smallest `mbuf-size`: the headroom and a minimum-MTU frame, rounded up.
+pub const MBUF_MIN_SIZE: u16 = 256;
+
+/// The mbuf data room a frame of `mtu` bytes of IP needs: headroom and Ethernet header too.
+pub fn mbuf_size_for_mtu(mtu: u16) -> u32 {
+    u32::from(MBUF_HEADROOM) + crate::packet::ether::HEADER_LEN as u32 + u32::from(mtu)
+}
+
+impl DpdkSection {
+    /// The mbuf data room to use: `mbuf-size`, or enough for the largest of `mtus` and at
+    /// least DPDK's default.
+    pub fn mbuf_size(&self, mtus: impl Iterator<Item = u16>) -> u16 {
+        self.mbuf_size.unwrap_or_else(|| {
+            let need = mtus.map(mbuf_size_for_mtu).max().unwrap_or(0);
+            // The largest MTU (9000) needs 9142: always a u16.
+            need.max(u32::from(MBUF_DEFAULT_SIZE)) as u16
+        })
     }
 }
 
@@ -939,6 +973,10 @@ pub(super) mod de {
 
     pub fn mbufs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
         ranged(d, "mbufs", 1024, 16_777_215).map(|v| Some(v as u32))
+    }
+
+    pub fn mbuf_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+        ranged(d, "mbuf-size", u64::from(MBUF_MIN_SIZE), 65_535).map(|v| Some(v as u16))
     }
 
     /// `gateway: "a,b"` as RouterOS writes it, or a YAML list `[a, b]`.

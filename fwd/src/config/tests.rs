@@ -66,6 +66,7 @@ fn example_parses_to_the_expected_values() {
             eal_args: vec!["--no-huge".into(), "-m".into(), "512".into()],
             workers: Workers::Count(1),
             mbufs: Some(16383),
+            mbuf_size: None,
         }
     );
     assert_eq!(
@@ -435,6 +436,67 @@ fn bad_wanfwd_sections() {
         "metrics.listen",
         "invalid socket address 'localhost'",
     );
+}
+
+#[test]
+fn mbuf_size_is_taken_and_sizes_the_pool_buffers() {
+    let text = format!("dpdk:\n  mbuf-size: 256\n{IFACES}");
+    // 1500-byte MTUs (the default) do not fit in 256 bytes: the interfaces say 114.
+    let text = text.replace("device: d1 }", "device: d1, mtu: 114 }");
+    let text = text.replace("device: d2 }", "device: d2, mtu: 100 }");
+    let cfg = Config::from_yaml_str(&text, "t.yaml").unwrap();
+    assert_eq!(cfg.dpdk.mbuf_size, Some(256));
+    assert_eq!(cfg.dpdk.mbuf_size([114, 100].into_iter()), 256);
+    // The YAML export keeps it.
+    let yaml = cfg.to_yaml("/").unwrap();
+    assert!(yaml.contains("mbuf-size: 256"), "{yaml}");
+    assert_eq!(Config::from_yaml_str(&yaml, "again.yaml").unwrap(), cfg);
+}
+
+#[test]
+fn mbuf_size_left_out_fits_the_largest_mtu() {
+    let d = DpdkSection::default();
+    assert_eq!(d.mbuf_size, None);
+    assert_eq!(
+        d.mbuf_size([1500, 1280].into_iter()),
+        2176,
+        "DPDK's default"
+    );
+    assert_eq!(d.mbuf_size(std::iter::empty()), 2176);
+    // 128 of headroom + 14 of Ethernet header + 9000.
+    assert_eq!(d.mbuf_size([1500, 9000].into_iter()), 9142);
+    assert_eq!(mbuf_size_for_mtu(1500), 1642);
+}
+
+#[test]
+fn mbuf_size_out_of_range_or_too_small_for_an_mtu_is_refused() {
+    let e = error("dpdk:\n  mbuf-size: 255\n");
+    assert!(
+        e.to_string()
+            .ends_with("dpdk.mbuf-size: mbuf-size must be from 256 to 65535, not 255"),
+        "{e}"
+    );
+    for bad in ["255", "65536", "0", "big"] {
+        let text = format!("dpdk:\n  mbuf-size: {bad}\n");
+        assert_error(&text, "mbuf-size", "dpdk.mbuf-size", "from 256 to 65535");
+    }
+    // In range, but the default MTU of ether2 (1500) needs 1642 bytes.
+    let text = "dpdk:\n  mbuf-size: 1641\n/interface/ethernet:\n  - { name: ether1, device: d1, mtu: 1400 }\n  - { name: ether2, device: d2 }\n".to_string();
+    let e = assert_error(
+        &text,
+        "ether2",
+        "/interface/ethernet[1].mtu",
+        "mtu 1500 does not fit in dpdk.mbuf-size 1641: a frame of 1514 bytes needs an mbuf-size of at least 1642",
+    );
+    assert!(
+        e.message().contains("raise mbuf-size or lower the mtu"),
+        "{e}"
+    );
+    // Exactly enough passes; a disabled interface is not checked.
+    let ok = text.replace("1641", "1642");
+    assert!(Config::from_yaml_str(&ok, "t.yaml").is_ok());
+    let ok = text.replace("device: d2 }", "device: d2, disabled: yes }");
+    assert!(Config::from_yaml_str(&ok, "t.yaml").is_ok());
 }
 
 #[test]

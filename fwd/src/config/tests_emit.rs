@@ -11,6 +11,7 @@ dpdk:
   eal-args: ["--file-prefix", "wf-t", "-l", "0-2"]
   workers: [1, 2]
   mbufs: 65535
+  mbuf-size: 9216
 api: { socket: /tmp/wf-t/api.sock, group: wanfwd }
 metrics: { listen: "127.0.0.1:19999" }
 /interface/ethernet:

@@ -4,8 +4,8 @@
 use crate::firewall::{Marks, Resolver, RuleSet};
 
 use super::{
-    CheckGateway, Config, Gateway, ETHERNET, IP_ADDRESS, IP_ARP, IP_ROUTE, MAIN_TABLE,
-    ROUTING_TABLE,
+    mbuf_size_for_mtu, CheckGateway, Config, Gateway, ETHERNET, IP_ADDRESS, IP_ARP, IP_ROUTE,
+    MAIN_TABLE, MBUF_HEADROOM, ROUTING_TABLE,
 };
 
 /// A cross-item problem, named by where it is: the caller turns it into a located error.
@@ -55,6 +55,26 @@ pub(super) fn validate(cfg: &Config) -> Result<(), Problem> {
                     item.device, cfg.interfaces[j].name
                 ),
             ));
+        }
+        // A frame that does not fit in one mbuf arrives in segments (or not at all): the
+        // workers would drop every full-size packet. Refused rather than discovered in traffic.
+        if let Some(size) = cfg.dpdk.mbuf_size.filter(|_| !item.disabled) {
+            let need = mbuf_size_for_mtu(item.mtu);
+            if u32::from(size) < need {
+                return Err(Problem::new(
+                    ETHERNET,
+                    i,
+                    "mtu",
+                    format!(
+                        "mtu {} does not fit in dpdk.mbuf-size {size}: a frame of {} bytes needs \
+                         an mbuf-size of at least {need} ({MBUF_HEADROOM} of headroom, {} of \
+                         Ethernet header and the mtu); raise mbuf-size or lower the mtu",
+                        item.mtu,
+                        need - u32::from(MBUF_HEADROOM),
+                        crate::packet::ether::HEADER_LEN,
+                    ),
+                ));
+            }
         }
     }
 

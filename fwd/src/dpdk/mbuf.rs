@@ -94,6 +94,13 @@ impl Mbuf {
         }
     }
 
+    /// Bytes free after the data, in the (last and only) segment.
+    #[inline]
+    pub fn tailroom(&self) -> usize {
+        let m = self.raw();
+        usize::from(m.buf_len).saturating_sub(usize::from(m.data_off) + usize::from(m.data_len))
+    }
+
     /// Grows the data at the end by `len` bytes; returns the new bytes, or an error when the
     /// buffer has no room.
     pub fn append(&mut self, len: usize) -> Result<&mut [u8], Error> {

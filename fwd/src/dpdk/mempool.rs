@@ -16,25 +16,31 @@ unsafe impl Send for Mempool {}
 unsafe impl Sync for Mempool {}
 
 impl Mempool {
-    /// A pool of `n` buffers of DPDK's default size, with a per-lcore cache.
-    pub fn new(name: &str, n: u32, socket: i32) -> Result<Mempool> {
+    /// A pool of `n` buffers of `data_room` bytes each (DPDK's headroom included, as
+    /// `rte_pktmbuf_pool_create` and `dpdk-testpmd --mbuf-size` count it), with a per-lcore
+    /// cache.
+    pub fn new(name: &str, n: u32, data_room: u16, socket: i32) -> Result<Mempool> {
+        if u32::from(data_room) <= dpdk_sys::RTE_PKTMBUF_HEADROOM {
+            return Err(Error::new(
+                format!(
+                    "mbuf data room of {data_room} bytes: not more than the {}-byte headroom",
+                    dpdk_sys::RTE_PKTMBUF_HEADROOM
+                ),
+                22,
+            ));
+        }
         let cname = CString::new(name).map_err(|_| Error::new("pool name has a NUL", 22))?;
         // A cache of 256 per lcore keeps alloc/free off the shared ring for whole bursts.
         let cache = 256.min(n / 8);
         // SAFETY: cname is a valid NUL-terminated string for the call; DPDK copies it.
         let raw = unsafe {
-            dpdk_sys::rte_pktmbuf_pool_create(
-                cname.as_ptr(),
-                n,
-                cache,
-                0,
-                dpdk_sys::RTE_MBUF_DEFAULT_BUF_SIZE as u16,
-                socket,
-            )
+            dpdk_sys::rte_pktmbuf_pool_create(cname.as_ptr(), n, cache, 0, data_room, socket)
         };
-        NonNull::new(raw)
-            .map(|raw| Mempool { raw })
-            .ok_or_else(|| Error::from_errno(format!("creating mbuf pool of {n} buffers")))
+        NonNull::new(raw).map(|raw| Mempool { raw }).ok_or_else(|| {
+            Error::from_errno(format!(
+                "creating mbuf pool of {n} buffers of {data_room} bytes"
+            ))
+        })
     }
 
     pub(crate) fn as_ptr(&self) -> *mut dpdk_sys::rte_mempool {

@@ -21,6 +21,11 @@ pub use rss::{hashing_of, softrss, RssCapability, RssConfig};
 use std::ffi::CStr;
 use std::fmt;
 
+// The configuration (free of DPDK) checks mbuf sizes against these.
+const _: () = assert!(dpdk_sys::RTE_PKTMBUF_HEADROOM == crate::config::MBUF_HEADROOM as u32);
+const _: () =
+    assert!(dpdk_sys::RTE_MBUF_DEFAULT_BUF_SIZE == crate::config::MBUF_DEFAULT_SIZE as u32);
+
 /// A failed DPDK call: what was attempted and DPDK's own reason.
 #[derive(Debug, Clone)]
 pub struct Error {
