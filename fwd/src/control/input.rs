@@ -182,7 +182,8 @@ impl Control {
             self.counters.drop(DropReason::NoBuffer);
             return;
         };
-        let room = ether::HEADER_LEN + local::icmp::MAX_ERROR_DATAGRAM;
+        // A small mbuf-size gives a shorter quote, not no error.
+        let room = (ether::HEADER_LEN + local::icmp::MAX_ERROR_DATAGRAM).min(out.tailroom());
         let Ok(buf) = out.append(room) else {
             self.counters.drop(DropReason::NoBuffer);
             return;

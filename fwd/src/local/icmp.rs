@@ -77,6 +77,8 @@ pub fn must_not_answer(orig: &Ipv4Packet<&[u8]>) -> bool {
 
 /// Builds an ICMP error about `orig_l3` (the offending datagram from its IPv4 header on)
 /// into `buf`, Ethernet header included (addresses left for routing to fill), from `src`.
+/// The quote is as much of the datagram as fits in [`MAX_ERROR_DATAGRAM`] (RFC 1812 4.3.2.3)
+/// and in `buf` (a small mbuf), but never less than its IP header and 8 bytes (RFC 792).
 /// Returns the frame length, or None when the error must not be sent or `buf` is too short.
 #[allow(clippy::too_many_arguments)]
 pub fn build_error(
@@ -93,13 +95,16 @@ pub fn build_error(
         return None;
     }
     let quoted = &orig_l3[..usize::from(orig.total_len())];
-    let room = MAX_ERROR_DATAGRAM - ipv4::HEADER_LEN - icmp::HEADER_LEN;
+    let room = MAX_ERROR_DATAGRAM
+        .min(buf.len().saturating_sub(ether::HEADER_LEN))
+        .saturating_sub(ipv4::HEADER_LEN + icmp::HEADER_LEN);
+    let least = (orig.header_len() + 8).min(quoted.len());
+    if room < least {
+        return None;
+    }
     let quoted = &quoted[..quoted.len().min(room)];
     let icmp_len = icmp::HEADER_LEN + quoted.len();
     let frame_len = ether::HEADER_LEN + ipv4::HEADER_LEN + icmp_len;
-    if buf.len() < frame_len {
-        return None;
-    }
     let mut eth = EthernetFrame::new_unchecked(&mut buf[..frame_len]);
     eth.set_ethertype(ether::ETHERTYPE_IPV4);
     let l3 = eth.payload_mut();

@@ -421,16 +421,31 @@ fn no_error_about_a_malformed_or_truncated_datagram() {
 }
 
 #[test]
-fn no_error_when_the_buffer_is_too_short() {
+fn error_quote_shrinks_to_the_buffer_but_keeps_header_and_8_bytes() {
     let orig = udp_datagram(FAR, HOST, 100);
-    let needed = L3 + 20 + 8 + 100;
-    let mut buf = vec![0u8; needed - 1];
-    assert_eq!(build_error(&mut buf, &orig, ROUTER, 11, 0, 0, 1), None);
-    let mut buf = vec![0u8; needed];
+    let whole = L3 + 20 + 8 + 100;
+    let mut buf = vec![0u8; whole];
     assert_eq!(
         build_error(&mut buf, &orig, ROUTER, 11, 0, 0, 1),
-        Some(needed)
+        Some(whole)
     );
+    // A small mbuf (128 bytes after the headroom): the quote is cut to what fits.
+    let mut buf = vec![0u8; 128];
+    let len = build_error(&mut buf, &orig, ROUTER, 11, 0, 0, 1).expect("an error is owed");
+    assert_eq!(len, 128);
+    let msg = icmp_of(&buf[..len]);
+    assert_eq!(msg.data(), &orig[..128 - L3 - 20 - 8]);
+    assert!(msg.verify_checksum());
+    assert!(ip_of(&buf[..len]).verify_checksum());
+    // The original header and 8 bytes of it (RFC 792) fit exactly, then no longer.
+    let least = L3 + 20 + 8 + orig.len().min(20 + 8);
+    let mut buf = vec![0u8; least];
+    assert_eq!(
+        build_error(&mut buf, &orig, ROUTER, 11, 0, 0, 1),
+        Some(least)
+    );
+    let mut buf = vec![0u8; least - 1];
+    assert_eq!(build_error(&mut buf, &orig, ROUTER, 11, 0, 0, 1), None);
 }
 
 #[test]
