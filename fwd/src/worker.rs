@@ -147,7 +147,11 @@ impl Worker {
         let mut next_publish = dpdk::tsc() + interval;
         // Route counter ids in use so far: what to publish of `c.routes`.
         let mut route_ids = 0;
-        log::info!("worker {id} polling {} port(s)", ports.len());
+        log::info!(
+            "worker {id} polling {} port(s), TSC {} Hz",
+            ports.len(),
+            dpdk::tsc_hz()
+        );
         while !stop.load(Ordering::Relaxed) {
             // The quiescent point: the snapshot is borrowed for this round only.
             let current = reader.load();

@@ -43,6 +43,12 @@ fn print_report(r: &Report) {
         "workers: rx {} forwarded+sent {} punted {}; control sent {}",
         r.workers.rx_packets, r.workers.tx_packets, r.workers.punted, r.control.tx_packets
     );
+    if r.workers.conns_created > 0 {
+        eprintln!(
+            "connections: {} in the tables, {} created",
+            r.workers.conns, r.workers.conns_created
+        );
+    }
     for d in DropReason::ALL {
         let n = t.dropped(*d);
         if n > 0 {

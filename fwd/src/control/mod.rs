@@ -127,6 +127,8 @@ pub struct Control {
     pub api: Option<crate::api::ApiServer>,
     /// The metrics exporter, when listening.
     pub observer: Option<Observer>,
+    /// Each worker's published counters (for the rate log).
+    pub workers: Vec<Arc<crate::counters::SharedCounters>>,
     pub counters: Counters,
     /// The compiled mangle and NAT rules in force.
     rules: Arc<RuleSet>,
@@ -182,6 +184,7 @@ impl Control {
             settings,
             api: None,
             observer: None,
+            workers: Vec::new(),
             counters: Counters::default(),
             rules: Arc::new(RuleSet::empty()),
             cmds: Vec::new(),
@@ -347,7 +350,14 @@ impl Control {
                 self.tick(now);
                 next_tick = now + TICK;
                 if let Some(every) = self.settings.stats_interval {
-                    rates.maybe_log(now, every, &self.ports);
+                    // The connections while tracking runs: the table and what was created.
+                    let conns = self.rules.active().then(|| {
+                        self.workers
+                            .iter()
+                            .map(|w| w.read())
+                            .fold((0, 0), |(n, c), w| (n + w.conns, c + w.conns_created))
+                    });
+                    rates.maybe_log(now, every, &self.ports, conns);
                 }
             }
             if handled == 0 {

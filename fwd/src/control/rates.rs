@@ -35,10 +35,12 @@ impl TokenBucket {
     }
 }
 
-/// Per-port packet rates for the log, from the devices' own counters.
+/// Per-port packet rates for the log, from the devices' own counters, and the connections
+/// when tracking runs.
 pub(super) struct RateLog {
     last: Instant,
     prev: Vec<PortStats>,
+    prev_created: u64,
 }
 
 impl RateLog {
@@ -46,10 +48,19 @@ impl RateLog {
         RateLog {
             last: Instant::now(),
             prev: vec![PortStats::default(); n],
+            prev_created: 0,
         }
     }
 
-    pub(super) fn maybe_log(&mut self, now: Instant, every: Duration, ports: &[CtlPort]) {
+    /// `conns`: the connections in the workers' tables and those they created so far (as
+    /// the workers last published them, every few milliseconds).
+    pub(super) fn maybe_log(
+        &mut self,
+        now: Instant,
+        every: Duration,
+        ports: &[CtlPort],
+        conns: Option<(u64, u64)>,
+    ) {
         let dt = now.duration_since(self.last);
         if dt < every {
             return;
@@ -62,6 +73,11 @@ impl RateLog {
             let tx = (s.opackets - prev.opackets) as f64 / secs;
             line.push_str(&format!(" {}: rx {:.0} pps tx {:.0} pps;", p.name, rx, tx));
             *prev = s;
+        }
+        if let Some((n, created)) = conns {
+            let new = created.saturating_sub(self.prev_created) as f64 / secs;
+            line.push_str(&format!(" connections: {n}, new {new:.0}/s;"));
+            self.prev_created = created;
         }
         self.last = now;
         log::info!("rates:{line}");
