@@ -26,32 +26,87 @@ struct Args {
     src_mac: MacAddr,
     #[arg(long, default_value = "192.168.1.10")]
     src: Ipv4Addr,
-    /// First destination; frame i goes to dst + (i % flows).
+    /// First destination; without --vary-sport, flow f goes to dst + f.
     #[arg(long, default_value = "192.0.2.10")]
     dst: Ipv4Addr,
-    /// Distinct destination addresses (flows).
+    /// Distinct flows: destination addresses, or sources with --vary-sport.
     #[arg(long, default_value_t = 1)]
     flows: u32,
     #[arg(long, default_value_t = 64)]
     ttl: u8,
-    /// Vary the UDP source port instead of the destination: frame i goes from port
-    /// sport + (i % flows) to dst, so that flows differ by port (for the stateful path).
+    /// Flows that differ by source (for the stateful path: each one a connection) instead of
+    /// by destination. Flow f goes to remote dst + (f % remotes), from LAN host
+    /// src + (k % hosts) and port sport + k, where k = f / remotes: distinct for every f, and
+    /// the source ports of one remote's flows all differ (masquerade keeps them).
     #[arg(long)]
     vary_sport: bool,
     /// First source port (with --vary-sport; otherwise ports cycle from 1024).
     #[arg(long, default_value_t = 1024)]
     sport: u16,
+    /// With --vary-sport: destination addresses the flows are spread over.
+    #[arg(long, default_value_t = 1)]
+    remotes: u32,
+    /// With --vary-sport: LAN source addresses the flows are spread over.
+    #[arg(long, default_value_t = 1)]
+    hosts: u32,
+    /// Frames come in passes over the flows (frame i is of flow i % flows); with --shuffle,
+    /// each pass in a different pseudo-random order from this seed (0: in flow order).
+    #[arg(long, default_value_t = 0)]
+    shuffle: u64,
 }
 
-fn frame(a: &Args, i: usize) -> Vec<u8> {
+impl Args {
+    /// Refuses flows that would not all be distinct.
+    fn check(&self) -> Result<(), String> {
+        if self.flows == 0 || self.remotes == 0 || self.hosts == 0 {
+            return Err("--flows, --remotes and --hosts must be at least 1".into());
+        }
+        if self.vary_sport {
+            let last = u32::from(self.sport) + (self.flows - 1) / self.remotes;
+            if last > u32::from(u16::MAX) {
+                return Err(format!(
+                    "{} flows over {} remotes need source ports up to {last}: raise --remotes \
+                     or lower --sport",
+                    self.flows, self.remotes
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Frame i's flow: passes over the flows, each pass in flow order or shuffled.
+fn flow_order(a: &Args) -> Vec<u32> {
+    let n = a.flows as usize;
+    let mut order: Vec<u32> = Vec::with_capacity(a.count);
+    let mut rng = wanfwd::rng::Rng(a.shuffle);
+    while order.len() < a.count {
+        let mut pass: Vec<u32> = (0..a.flows).collect();
+        if a.shuffle != 0 {
+            for i in (1..n).rev() {
+                pass.swap(i, rng.below(i + 1));
+            }
+        }
+        let take = (a.count - order.len()).min(n);
+        order.extend_from_slice(&pass[..take]);
+    }
+    order
+}
+
+fn frame(a: &Args, i: usize, flow: u32) -> Vec<u8> {
     let hdr = ether::HEADER_LEN + ipv4::HEADER_LEN + udp::HEADER_LEN;
     let size = a.size.max(hdr);
     let mut f = vec![0u8; size];
-    let flow = i as u32 % a.flows.max(1);
-    let (dst, sport) = if a.vary_sport {
-        (a.dst, a.sport.wrapping_add(flow as u16))
+    let (src, dst, sport) = if a.vary_sport {
+        let (d, k) = (flow % a.remotes, flow / a.remotes);
+        (
+            Ipv4Addr::from(u32::from(a.src).wrapping_add(k % a.hosts)),
+            Ipv4Addr::from(u32::from(a.dst).wrapping_add(d)),
+            a.sport + k as u16, // checked: fits
+        )
     } else {
         (
+            a.src,
             Ipv4Addr::from(u32::from(a.dst).wrapping_add(flow)),
             1024 + (i % 4096) as u16,
         )
@@ -63,7 +118,7 @@ fn frame(a: &Args, i: usize) -> Vec<u8> {
     let l3 = eth.payload_mut();
     let payload_len = (size - ether::HEADER_LEN - ipv4::HEADER_LEN) as u16;
     Ipv4Repr {
-        src: a.src,
+        src,
         dst,
         protocol: ipv4::PROTO_UDP,
         ttl: a.ttl,
@@ -76,19 +131,31 @@ fn frame(a: &Args, i: usize) -> Vec<u8> {
     l4[0..2].copy_from_slice(&sport.to_be_bytes());
     l4[2..4].copy_from_slice(&9u16.to_be_bytes());
     l4[4..6].copy_from_slice(&payload_len.to_be_bytes());
-    UdpPacket::new_unchecked(l4).fill_checksum(a.src, dst);
+    UdpPacket::new_unchecked(l4).fill_checksum(src, dst);
     f
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> std::process::ExitCode {
     let a = Args::parse();
-    let frames: Vec<Vec<u8>> = (0..a.count).map(|i| frame(&a, i)).collect();
-    wanfwd::pcap::write_file(&a.out, &frames)?;
+    if let Err(e) = a.check() {
+        eprintln!("mkpcap: {e}");
+        return std::process::ExitCode::from(2);
+    }
+    let frames: Vec<Vec<u8>> = flow_order(&a)
+        .into_iter()
+        .enumerate()
+        .map(|(i, flow)| frame(&a, i, flow))
+        .collect();
+    if let Err(e) = wanfwd::pcap::write_file(&a.out, &frames) {
+        eprintln!("mkpcap: {}: {e}", a.out.display());
+        return std::process::ExitCode::FAILURE;
+    }
     eprintln!(
-        "mkpcap: {} frames of {} bytes to {}",
+        "mkpcap: {} frames of {} bytes ({} flows) to {}",
         a.count,
         a.size,
+        a.flows,
         a.out.display()
     );
-    Ok(())
+    std::process::ExitCode::SUCCESS
 }
