@@ -10,17 +10,25 @@ set -euo pipefail
 
 usage() {
     cat <<EOF
-Usage: perf/bench.sh [--rounds N] [--seconds S] [--pcc [--flows N]]
+Usage: perf/bench.sh [--rounds N] [--seconds S] [--pcc [--flows N] [--passes K]]
 
   --rounds N    rounds, each running testpmd then wanfwd (default 5)
-  --seconds S   how long each program runs per round, at least 4 (default 8);
-                the first 2 one-second samples are discarded as warm-up
+  --seconds S   how long each program runs per round once it has started (printed its
+                first rate sample), at least 4 (default 8); the first 2 one-second
+                samples are discarded as warm-up
   --pcc         wanfwd runs the guide's PCC set-up (configs/pcc.yaml: mangle, routing
                 tables to_wan1/to_wan2, masquerade on ether1 and ether2, both net_null
                 sinks with static-ARP gateways, no check-gateway): the stateful path;
                 the rate is ether1's plus ether2's tx
-  --flows N     with --pcc, distinct UDP flows (source ports) in the capture, 1 to 1024
-                (default 1000)
+  --flows N     with --pcc, distinct UDP flows in the capture, each a connection, 1 to
+                4000000 (default 1000); 200 LAN hosts, source ports from 10000, 4099
+                remotes in 198.18.0.0/15; with 100000 or more, each round also measures
+                the rate of new connections (a third run, the table filling up)
+  --passes K    with --pcc, the capture holds K passes over the flows (1 to 8, default 1):
+                1 replays the flows in the order their connections were created (the
+                most cache-friendly order); K >= 2 shuffles each pass differently, so
+                that K-1 packets in K come in an order unrelated to creation (K times
+                the mbufs and hugepages)
 
 Needs root, hugepages (scripts/setup.sh) and the release binaries (cargo build --release).
 EOF
@@ -34,6 +42,10 @@ MIN_HUGEPAGES=64        # 2 MB pages free before starting: each program needs ~4
 MAX_DROP_PER_MILLE=1    # wanfwd drops tolerated, per 1000 received packets
 PCC=0
 FLOWS=1000
+PASSES=1
+MAX_FLOWS=4000000
+NEWCONN_MIN_FLOWS=100000 # from here on, creating the connections lasts long enough to sample
+NEWCONN_INTERVAL=0.05    # seconds between rate samples in the new-connection run
 PREFIX_WANFWD="wf-bench" # EAL --file-prefix of each program; they never run at once
 PREFIX_TESTPMD="wf-bench-tp"
 DPDK_RUNDIR=/var/run/dpdk
@@ -44,12 +56,17 @@ while (($#)); do
     --seconds) DURATION=${2-} && { shift 2 || shift; } ;;
     --pcc) PCC=1 && shift ;;
     --flows) FLOWS=${2-} && { shift 2 || shift; } ;;
+    --passes) PASSES=${2-} && { shift 2 || shift; } ;;
     -h | --help) usage && exit 0 ;;
     *) usage >&2 && exit 2 ;;
     esac
 done
-if ! [[ $FLOWS =~ ^[1-9][0-9]*$ ]] || ((FLOWS > 1024)); then
-    echo "bench.sh: --flows wants an integer from 1 to 1024 (the capture holds 1024 frames)" >&2
+if ! [[ $FLOWS =~ ^[1-9][0-9]*$ ]] || ((FLOWS > MAX_FLOWS)); then
+    echo "bench.sh: --flows wants an integer from 1 to $MAX_FLOWS" >&2
+    exit 2
+fi
+if ! [[ $PASSES =~ ^[1-8]$ ]]; then
+    echo "bench.sh: --passes wants an integer from 1 to 8" >&2
     exit 2
 fi
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --rounds wants a positive integer" >&2; exit 2; }
@@ -58,10 +75,47 @@ if ! [[ $DURATION =~ ^[0-9]+$ ]] || ((DURATION < WARMUP + 2)); then
     exit 2
 fi
 
+if ((!PCC)) && [[ $FLOWS != 1000 || $PASSES != 1 ]]; then
+    echo "bench.sh: --flows and --passes go with --pcc" >&2
+    exit 2
+fi
+
 die() {
     echo "bench.sh: $*" >&2
     exit 1
 }
+
+# --- Sizes ------------------------------------------------------------------------------
+
+# net_pcap's infinite_rx copies every frame of the capture into an mbuf of its own at start
+# and keeps them all: the pool must hold the capture plus what is in flight (descriptors,
+# bursts, rings: 8192 is ample for one worker on these devices). Both programs get the same
+# pool.
+if ((PCC)); then
+    # Whole passes over the flows, at least 1024 frames (fewer make a short ring).
+    PASSES_IN_PCAP=$((PASSES > (1023 + FLOWS) / FLOWS ? PASSES : (1023 + FLOWS) / FLOWS))
+    FRAMES=$((FLOWS * PASSES_IN_PCAP))
+    # 64-byte frames need little room: 256-byte mbufs (128 of them DPDK's headroom) make a
+    # million-frame capture fit in ~0.5 GB of hugepages instead of ~2.4 GB. The interfaces'
+    # mtu must fit too (wanfwd refuses otherwise): 256 - 128 - 14 = 114.
+    MBUF_SIZE=256
+    MTU=114
+else
+    FRAMES=1024
+    MBUF_SIZE=2176 # DPDK's default (RTE_MBUF_DEFAULT_BUF_SIZE)
+fi
+MBUFS=16383
+while ((MBUFS < FRAMES + 8192)); do MBUFS=$((MBUFS * 2 + 1)); done # 2^n - 1, as mempools like
+# Connection table: the router's default of 1,000,000 per worker, or the flow count.
+MAX_ENTRIES=$((FLOWS > 1000000 ? FLOWS : 1000000))
+# 2 MB hugepages one program needs: the pool (each mbuf is 128 bytes of header, the data
+# room and a 64-byte mempool header, in whole cache lines), net_pcap's ring of the capture
+# (a power of two of pointers) and 96 MB for EAL, queues and the rest.
+ELT=$(((128 + MBUF_SIZE + 64 + 63) / 64 * 64))
+RING=1
+while ((RING < FRAMES + 1)); do RING=$((RING * 2)); done
+NEED_HUGEPAGES=$(((MBUFS * ELT + RING * 8 + (96 << 20) + (2 << 20) - 1) / (2 << 20)))
+((NEED_HUGEPAGES > MIN_HUGEPAGES)) || NEED_HUGEPAGES=$MIN_HUGEPAGES
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=$ROOT/target/release
@@ -100,6 +154,8 @@ fi
 
 WORK=$(mktemp -d -t wanfwd-bench.XXXXXX)
 PID= # the program being measured, if any
+NR_HUGEPAGES=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+ADDED_HUGEPAGES=0 # reserved by this run, released at exit
 
 cleanup() {
     if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then
@@ -114,9 +170,27 @@ cleanup() {
             rm -f "$m/${p}map_"* # hugepage files the EAL may leave behind
         done < <(hugetlbfs_mounts)
     done
+    if ((ADDED_HUGEPAGES > 0)); then
+        echo $(($(cat "$NR_HUGEPAGES") - ADDED_HUGEPAGES)) >"$NR_HUGEPAGES" 2>/dev/null ||
+            echo "bench.sh: could not release the $ADDED_HUGEPAGES hugepages it reserved" >&2
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# A large capture needs more hugepages than scripts/setup.sh reserves: reserve the
+# difference for this run (given back at exit), or say how many are missing.
+if (($(free_hugepages) < NEED_HUGEPAGES)); then
+    before=$(cat "$NR_HUGEPAGES")
+    echo $((before + NEED_HUGEPAGES - $(free_hugepages))) >"$NR_HUGEPAGES" 2>/dev/null || true
+    ADDED_HUGEPAGES=$(($(cat "$NR_HUGEPAGES") - before))
+    ((ADDED_HUGEPAGES <= 0)) ||
+        echo "bench.sh: reserved $ADDED_HUGEPAGES more 2 MB hugepages for this run (released at exit)" >&2
+    (($(free_hugepages) >= NEED_HUGEPAGES)) ||
+        die "needs $NEED_HUGEPAGES free 2 MB hugepages ($((NEED_HUGEPAGES * 2)) MB) for $MBUFS" \
+            "mbufs of $MBUF_SIZE bytes; $(free_hugepages) are free and the kernel would not" \
+            "reserve more: free some memory, or lower --flows or --passes"
+fi
 
 # --- Set-up -----------------------------------------------------------------------------
 
@@ -126,10 +200,14 @@ SOURCE="net_pcap0,rx_pcap=$PCAP,infinite_rx=1,tx_pcap=/dev/null"
 SINK="net_null0,no-rx=1"
 
 if ((PCC)); then
-    # FLOWS flows that differ by source port, from one LAN host to one remote: each is a
-    # connection, PCC splits them between the WANs, masquerade translates them.
-    MKPCAP_CMD=("$BIN/mkpcap" --out "$PCAP" --count 1024 --flows "$FLOWS" --vary-sport
-        --sport 10000 --dst 192.0.2.10 --dst-mac 02:00:00:00:00:01)
+    # FLOWS flows, each a connection: flow f from LAN host 192.168.1.(10 + k % 200), port
+    # 10000 + k, to 198.18.0.0 + f % 4099 (RFC 2544's benchmarking range) port 9, with
+    # k = f / 4099, as stateful-micro's. PCC splits them between the WANs; masquerade keeps
+    # every source port (the ports of one remote's flows all differ).
+    MKPCAP_CMD=("$BIN/mkpcap" --out "$PCAP" --count "$FRAMES" --flows "$FLOWS" --vary-sport
+        --src 192.168.1.10 --hosts 200 --sport 10000 --dst 198.18.0.0 --remotes 4099
+        --dst-mac 02:00:00:00:00:01)
+    ((PASSES == 1)) || MKPCAP_CMD+=(--shuffle 1)
 else
     MKPCAP_CMD=("$BIN/mkpcap" --out "$PCAP" --count 1024 --flows 256 --dst 192.0.2.10
         --dst-mac 02:00:00:00:00:01)
@@ -140,15 +218,19 @@ SINK2="net_null1,no-rx=1"
 if ((PCC)); then
     # configs/pcc.yaml with the bench's devices, static ARP for the gateways (nothing answers
     # in the bench) and no check-gateway (nothing answers probes either).
+    TRACKING=
+    ((MAX_ENTRIES == 1000000)) ||
+        TRACKING=$'/ip/firewall/connection/tracking:\n  max-entries: '"$MAX_ENTRIES"
     cat >"$CONFIG" <<EOF
 dpdk:
   eal-args: ["--file-prefix", "$PREFIX_WANFWD", "-l", "0,1"]
   workers: 1
-  mbufs: 16383
+  mbufs: $MBUFS
+  mbuf-size: $MBUF_SIZE
 /interface/ethernet:
-  - { name: bridge, device: "$SOURCE", mac-address: "02:00:00:00:00:01" }
-  - { name: ether1, device: "$SINK" }
-  - { name: ether2, device: "$SINK2" }
+  - { name: bridge, device: "$SOURCE", mac-address: "02:00:00:00:00:01", mtu: $MTU }
+  - { name: ether1, device: "$SINK", mtu: $MTU }
+  - { name: ether2, device: "$SINK2", mtu: $MTU }
 /interface/list:
   - { name: WAN }
 /interface/list/member:
@@ -178,13 +260,14 @@ dpdk:
   - { chain: output, connection-mark: wan2_conn, action: mark-routing, new-routing-mark: to_wan2, passthrough: no }
 /ip/firewall/nat:
   - { chain: srcnat, out-interface-list: WAN, action: masquerade }
+$TRACKING
 EOF
 else
 cat >"$CONFIG" <<EOF
 dpdk:
   eal-args: ["--file-prefix", "$PREFIX_WANFWD", "-l", "0,1"]
   workers: 1
-  mbufs: 16383
+  mbufs: $MBUFS
 /interface/ethernet:
   - { name: bridge, device: "$SOURCE", mac-address: "02:00:00:00:00:01" }
   - { name: ether1, device: "$SINK" }
@@ -199,9 +282,12 @@ EOF
 fi
 
 WANFWD_CMD=("$BIN/wanfwd" --config "$CONFIG" --stats-interval 1)
+NEWCONN_CMD=("$BIN/wanfwd" --config "$CONFIG" --stats-interval "$NEWCONN_INTERVAL")
 TESTPMD_CMD=("$TESTPMD" -l "0,1" --no-pci --file-prefix "$PREFIX_TESTPMD" --vdev "$SOURCE"
-    --vdev "$SINK" -- --forward-mode=io --stats-period 1 --total-num-mbufs 16384
-    --no-flush-rx --nb-cores 1)
+    --vdev "$SINK" -- --forward-mode=io --stats-period 1 --total-num-mbufs "$MBUFS"
+    --mbuf-size "$MBUF_SIZE" --no-flush-rx --nb-cores 1)
+NEWCONN=0
+((!PCC || FLOWS < NEWCONN_MIN_FLOWS)) || NEWCONN=1
 
 # --- Measuring --------------------------------------------------------------------------
 
@@ -212,17 +298,10 @@ median() {
               if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# run LOG COMMAND...: runs COMMAND for $DURATION seconds with its output in LOG, stops it
-# with SIGINT and fails unless it exits 0.
-run() {
+# stop_and_check LOG: stops $PID with SIGINT (SIGKILL after 10 s) and fails unless it
+# exited 0.
+stop_and_check() {
     local log=$1 rc=0 i
-    shift
-    "$@" >"$log" 2>&1 </dev/null &
-    PID=$!
-    for ((i = 0; i < DURATION; i++)); do
-        sleep 1
-        kill -0 "$PID" 2>/dev/null || break
-    done
     kill -INT "$PID" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do # up to 10 s to stop cleanly
         kill -0 "$PID" 2>/dev/null || break
@@ -232,10 +311,30 @@ run() {
     wait "$PID" || rc=$?
     PID=
     if ((rc != 0)); then
-        echo "--- last lines of ${1##*/}'s output:" >&2
+        echo "--- last lines of ${log##*/}'s output:" >&2
         tail -n 20 "$log" >&2
-        die "${1##*/} exited with status $rc"
+        die "${log##*/} exited with status $rc"
     fi
+}
+
+# run LOG PATTERN COMMAND...: runs COMMAND with its output in LOG until it has printed its
+# first rate sample (a line matching PATTERN: start-up takes seconds with a large capture),
+# then $DURATION seconds more; stops it with SIGINT and fails unless it exits 0.
+run() {
+    local log=$1 pattern=$2 i
+    shift 2
+    "$@" >"$log" 2>&1 </dev/null &
+    PID=$!
+    for ((i = 0; i < 600; i++)); do # start-up: up to a minute
+        grep -q "$pattern" "$log" && break
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    for ((i = 0; i < DURATION; i++)); do
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 1
+    done
+    stop_and_check "$log"
 }
 
 # steady_rate NAME: sets RATE to the median of the samples on stdin after the warm-up ones,
@@ -249,17 +348,17 @@ steady_rate() {
 # testpmd prints each port's statistics every second; the rate is port 1's Tx-pps.
 measure_testpmd() {
     local log=$WORK/testpmd.log
-    run "$log" "${TESTPMD_CMD[@]}"
+    run "$log" "Tx-pps:" "${TESTPMD_CMD[@]}"
     steady_rate testpmd < <(awk '
         /NIC statistics for port/ { for (i = 1; i < NF; i++) if ($i == "port") port = $(i + 1) }
         /Tx-pps:/ && port == 1 { print $2 }' "$log")
 }
 
-# wanfwd logs "rates: ... ether1: rx N pps tx N pps;" every second; the rate is ether1's tx.
-# On exit it prints its counters: the packets must have been routed, not dropped.
-measure_wanfwd() {
-    local log=$WORK/wanfwd.log rx dropped
-    run "$log" "${WANFWD_CMD[@]}"
+# check_wanfwd LOG: the counters wanfwd printed on exit: the packets must have been routed,
+# not dropped; with --pcc, each flow must have opened exactly one connection (none expired,
+# refused or opened twice). Sets TSC_HZ from the worker's start-up line.
+check_wanfwd() {
+    local log=$1 rx dropped created
     rx=$(awk '/^workers: rx / { print $3 }' "$log")
     [[ -n $rx ]] || die "wanfwd printed no counters on exit"
     dropped=$(awk '/^drop / { n += $3 } END { print n + 0 }' "$log")
@@ -270,40 +369,115 @@ measure_wanfwd() {
     if ((dropped > 0)); then
         DROPS+=("round $round: $(grep '^drop ' "$log" | tr -s ' ' | paste -sd ';')")
     fi
-    if ((PCC)); then # the flows are split between the two WANs: their sum
-        steady_rate wanfwd < <(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps;.* ether2: rx [0-9]* pps tx \([0-9]*\) pps.*/\1 \2/p' "$log" |
-            awk '{ print $1 + $2 }')
-        # Each round's ether1/ether2 split (PCC's work), from the last rate sample.
-        SPLITS+=("round $round: $(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps;.* ether2: rx [0-9]* pps tx \([0-9]*\) pps.*/ether1 \1 pps, ether2 \2 pps/p' "$log" | tail -n 2 | head -n 1)")
+    if ((PCC)); then
+        created=$(awk '/^connections: / { print $6 }' "$log")
+        [[ $created == "$FLOWS" ]] ||
+            die "wanfwd created ${created:-no} connections for $FLOWS flows" \
+                "($(grep '^connections: ' "$log"))"
+    fi
+    TSC_HZ=$(sed -n 's/.*worker 0 polling .*TSC \([0-9]*\) Hz.*/\1/p' "$log" | head -n 1)
+}
+
+# pcc_samples LOG: per rate line, "ether1-tx ether2-tx connections bridge-rx".
+pcc_samples() {
+    sed -n 's/.*rates: bridge: rx \([0-9]*\) pps tx [0-9]* pps; ether1: rx [0-9]* pps tx \([0-9]*\) pps; ether2: rx [0-9]* pps tx \([0-9]*\) pps; connections: \([0-9]*\),.*/\2 \3 \4 \1/p' "$1"
+}
+
+# wanfwd logs "rates: ... ether1: rx N pps tx N pps;" every second; the rate is ether1's tx.
+# On exit it prints its counters: the packets must have been routed, not dropped.
+measure_wanfwd() {
+    local log=$WORK/wanfwd.log
+    run "$log" "rates:" "${WANFWD_CMD[@]}"
+    check_wanfwd "$log"
+    if ((PCC)); then
+        # The flows are split between the two WANs: the rate is their sum. The first pass
+        # over the capture creates the connections: only samples that start with all of
+        # them in the table count (the line before says FLOWS connections), and never the
+        # first WARMUP.
+        RATE=$(pcc_samples "$log" | awk -v flows="$FLOWS" -v warmup="$WARMUP" '
+            NR > warmup && full { print $1 + $2 }
+            { full = ($3 >= flows) }' | median) ||
+            die "wanfwd: no rate sample with all $FLOWS connections established" \
+                "(raise --seconds?)"
+        awk -v r="$RATE" 'BEGIN { exit !(r > 0) }' || die "wanfwd forwarded nothing"
+        # Each round's ether1/ether2 split (PCC's work), from the last full sample.
+        SPLITS+=("round $round: $(pcc_samples "$log" | tail -n 2 | head -n 1 |
+            awk '{ printf "ether1 %s pps, ether2 %s pps", $1, $2 }')")
     else
         steady_rate wanfwd < <(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps.*/\1/p' "$log")
     fi
 }
 
+# measure_newconn: wanfwd from an empty table, rate samples every $NEWCONN_INTERVAL s,
+# stopped once every flow has its connection. While the first pass over the capture lasts,
+# every packet opens a connection: the bridge's rx rate is the rate of new connections. A
+# sample counts when the table was filling during the whole of it: connections already
+# there at the line before, still fewer than FLOWS at the line after (the workers publish
+# their counts every ~10 ms, a fifth of a sample). Sets NEWRATE (per second) and NEWN (the
+# samples it is the median of).
+measure_newconn() {
+    local log=$WORK/newconn.log i samples
+    "${NEWCONN_CMD[@]}" >"$log" 2>&1 </dev/null &
+    PID=$!
+    for ((i = 0; i < 20 * (DURATION + 60); i++)); do # start-up included; at most S + 60 s
+        sleep 0.05
+        kill -0 "$PID" 2>/dev/null || break
+        grep -q "connections: $FLOWS," "$log" && break
+    done
+    sleep 0.2
+    stop_and_check "$log"
+    check_wanfwd "$log"
+    samples=$(pcc_samples "$log" | awk -v flows="$FLOWS" '
+        { n[NR] = $3; rx[NR] = $4 }
+        END { for (i = 2; i < NR; i++) if (n[i - 1] > 0 && n[i + 1] < flows) print rx[i] }')
+    NEWN=$(grep -c . <<<"$samples" || true)
+    NEWRATE=$(median <<<"$samples") ||
+        die "new connections: no rate sample while the table was filling"
+}
+
 mpps() { awk -v r="$1" 'BEGIN { printf "%.2f", r / 1e6 }'; }
 percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f %%", 100 * a / b }'; }
+cycles() { awk -v hz="$TSC_HZ" -v r="$1" 'BEGIN { printf "%.0f", hz / r }'; }
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "wanfwd forwarding benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "CPU:      ${cpu:-unknown} ($(nproc) CPUs online; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "software: $("$BIN/wanfwd" --version), DPDK $(pkg-config --modversion libdpdk 2>/dev/null || echo '?')"
 if ((PCC)); then
-    echo "traffic:  64-byte frames (60 without FCS), UDP 192.168.1.10 -> 192.0.2.10, $FLOWS flows" \
-        "(source ports), replayed from a 1024-frame pcap into net_pcap"
+    order="in the order of creation"
+    ((PASSES == 1)) || order="$PASSES passes, each in its own random order"
+    echo "traffic:  64-byte frames (60 without FCS), UDP, $FLOWS flows (connections) from 200" \
+        "LAN hosts to 4099 remotes; a $FRAMES-frame pcap ($order) replayed into net_pcap"
     echo "wanfwd:   the guide's PCC + masquerade (stateful path), out to net_null ether1 + ether2;" \
         "testpmd io: net_pcap -> one net_null"
+    echo "mbufs:    $MBUFS of $MBUF_SIZE bytes per program (net_pcap holds the whole capture);" \
+        "$NEED_HUGEPAGES 2 MB hugepages needed, $(free_hugepages) free"
 else
     echo "traffic:  64-byte frames (60 without FCS), UDP 192.168.1.10 -> 256 destinations," \
         "replayed from a 1024-frame pcap into net_pcap, out to net_null"
 fi
-echo "method:   $ROUNDS rounds of testpmd then wanfwd, ${DURATION} s each on one forwarding" \
+echo "method:   $ROUNDS rounds of testpmd then wanfwd, ${DURATION} s each after start-up, on one forwarding" \
     "core (lcore 1);"
-echo "          per run, the median of the one-second rates after the first $WARMUP"
+if ((PCC)); then
+    echo "          per run, the median of the one-second rates after the first $WARMUP and" \
+        "once all $FLOWS connections exist"
+else
+    echo "          per run, the median of the one-second rates after the first $WARMUP"
+fi
+((!NEWCONN)) || echo "          then wanfwd again from an empty table: new connections/s" \
+    "(${NEWCONN_INTERVAL} s samples while the first pass fills the table)"
 echo
-printf '%-7s %18s %15s %15s\n' round "testpmd io (Mpps)" "wanfwd (Mpps)" "wanfwd/testpmd"
+if ((NEWCONN)); then
+    printf '%-7s %18s %15s %15s %15s\n' round "testpmd io (Mpps)" "wanfwd (Mpps)" "wanfwd/testpmd" \
+        "new conn (M/s)"
+else
+    printf '%-7s %18s %15s %15s\n' round "testpmd io (Mpps)" "wanfwd (Mpps)" "wanfwd/testpmd"
+fi
 
 TESTPMD_RATES=()
 WANFWD_RATES=()
+NEW_RATES=()
+NEW_SAMPLES=()
 RATIOS=() # per round, wanfwd/testpmd: a paired figure, less hit by load that comes and goes
 DROPS=()
 SPLITS=()
@@ -315,17 +489,31 @@ for ((round = 1; round <= ROUNDS; round++)); do
     TESTPMD_RATES+=("$tp")
     WANFWD_RATES+=("$wf")
     RATIOS+=("$(awk -v a="$wf" -v b="$tp" 'BEGIN { print 100 * a / b }')")
-    printf '%-7s %18s %15s %15s\n' "$round" "$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")"
+    if ((NEWCONN)); then
+        measure_newconn
+        NEW_RATES+=("$NEWRATE")
+        NEW_SAMPLES+=("$NEWN")
+        printf '%-7s %18s %15s %15s %15s\n' "$round" "$(mpps "$tp")" "$(mpps "$wf")" \
+            "$(percent "$wf" "$tp")" "$(mpps "$NEWRATE")"
+    else
+        printf '%-7s %18s %15s %15s\n' "$round" "$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")"
+    fi
 done
 tp=$(printf '%s\n' "${TESTPMD_RATES[@]}" | median)
 wf=$(printf '%s\n' "${WANFWD_RATES[@]}" | median)
-printf '%-7s %18s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")"
+if ((NEWCONN)); then
+    nc=$(printf '%s\n' "${NEW_RATES[@]}" | median)
+    printf '%-7s %18s %15s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" \
+        "$(percent "$wf" "$tp")" "$(mpps "$nc")"
+else
+    printf '%-7s %18s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")"
+fi
 echo
-if ((PCC)); then
-    hz=$(awk -F': ' '/^cpu MHz/ { print $2 * 1e6; exit }' /proc/cpuinfo)
-    [[ -n $hz ]] && echo "wanfwd: $(awk -v hz="$hz" -v r="$wf" 'BEGIN { printf "%.0f", hz / r }')" \
-        "cycles/packet at the nominal $(awk -v hz="$hz" 'BEGIN { printf "%.3f", hz / 1e9 }') GHz" \
-        "(/proc/cpuinfo) / the median rate"
+if [[ -n ${TSC_HZ-} ]]; then
+    echo "cycles/packet (EAL's TSC, $(awk -v hz="$TSC_HZ" 'BEGIN { printf "%.3f", hz / 1e9 }') GHz," \
+        "/ the median rate): wanfwd $(cycles "$wf"), testpmd io $(cycles "$tp")"
+    ((!NEWCONN)) || echo "cycles/new connection: $(cycles "$nc") (the median of" \
+        "${NEW_SAMPLES[*]} samples in rounds 1..$ROUNDS)"
 fi
 echo "wanfwd/testpmd: $(percent "$wf" "$tp") (ratio of the medians)," \
     "$(printf '%s\n' "${RATIOS[@]}" | median | xargs printf '%.1f %%') (median of the per-round ratios)"
@@ -353,6 +541,7 @@ show() { local s="$*"; echo "${s//"$WORK"/\$TMP}"; }
 show "  ${MKPCAP_CMD[*]}"
 show "  ${TESTPMD_CMD[*]}"
 show "  ${WANFWD_CMD[*]}"
+((!NEWCONN)) || show "  ${NEWCONN_CMD[*]}   (new connections: stopped once the table is full)"
 show "  with $CONFIG:"
 while IFS= read -r line; do show "    $line"; done <"$CONFIG"
 show "  $BIN/fwd-micro"
