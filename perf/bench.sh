@@ -323,6 +323,7 @@ stop_and_check() {
 run() {
     local log=$1 pattern=$2 i
     shift 2
+    : >"$log" # before the program opens it: the loop below reads it at once
     "$@" >"$log" 2>&1 </dev/null &
     PID=$!
     for ((i = 0; i < 600; i++)); do # start-up: up to a minute
@@ -417,6 +418,7 @@ measure_wanfwd() {
 # samples it is the median of).
 measure_newconn() {
     local log=$WORK/newconn.log i samples
+    : >"$log"
     "${NEWCONN_CMD[@]}" >"$log" 2>&1 </dev/null &
     PID=$!
     for ((i = 0; i < 20 * (DURATION + 60); i++)); do # start-up included; at most S + 60 s
