@@ -10,12 +10,15 @@ set -euo pipefail
 
 usage() {
     cat <<EOF
-Usage: perf/bench.sh [--rounds N] [--seconds S] [--pcc [--flows N] [--passes K]]
+Usage: perf/bench.sh [--rounds N] [--seconds S] [--l3fwd | --pcc [--flows N] [--passes K]]
 
   --rounds N    rounds, each running testpmd then wanfwd (default 5)
   --seconds S   how long each program runs per round once it has started (printed its
                 first rate sample), at least 4 (default 8); the first 2 one-second
                 samples are discarded as warm-up
+  --l3fwd       each round also runs DPDK's l3fwd example (LPM) on the same devices, a
+                second reference: DPDK's own router (built from dpdk-doc's sources,
+                installed if missing; see perf/l3fwd.sh); plain routing only
   --pcc         wanfwd runs the guide's PCC set-up (configs/pcc.yaml: mangle, routing
                 tables to_wan1/to_wan2, masquerade on ether1 and ether2, both net_null
                 sinks with static-ARP gateways, no check-gateway): the stateful path;
@@ -41,6 +44,7 @@ MICRO_RUNS=3
 MIN_HUGEPAGES=64        # 2 MB pages free before starting: each program needs ~40 MB
 MAX_DROP_PER_MILLE=1    # wanfwd drops tolerated, per 1000 received packets
 PCC=0
+L3FWD=0
 FLOWS=1000
 PASSES=1
 MAX_FLOWS=4000000
@@ -49,12 +53,15 @@ NEWCONN_INTERVAL=0.05    # seconds between rate samples in the new-connection ru
 PREFIX_WANFWD="wf-bench" # EAL --file-prefix of each program; they never run at once
 PREFIX_TESTPMD="wf-bench-tp"
 DPDK_RUNDIR=/var/run/dpdk
+# shellcheck source=perf/l3fwd.sh
+source "$(dirname "${BASH_SOURCE[0]}")/l3fwd.sh" # PREFIX_L3FWD, l3fwd_build, measure_l3fwd
 
 while (($#)); do
     case $1 in
     --rounds) ROUNDS=${2-} && { shift 2 || shift; } ;;
     --seconds) DURATION=${2-} && { shift 2 || shift; } ;;
     --pcc) PCC=1 && shift ;;
+    --l3fwd) L3FWD=1 && shift ;;
     --flows) FLOWS=${2-} && { shift 2 || shift; } ;;
     --passes) PASSES=${2-} && { shift 2 || shift; } ;;
     -h | --help) usage && exit 0 ;;
@@ -63,6 +70,10 @@ while (($#)); do
 done
 if ! [[ $FLOWS =~ ^[1-9][0-9]*$ ]] || ((FLOWS > MAX_FLOWS)); then
     echo "bench.sh: --flows wants an integer from 1 to $MAX_FLOWS" >&2
+    exit 2
+fi
+if ((L3FWD && PCC)); then
+    echo "bench.sh: --l3fwd compares plain routing; it does not go with --pcc" >&2
     exit 2
 fi
 if ! [[ $PASSES =~ ^[1-8]$ ]]; then
@@ -134,7 +145,7 @@ flock -n 9 || die "another perf/bench.sh is running"
 
 # Another program using one of our prefixes would share our EAL files: refuse rather than
 # disturb it (and never remove its files).
-for p in "$PREFIX_WANFWD" "$PREFIX_TESTPMD"; do
+for p in "$PREFIX_WANFWD" "$PREFIX_TESTPMD" "$PREFIX_L3FWD"; do
     if grep -qsF "/dpdk/$p/config" /proc/[0-9]*/maps; then
         die "a running process uses the EAL prefix $p; stop it first"
     fi
@@ -164,7 +175,7 @@ cleanup() {
     fi
     rm -rf "$WORK"
     local p m
-    for p in "$PREFIX_WANFWD" "$PREFIX_TESTPMD"; do
+    for p in "$PREFIX_WANFWD" "$PREFIX_TESTPMD" "$PREFIX_L3FWD"; do
         rm -rf "${DPDK_RUNDIR:?}/$p"
         while read -r m; do
             rm -f "$m/${p}map_"* # hugepage files the EAL may leave behind
@@ -288,6 +299,8 @@ TESTPMD_CMD=("$TESTPMD" -l "0,1" --no-pci --file-prefix "$PREFIX_TESTPMD" --vdev
     --mbuf-size "$MBUF_SIZE" --no-flush-rx --nb-cores 1)
 NEWCONN=0
 ((!PCC || FLOWS < NEWCONN_MIN_FLOWS)) || NEWCONN=1
+
+((!L3FWD)) || l3fwd_build
 
 # --- Measuring --------------------------------------------------------------------------
 
@@ -472,6 +485,9 @@ echo
 if ((NEWCONN)); then
     printf '%-7s %18s %15s %15s %15s\n' round "testpmd io (Mpps)" "wanfwd (Mpps)" "wanfwd/testpmd" \
         "new conn (M/s)"
+elif ((L3FWD)); then
+    printf '%-7s %18s %15s %15s %15s %15s\n' round "testpmd io (Mpps)" "wanfwd (Mpps)" \
+        "wanfwd/testpmd" "l3fwd (Mpps)" "l3fwd/testpmd"
 else
     printf '%-7s %18s %15s %15s\n' round "testpmd io (Mpps)" "wanfwd (Mpps)" "wanfwd/testpmd"
 fi
@@ -479,6 +495,8 @@ fi
 TESTPMD_RATES=()
 WANFWD_RATES=()
 NEW_RATES=()
+L3_RATES=()
+L3_RATIOS=()
 NEW_SAMPLES=()
 RATIOS=() # per round, wanfwd/testpmd: a paired figure, less hit by load that comes and goes
 DROPS=()
@@ -497,6 +515,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
         NEW_SAMPLES+=("$NEWN")
         printf '%-7s %18s %15s %15s %15s\n' "$round" "$(mpps "$tp")" "$(mpps "$wf")" \
             "$(percent "$wf" "$tp")" "$(mpps "$NEWRATE")"
+    elif ((L3FWD)); then
+        measure_l3fwd
+        L3_RATES+=("$RATE")
+        L3_RATIOS+=("$(awk -v a="$RATE" -v b="$tp" 'BEGIN { print 100 * a / b }')")
+        printf '%-7s %18s %15s %15s %15s %15s\n' "$round" "$(mpps "$tp")" "$(mpps "$wf")" \
+            "$(percent "$wf" "$tp")" "$(mpps "$RATE")" "$(percent "$RATE" "$tp")"
     else
         printf '%-7s %18s %15s %15s\n' "$round" "$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")"
     fi
@@ -507,6 +531,10 @@ if ((NEWCONN)); then
     nc=$(printf '%s\n' "${NEW_RATES[@]}" | median)
     printf '%-7s %18s %15s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" \
         "$(percent "$wf" "$tp")" "$(mpps "$nc")"
+elif ((L3FWD)); then
+    l3=$(printf '%s\n' "${L3_RATES[@]}" | median)
+    printf '%-7s %18s %15s %15s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" \
+        "$(percent "$wf" "$tp")" "$(mpps "$l3")" "$(percent "$l3" "$tp")"
 else
     printf '%-7s %18s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")"
 fi
@@ -519,6 +547,11 @@ if [[ -n ${TSC_HZ-} ]]; then
 fi
 echo "wanfwd/testpmd: $(percent "$wf" "$tp") (ratio of the medians)," \
     "$(printf '%s\n' "${RATIOS[@]}" | median | xargs printf '%.1f %%') (median of the per-round ratios)"
+if ((L3FWD)); then
+    echo "l3fwd/testpmd: $(percent "$l3" "$tp") (ratio of the medians)," \
+        "$(printf '%s\n' "${L3_RATIOS[@]}" | median | xargs printf '%.1f %%') (median of the per-round ratios);" \
+        "wanfwd/l3fwd: $(percent "$wf" "$l3")"
+fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 ((${#SPLITS[@]} == 0)) || printf 'wanfwd WAN split (PCC): %s\n' "${SPLITS[@]}"
 ((${#DROPS[@]} == 0)) || printf 'wanfwd drops (within tolerance): %s\n' "${DROPS[@]}"
@@ -543,6 +576,7 @@ show() { local s="$*"; echo "${s//"$WORK"/\$TMP}"; }
 show "  ${MKPCAP_CMD[*]}"
 show "  ${TESTPMD_CMD[*]}"
 show "  ${WANFWD_CMD[*]}"
+((!L3FWD)) || show "  ${L3FWD_CMD[*]}   (rate: port 1 TX packets read twice with dpdk-proc-info --stats)"
 ((!NEWCONN)) || show "  ${NEWCONN_CMD[*]}   (new connections: stopped once the table is full)"
 show "  with $CONFIG:"
 while IFS= read -r line; do show "    $line"; done <"$CONFIG"
