@@ -39,14 +39,7 @@ fn config(dir: &TestDir) -> Config {
             ("bridge", "lan", r#"mac-address: "02:00:00:00:00:01""#),
             ("ether1", "wan", r#"mac-address: "02:00:00:00:00:02""#),
         ],
-        r#"/ip/address:
-  - { address: 192.168.1.1/24, interface: bridge }
-  - { address: 203.0.113.2/24, interface: ether1 }
-/ip/route:
-  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1 }
-/ip/arp:
-  - { address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }
-"#,
+        LAN_WAN,
     )
 }
 

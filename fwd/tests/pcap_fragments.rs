@@ -15,7 +15,6 @@
 mod common;
 
 use common::*;
-use std::time::Duration;
 use wanfwd::config::Config;
 use wanfwd::counters::DropReason;
 use wanfwd::packet::ether;
@@ -42,17 +41,7 @@ fn config(dir: &TestDir) -> Config {
                 r#"mac-address: "02:00:00:00:00:02", mtu: 1280"#,
             ),
         ],
-        r#"/ip/address:
-  - { address: 192.168.1.1/24, interface: bridge }
-  - { address: 203.0.113.2/24, interface: ether1 }
-/ip/route:
-  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1 }
-/ip/arp:
-  - { address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }
-  - { address: 192.168.1.10, mac-address: "02:00:00:00:01:10", interface: bridge }
-/ip/firewall/nat:
-  - { chain: srcnat, out-interface: ether1, action: masquerade }
-"#,
+        LAN_WAN_MASQUERADE,
     )
 }
 
@@ -135,19 +124,11 @@ fn fragments_are_masqueraded_without_reassembly_and_big_packets_fragmented() {
     input.push(stray);
     input.push(whole(WHOLE_IDENT, false, &small));
     input.push(whole(DF_IDENT, true, &small));
-    write_pcap(&dir.file("lan-in.pcap"), &input);
-    write_pcap(&dir.file("wan-in.pcap"), &[]);
-
-    let report = run_router(&cfg, Duration::from_secs(2));
-    let wan_out = read_pcap(&dir.file("wan-out.pcap"));
-    let lan_out = read_pcap(&dir.file("lan-out.pcap"));
-    let total = report.total();
-    eprintln!(
-        "report: {report:?}\ndrops: {:?}\nether1 sent:\n{}\nbridge sent:\n{}",
-        nonzero_drops(&total),
-        describe(&wan_out),
-        describe(&lan_out)
-    );
+    let LanToWan {
+        total,
+        wan_out,
+        lan_out,
+    } = run_lan_to_wan(&dir, &cfg, &input);
 
     for (i, f) in wan_out.iter().enumerate() {
         let ip = ipv4_of(f).expect("IPv4");

@@ -14,7 +14,6 @@
 mod common;
 
 use common::*;
-use std::time::Duration;
 use wanfwd::config::Config;
 use wanfwd::counters::DropReason;
 use wanfwd::packet::ipv4;
@@ -37,17 +36,7 @@ fn config(dir: &TestDir) -> Config {
                 r#"mac-address: "02:00:00:00:00:02", mtu: 114"#,
             ),
         ],
-        r#"/ip/address:
-  - { address: 192.168.1.1/24, interface: bridge }
-  - { address: 203.0.113.2/24, interface: ether1 }
-/ip/route:
-  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1 }
-/ip/arp:
-  - { address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }
-  - { address: 192.168.1.10, mac-address: "02:00:00:00:01:10", interface: bridge }
-/ip/firewall/nat:
-  - { chain: srcnat, out-interface: ether1, action: masquerade }
-"#,
+        LAN_WAN_MASQUERADE,
     );
     // The YAML key and its check against the MTUs are tested in config's unit tests.
     cfg.dpdk.mbuf_size = Some(256);
@@ -88,19 +77,11 @@ fn small_buffers_forward_small_frames_and_drop_larger_ones_counted() {
         wanfwd::packet::ether::ETHERTYPE_IPV4,
         &expiring_l3,
     );
-    write_pcap(&dir.file("lan-in.pcap"), &[small, big, expiring]);
-    write_pcap(&dir.file("wan-in.pcap"), &[]);
-
-    let report = run_router(&cfg, Duration::from_secs(2));
-    let wan_out = read_pcap(&dir.file("wan-out.pcap"));
-    let lan_out = read_pcap(&dir.file("lan-out.pcap"));
-    let total = report.total();
-    eprintln!(
-        "report: {report:?}\ndrops: {:?}\nether1 sent:\n{}\nbridge sent:\n{}",
-        nonzero_drops(&total),
-        describe(&wan_out),
-        describe(&lan_out)
-    );
+    let LanToWan {
+        total,
+        wan_out,
+        lan_out,
+    } = run_lan_to_wan(&dir, &cfg, &[small, big, expiring]);
     assert!(
         logged()
             .iter()

@@ -88,7 +88,23 @@ fn snapshot(main_default: u32, wan1_table: u32, rules: RuleSet) -> Snapshot {
 /// The guide's PCC rules and masquerade, from configs/pcc.yaml.
 fn pcc_rules() -> RuleSet {
     let text = include_str!("../../../configs/pcc.yaml");
-    let cfg = Config::from_yaml_str(text, "pcc.yaml").unwrap();
+    compile_rules(&Config::from_yaml_str(text, "pcc.yaml").unwrap())
+}
+
+/// The rules of `nat` (YAML flow mappings of /ip/firewall/nat) on the guide's interfaces.
+fn nat_rules(nat: &[&str]) -> RuleSet {
+    let mut yaml = String::from(
+        "/interface/ethernet:\n  - { name: bridge, device: net_null0 }\n  - { name: ether1, device: net_null1 }\n  - { name: ether2, device: net_null2 }\n/ip/firewall/nat:\n",
+    );
+    for n in nat {
+        yaml += &format!("  - {n}\n");
+    }
+    compile_rules(&Config::from_yaml_str(&yaml, "t.yaml").unwrap())
+}
+
+/// `cfg`'s mangle and NAT rules compiled as the router does, with ports bridge, ether1,
+/// ether2 and routing tables main, to_wan1, to_wan2.
+fn compile_rules(cfg: &Config) -> RuleSet {
     let port_of = |n: &str| {
         ["bridge", "ether1", "ether2"]
             .iter()

@@ -325,6 +325,31 @@ pub fn eal_args_yaml(prefix: &str) -> String {
     format!("[--no-huge, -m, '256', --no-pci, --file-prefix, {prefix}]")
 }
 
+/// The routing of the two-port pcap tests: the LAN on bridge, ISP1 on ether1 with a default
+/// route through 203.0.113.1, static ARP for that gateway (nothing answers ARP in a capture).
+macro_rules! lan_wan {
+    () => {
+        r#"/ip/address:
+  - { address: 192.168.1.1/24, interface: bridge }
+  - { address: 203.0.113.2/24, interface: ether1 }
+/ip/route:
+  - { dst-address: 0.0.0.0/0, gateway: 203.0.113.1 }
+/ip/arp:
+  - { address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }
+"#
+    };
+}
+pub const LAN_WAN: &str = lan_wan!();
+
+/// [`LAN_WAN`] plus static ARP for the LAN host 192.168.1.10 and masquerade out of ether1.
+pub const LAN_WAN_MASQUERADE: &str = concat!(
+    lan_wan!(),
+    r#"  - { address: 192.168.1.10, mac-address: "02:00:00:00:01:10", interface: bridge }
+/ip/firewall/nat:
+  - { chain: srcnat, out-interface: ether1, action: masquerade }
+"#
+);
+
 /// A test configuration: wanfwd's sections (EAL with `prefix`, the API socket in `dir`, metrics
 /// on any port), then `/interface/ethernet` with a `net_pcap` port per `(name, stem, props)`
 /// reading `{stem}-in.pcap` and writing `{stem}-out.pcap` in `dir` (`props` are more YAML
@@ -357,6 +382,37 @@ pub fn pcap_config(
 /// Runs the router on `cfg` in a thread for `run_for`, then stops it and returns its report.
 /// The wait is only there to let `net_pcap` replay its input and the router answer; nothing
 /// is asserted on time. Fails the test if the router does not start (no root, no DPDK).
+/// One two-second run of a two-port set-up (`bridge` reading `lan-in.pcap`, `ether1`
+/// reading `wan-in.pcap`): `lan_in` goes in on bridge and nothing on ether1. Returns the
+/// counters added up and what ether1 and bridge sent, all printed first for a failing test's
+/// log.
+pub fn run_lan_to_wan(dir: &TestDir, cfg: &Config, lan_in: &[Vec<u8>]) -> LanToWan {
+    write_pcap(&dir.file("lan-in.pcap"), lan_in);
+    write_pcap(&dir.file("wan-in.pcap"), &[]);
+    let report = run_router(cfg, Duration::from_secs(2));
+    let wan_out = read_pcap(&dir.file("wan-out.pcap"));
+    let lan_out = read_pcap(&dir.file("lan-out.pcap"));
+    let total = report.total();
+    eprintln!(
+        "report: {report:?}\ndrops: {:?}\nether1 sent:\n{}\nbridge sent:\n{}",
+        nonzero_drops(&total),
+        describe(&wan_out),
+        describe(&lan_out)
+    );
+    LanToWan {
+        total,
+        wan_out,
+        lan_out,
+    }
+}
+
+/// What [`run_lan_to_wan`] saw.
+pub struct LanToWan {
+    pub total: Counters,
+    pub wan_out: Vec<Vec<u8>>,
+    pub lan_out: Vec<Vec<u8>>,
+}
+
 pub fn run_router(cfg: &Config, run_for: Duration) -> Report {
     run_router_with(cfg, &RunOptions::default(), run_for)
 }

@@ -149,24 +149,9 @@ fn every_port_picked_maps_to_the_picking_worker_through_the_reta() {
 fn an_exhausted_port_range_refuses_the_connection_and_counts_it() {
     // src-nat to 16 ports: for one remote address and port, about 16 / 4 of them send their
     // reply to a given worker's queue; once those are used, the next connection is refused.
-    let yaml = "/interface/ethernet:\n  - { name: bridge, device: net_null0 }\n  - { name: ether1, device: net_null1 }\n  - { name: ether2, device: net_null2 }\n/ip/firewall/nat:\n  - { chain: srcnat, action: src-nat, to-addresses: 203.0.113.2, to-ports: 2000-2015, out-interface: ether1 }\n";
-    let cfg = Config::from_yaml_str(yaml, "t.yaml").unwrap();
-    let names = ["bridge", "ether1", "ether2"];
-    let port_of = |n: &str| names.iter().position(|p| *p == n).map(|i| i as u16);
-    let table_of = |n: &str| (n == "main").then_some(0u8);
-    let rules = RuleSet::compile(
-        &cfg.mangle,
-        &cfg.nat,
-        &cfg.interface_lists,
-        &cfg.interface_list_members,
-        &Resolver {
-            port_of: &port_of,
-            table_of: &table_of,
-        },
-        &mut Marks::new(),
-        &mut Marks::new(),
-    )
-    .unwrap();
+    let rules = nat_rules(&[
+        "{ chain: srcnat, action: src-nat, to-addresses: 203.0.113.2, to-ports: 2000-2015, out-interface: ether1 }",
+    ]);
     let snap = snapshot(NH_GW1, NH_GW1, rules);
     let s = Steering::new(&SYM_KEY, &reta(128, 4, None), HASHING).unwrap();
     let me = 1;

@@ -4,34 +4,6 @@
 
 use super::*;
 
-/// The rules of `nat` (YAML flow mappings of /ip/firewall/nat), compiled as the router does
-/// on the guide's interfaces.
-fn nat_rules(nat: &[&str]) -> RuleSet {
-    let mut yaml = String::from(
-        "/interface/ethernet:\n  - { name: bridge, device: net_null0 }\n  - { name: ether1, device: net_null1 }\n  - { name: ether2, device: net_null2 }\n/ip/firewall/nat:\n",
-    );
-    for n in nat {
-        yaml += &format!("  - {n}\n");
-    }
-    let cfg = Config::from_yaml_str(&yaml, "t.yaml").unwrap();
-    let names = ["bridge", "ether1", "ether2"];
-    let port_of = |n: &str| names.iter().position(|p| *p == n).map(|i| i as u16);
-    let table_of = |n: &str| (n == "main").then_some(0u8);
-    RuleSet::compile(
-        &cfg.mangle,
-        &cfg.nat,
-        &cfg.interface_lists,
-        &cfg.interface_list_members,
-        &Resolver {
-            port_of: &port_of,
-            table_of: &table_of,
-        },
-        &mut Marks::new(),
-        &mut Marks::new(),
-    )
-    .unwrap()
-}
-
 /// `n` workers on devices without RSS, as the router makes them.
 fn workers(n: usize) -> Vec<Stateful> {
     (0..n)
