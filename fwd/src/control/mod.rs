@@ -11,6 +11,7 @@ mod input;
 mod model;
 mod netwatch;
 mod observe;
+mod output;
 mod ping;
 mod probes;
 mod rates;

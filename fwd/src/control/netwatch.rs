@@ -141,7 +141,11 @@ impl Control {
                 .iter()
                 .position(|p| p.enabled && p.on_link(gw))
                 .map(|p| Target::Gateway(p as u16, u32::from(gw))),
-            None => self.route_of(host),
+            // By main, or by the table the mangle output chain marks it for.
+            None => {
+                let table = self.output_table(0, host, key.src, ident);
+                self.route_in(table, host).or_else(|| self.route_of(host))
+            }
         };
         match target {
             Some(Target::Gateway(port, nh)) => {

@@ -169,6 +169,7 @@ impl Control {
                         .ok_or_else(|| format!("no such routing table '{t}'"))?,
                     None => 0,
                 };
+                let table = self.output_table(table, dst, req.src_address, ident);
                 self.route_in(table, dst)
                     .or_else(|| self.route_in(0, dst))
                     .ok_or("no route to host")?
