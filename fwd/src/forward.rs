@@ -73,10 +73,29 @@ pub const SLOW: u32 = u32::MAX;
 /// above the route counter, or [`SLOW`] with the frame untouched. Port 0xFFFF does not exist
 /// (ports are counted in a u8 elsewhere), so no decision packs to SLOW.
 #[inline(always)]
-pub fn fast(frame: &mut [u8], in_port: u16, hw_checksum: Option<bool>, snap: &Tables) -> u32 {
-    match fast_path(frame, in_port, hw_checksum, snap) {
+pub fn fast(frame: &mut [u8], port: FastPort, hw_checksum: Option<bool>, snap: &Tables) -> u32 {
+    match fast_path(frame, port, hw_checksum, snap) {
         Some((port, counter)) => u32::from(port) << 16 | u32::from(counter),
         None => SLOW,
+    }
+}
+
+/// What the fast path needs of the input port, taken once per burst: its MAC as a
+/// little-endian `u64`, or a value no frame's destination matches when the port is disabled
+/// or unknown (all its frames then take the general path, which counts them).
+#[derive(Clone, Copy, Debug)]
+pub struct FastPort {
+    mac: u64,
+}
+
+impl FastPort {
+    #[inline]
+    pub fn new(t: &Tables, in_port: u16) -> FastPort {
+        let mac = match t.ports.get(usize::from(in_port)) {
+            Some(p) if p.enabled => p.mac.to_le_u64(),
+            _ => u64::MAX,
+        };
+        FastPort { mac }
     }
 }
 
@@ -101,7 +120,7 @@ pub fn forward(
     hw_checksum: Option<bool>,
     snap: &Tables,
 ) -> Verdict {
-    match fast_path(frame, in_port, hw_checksum, snap) {
+    match fast_path(frame, FastPort::new(snap, in_port), hw_checksum, snap) {
         Some((port, counter)) => Verdict::Forward { port, counter },
         None => slow_path(frame, in_port, hw_checksum, snap),
     }
@@ -115,38 +134,41 @@ pub fn forward(
 #[inline(always)]
 fn fast_path(
     frame: &mut [u8],
-    in_port: u16,
+    port: FastPort,
     hw_checksum: Option<bool>,
     t: &Tables,
 ) -> Option<(u16, u16)> {
     let len = frame.len();
     let h: &[u8; FAST_HDR] = frame.first_chunk()?;
-    let port = t.ports.get(usize::from(in_port))?;
+    // The header as five little-endian words, each loaded once; every field below is taken
+    // from them (a byte-wise read of the same fields made the compiler rebuild the
+    // checksum's words from single bytes, a third of the fast path's time).
+    let mac = le64(h, 0) & 0xFFFF_FFFF_FFFF;
+    let ether = le32(h, 12);
+    let a = le64(h, ether::HEADER_LEN);
+    let b = le64(h, ether::HEADER_LEN + 8);
+    let c = le32(h, ether::HEADER_LEN + 16);
     // Ethertype IPv4 and version 4 with a 20-byte header, in one comparison.
-    if u32::from_be_bytes([h[12], h[13], h[14], 0]) != 0x0800_4500
-        || h[0..6] != port.mac.0
-        || !port.enabled
-    {
+    if ether & 0x00FF_FFFF != 0x0045_0008 || mac != port.mac {
         return None;
     }
-    let ip: &[u8; ipv4::HEADER_LEN] = h[ether::HEADER_LEN..].try_into().ok()?;
-    let total_len = u16::from_be_bytes([ip[2], ip[3]]);
-    let ttl = ip[8];
-    if usize::from(total_len) + ether::HEADER_LEN > len
-        || total_len < ipv4::HEADER_LEN as u16
-        || ttl <= 1
-    {
+    let total_len = ((a >> 16) as u16).swap_bytes();
+    let ttl = b as u8;
+    // At least a header, within the frame (`len` is at least FAST_HDR), in one comparison:
+    // a length below the header's wraps around to a huge value.
+    let datagram = usize::from(total_len).wrapping_sub(ipv4::HEADER_LEN);
+    if datagram > len - FAST_HDR || ttl <= 1 {
         return None;
     }
     let ok = match hw_checksum {
         Some(v) => v,
-        None => checksum::header20_ok(ip),
+        None => checksum::header_words_ok(a, b, c),
     };
-    let src = u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]);
-    let dst = u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]);
-    if !ok || is_martian(src) || is_martian(dst) {
+    // The first octets of the source (byte 12 of the header) and destination (byte 16).
+    if !ok || MARTIAN[usize::from((b >> 32) as u8)] || MARTIAN[usize::from(c as u8)] {
         return None;
     }
+    let dst = c.swap_bytes();
     let lb = t.lbs.get(t.fib.lookup(dst)? as usize)?;
     let adj = if lb.mask == 0 {
         &lb.adj
@@ -169,10 +191,10 @@ fn fast_path(
         None
     };
     let h: &mut [u8; FAST_HDR] = frame.first_chunk_mut()?;
-    // RFC 1624 eqn. 3 for the TTL/protocol word.
-    let c = checksum::ttl_decremented([h[24], h[25]]);
-    h[22] = ttl - 1;
-    h[24..26].copy_from_slice(&c);
+    // TTL and checksum (RFC 1624 eqn. 3) rewritten in the word they share, in one store.
+    let sum = checksum::ttl_decremented_le((b >> 16) as u16);
+    let b = (b & !0xFFFF_00FF) | u64::from(ttl - 1) | u64::from(sum) << 16;
+    h[ether::HEADER_LEN + 8..ether::HEADER_LEN + 16].copy_from_slice(&b.to_le_bytes());
     h[..12].copy_from_slice(&adj.rewrite);
     if let Some(mac) = neighbour {
         h[..6].copy_from_slice(&mac);
@@ -184,6 +206,18 @@ fn fast_path(
 fn ecmp_bucket(offset: u32, mask: u32, l3: &[u8], t: &Tables) -> Option<usize> {
     let slot = offset + (ecmp::flow_hash(l3, t.hash_policy) & mask);
     t.buckets.get(slot as usize).map(|a| *a as usize)
+}
+
+/// The little-endian `u64` at `at` of the fast path's header.
+#[inline(always)]
+fn le64(h: &[u8; FAST_HDR], at: usize) -> u64 {
+    u64::from_le_bytes(*h[at..].first_chunk().expect("within the header"))
+}
+
+/// The little-endian `u32` at `at` of the fast path's header.
+#[inline(always)]
+fn le32(h: &[u8; FAST_HDR], at: usize) -> u32 {
+    u32::from_le_bytes(*h[at..].first_chunk().expect("within the header"))
 }
 
 /// Ethernet and an options-less IPv4 header.

@@ -12,6 +12,14 @@ impl MacAddr {
     pub const BROADCAST: MacAddr = MacAddr([0xff; 6]);
     pub const ZERO: MacAddr = MacAddr([0; 6]);
 
+    /// The six bytes as a little-endian `u64` (the two high bytes zero): one comparison
+    /// against a frame's first six bytes loaded the same way.
+    #[inline(always)]
+    pub fn to_le_u64(&self) -> u64 {
+        let m = self.0;
+        u64::from_le_bytes([m[0], m[1], m[2], m[3], m[4], m[5], 0, 0])
+    }
+
     pub fn is_broadcast(&self) -> bool {
         self.0 == [0xff; 6]
     }

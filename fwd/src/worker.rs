@@ -200,9 +200,8 @@ impl Worker {
                     verdicts
                 } else {
                     let mut fast = [forward::SLOW; BURST];
-                    route_burst(&mut rx, pi as u16, &snap, &mut fast);
-                    let first = fast[0];
-                    if first != forward::SLOW && fast[..n].iter().all(|f| *f == first) {
+                    if route_burst(&mut rx, pi as u16, &snap, &mut fast) {
+                        let first = fast[0];
                         let (out, counter) = (usize::from((first >> 16) as u16), first as u16);
                         whole(&mut rx, &ports[out], &mut tx[out], counter, bytes, &mut c);
                         continue;
@@ -346,14 +345,27 @@ fn whole(
 /// A function of its own, not inlined into the worker loop, so that the loop's few live
 /// values (the tables, the port) stay in registers instead of being spilled around the
 /// worker's other state.
+/// Returns whether every packet has the same decision, other than SLOW (the usual case: the
+/// burst moves to one TX buffer at once). All decisions are equal exactly when their bitwise
+/// AND equals their OR, which the loop keeps without a branch.
 #[inline(never)]
-fn route_burst(rx: &mut Burst, in_port: u16, snap: &crate::fib::Tables, fast: &mut [u32; BURST]) {
+fn route_burst(
+    rx: &mut Burst,
+    in_port: u16,
+    snap: &crate::fib::Tables,
+    fast: &mut [u32; BURST],
+) -> bool {
+    let (mut all, mut any) = (u32::MAX, 0);
+    let port = forward::FastPort::new(snap, in_port);
     for (m, f) in rx.iter_mut().zip(fast.iter_mut()) {
         if m.is_contiguous() {
             let hw = m.ip_checksum_ok();
-            *f = forward::fast(m.data_mut(), in_port, hw, snap);
+            *f = forward::fast(m.data_mut(), port, hw, snap);
         }
+        all &= *f;
+        any |= *f;
     }
+    all == any && any != forward::SLOW
 }
 
 /// Sends a TX buffer; what the device refuses is dropped and counted (l3fwd's policy: a full

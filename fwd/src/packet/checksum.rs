@@ -55,15 +55,24 @@ pub fn checksum20(h: &[u8; 20]) -> u16 {
 /// spread into 32-bit lanes of three u64s and added there (no lane can overflow), the two
 /// lanes added, and the sum (below 2^20) folded once. One fold leaves 0xFFFF exactly when the
 /// words' sum is a non-zero multiple of 0xFFFF (the fold is at most 0x1000E), which is what a
-/// right checksum makes it. Words are taken in memory byte order: a sum of byte-swapped
+/// right checksum makes it. Words are taken little-endian: a sum of byte-swapped
 /// words is the byte-swapped sum (RFC 1071 2(B)), and 0xFFFF reads the same swapped.
 /// The forwarding fast path's check; `checksum20(h) == 0` says the same, more slowly.
 #[inline(always)]
 pub fn header20_ok(h: &[u8; 20]) -> bool {
+    let a = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+    let b = u64::from_le_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
+    let c = u32::from_le_bytes([h[16], h[17], h[18], h[19]]);
+    header_words_ok(a, b, c)
+}
+
+/// [`header20_ok`] on the header already loaded as little-endian words: bytes 0..8, 8..16
+/// and 16..20. The forwarding fast path loads the header this way once and takes its fields
+/// from the same words, so the compiler does not rebuild them from single bytes.
+#[inline(always)]
+pub fn header_words_ok(a: u64, b: u64, c: u32) -> bool {
     const LANES: u64 = 0x0000_FFFF_0000_FFFF;
-    let a = u64::from_ne_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-    let b = u64::from_ne_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
-    let c = u64::from(u32::from_ne_bytes([h[16], h[17], h[18], h[19]]));
+    let c = u64::from(c);
     let s = ((a & LANES) + ((a >> 16) & LANES))
         + ((b & LANES) + ((b >> 16) & LANES))
         + ((c & 0xFFFF) + (c >> 16));
@@ -74,13 +83,21 @@ pub fn header20_ok(h: &[u8; 20]) -> bool {
 /// The IPv4 header checksum after the TTL is decremented by one, from the checksum field's
 /// two bytes as they are in the packet. RFC 1624 eqn. 3 with m' = m - 0x0100 for the
 /// TTL/protocol word m: ~m + m' is the constant 0xFEFF, so HC' = ~(~HC + 0xFEFF), and one
-/// fold suffices (the sum is below 0x1FEFF). Computed in memory byte order, where the
+/// fold suffices (the sum is below 0x1FEFF). Computed on little-endian words, where the
 /// constant reads 0xFFFE (the ones' complement sum does not depend on byte order). Exactly
 /// [`update16`]'s result, so never 0xFFFF for a 0x0000 (RFC 1624 section 3).
 #[inline(always)]
 pub fn ttl_decremented(field: [u8; 2]) -> [u8; 2] {
-    let x = u32::from(!u16::from_ne_bytes(field)) + 0xFFFE;
-    (!((x & 0xFFFF) + (x >> 16)) as u16).to_ne_bytes()
+    ttl_decremented_le(u16::from_le_bytes(field)).to_le_bytes()
+}
+
+/// [`ttl_decremented`] on the checksum field read as a little-endian `u16` (the TTL/protocol
+/// word then reads protocol × 256 + TTL, so the decrement subtracts 1 and the constant is
+/// 0xFFFE on every machine).
+#[inline(always)]
+pub fn ttl_decremented_le(field: u16) -> u16 {
+    let x = u32::from(!field) + 0xFFFE;
+    !((x & 0xFFFF) + (x >> 16)) as u16
 }
 
 /// The ones' complement 16-bit sum of a partial sum (end-around carry).
