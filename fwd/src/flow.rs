@@ -10,7 +10,11 @@ use std::net::Ipv4Addr;
 /// for a port on the side that chose it: an echo request is `(sport = id, dport = 0)`, an
 /// echo reply `(sport = 0, dport = id)`, so that a reply's key is the request's reversed.
 /// Other protocols have both ports 0.
+///
+/// Packed (13 bytes, no padding) so that a connection's two keys leave room in its cache
+/// line for the cached decisions (conntrack's `Conn`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[repr(C, packed)]
 pub struct FlowKey {
     pub src: u32,
     pub dst: u32,
@@ -39,10 +43,10 @@ impl fmt::Display for FlowKey {
             f,
             "{}:{} -> {}:{} proto {}",
             Ipv4Addr::from(self.src),
-            self.sport,
+            { self.sport },
             Ipv4Addr::from(self.dst),
-            self.dport,
-            self.proto
+            { self.dport },
+            { self.proto }
         )
     }
 }

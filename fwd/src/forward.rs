@@ -388,12 +388,11 @@ pub fn output(frame: &mut [u8], snap: &Tables) -> Verdict {
 pub(crate) enum Resolved {
     /// To the router itself.
     Local,
-    /// Out of `port` to `mac`, through adjacency `adj`, counted under route counter
-    /// `counter`.
+    /// Out of `port` to `mac`, counted under route counter `counter` (its routing table
+    /// and nexthop).
     Out {
         port: u16,
         mac: MacAddr,
-        adj: u32,
         counter: u16,
     },
 }
@@ -434,7 +433,6 @@ pub(crate) fn resolve(dst: u32, l3: &[u8], table: u8, snap: &Tables) -> Result<R
         Some(mac) => Ok(Resolved::Out {
             port,
             mac,
-            adj: adj as u32,
             counter: snap.counter(found_in, adj as u32),
         }),
         None => Err(Verdict::Punt(Punt::NoNeighbour { port, addr })),

@@ -33,41 +33,9 @@ const PORT_TRIES: usize = 64;
 /// `workers` does; each look is two table loads).
 const STEER_WALK: usize = 4096;
 
-/// The decision taken for one direction of a connection, reused by its next packets while
-/// nothing it depends on changed: the snapshot (routes, neighbours, rules), the packet's
-/// input interface, its connection state and the connection mark it arrived with. Every
-/// mangle matcher depends on nothing else, so the rules would decide the same again (like
-/// RouterOS's fasttrack, but invisible: a mangle rule that changes the mark is never cached).
-/// The rules' hit counters then count the packets that were evaluated, not every packet.
-/// 16 bytes, so that both directions of a connection share a quarter of a cache line.
-#[derive(Clone, Copy, Debug, Default)]
-#[repr(C, align(16))]
-pub struct Path {
-    /// [`path_key`] of the snapshot generation and connection state it was decided in; 0 is
-    /// "nothing cached".
-    key: u32,
-    mark: u16,
-    /// The route counter its packets are counted under (routing table and nexthop).
-    counter: u16,
-    mac: [u8; 6],
-    port: u8,
-    in_port: u8,
-}
-
-/// What a cached [`Path`] is valid for: the snapshot generation (modulo 2^29 - 1, plus one so
-/// that it is never 0) above the connection state's 3 bits. A generation 2^29 - 1
-/// publications old passes for the current one: by then the connection has expired.
-#[inline]
-fn path_key(generation: u64, state: ConnState) -> u32 {
-    let g = (generation % ((1 << 29) - 1)) as u32 + 1;
-    g << 3 | state as u32
-}
-
 /// A worker's connection state and the counters that go with it.
 pub struct Stateful {
     pub conns: Table,
-    /// Per connection id, the cached decision of each direction.
-    paths: Vec<[Path; 2]>,
     /// Matches per mangle rule, by rule number.
     pub hits: Vec<u64>,
     /// Ports this worker may translate to when no `to-ports` says otherwise (only those of
@@ -93,7 +61,6 @@ impl Stateful {
         let workers = workers.max(1);
         Stateful {
             conns: Table::new(capacity, timeouts),
-            paths: crate::dpdk::huge_vec(capacity, [Path::default(); 2]),
             hits: Vec::new(),
             range: if workers == 1 {
                 PortRange::ALL
@@ -135,11 +102,7 @@ impl Stateful {
             if *h == 0 {
                 continue;
             }
-            if let Some(id) = self.conns.prefetch_entry(*h) {
-                if let Some(p) = self.paths.get(id as usize) {
-                    crate::dpdk::prefetch(p);
-                }
-            }
+            self.conns.prefetch_entry(*h);
         }
         pre
     }
@@ -305,12 +268,15 @@ fn flow(
         }
         None => (None, ConnState::New),
     };
-    let key_now = path_key(t.generation, state);
     if let Some((id, dir)) = found {
-        if let Some(v) = cached(frame, end, in_port, id, dir, key_now, t, st) {
+        if let Some(v) = cached(frame, end, in_port, id, dir, state, t, st) {
             return v;
         }
     }
+    // The mark the packet arrives with: what a cached decision is valid for.
+    let mark_in = found
+        .and_then(|(id, _)| st.conns.get(id))
+        .map_or(0, |c| c.mark());
     let mut m = Meta {
         in_port,
         out_port: NO_PORT,
@@ -318,9 +284,7 @@ fn flow(
         src_type: addr_type(t, key.src),
         dst_type: addr_type(t, key.dst),
         state,
-        conn_mark: found
-            .and_then(|(id, _)| st.conns.get(id))
-            .map_or(0, |c| c.mark),
+        conn_mark: mark_in,
         routing_mark: 0,
         packet_mark: 0,
     };
@@ -331,7 +295,7 @@ fn flow(
     let mut dst = key.dst;
     if let Some(c) = found.and_then(|(id, _)| st.conns.get_mut(id)) {
         let dir = found.map_or(Dir::Original, |f| f.1);
-        c.mark = m.conn_mark;
+        c.set_mark(m.conn_mark);
         if dir == Dir::Reply && c.is_nat() {
             // Replies are de-translated before routing.
             let (addr, port) = (c.orig.src, c.orig.sport);
@@ -341,13 +305,10 @@ fn flow(
             dst = addr;
         }
     }
-    let (port, mac, adj, counter) = match forward::resolve(dst, l3, m.routing_mark, t) {
+    let (port, mac, counter) = match forward::resolve(dst, l3, m.routing_mark, t) {
         Ok(Resolved::Out {
-            port,
-            mac,
-            adj,
-            counter,
-        }) => (port, mac, adj, counter),
+            port, mac, counter, ..
+        }) => (port, mac, counter),
         // A reply de-translated to one of our own addresses, or a new flow to us.
         Ok(Resolved::Local) => return Verdict::Punt(Punt::Local),
         Err(v) => return forward::expiring(l3, v),
@@ -359,7 +320,7 @@ fn flow(
     after_routing(&mut m, port, rules, st);
     let (id, dir) = match found {
         Some(f) => f,
-        None => match open(&key, tcp_flags, &m, adj, t, rules, st, now_ms) {
+        None => match open(&key, tcp_flags, &m, t, rules, st, now_ms) {
             Ok(id) => (id, Dir::Original),
             Err(r) => return Verdict::Drop(r),
         },
@@ -367,23 +328,15 @@ fn flow(
     let Some(c) = st.conns.get_mut(id) else {
         return Verdict::Drop(DropReason::ConntrackInvalid);
     };
-    // What decided this packet decides the next ones of this direction, unless the rules
-    // changed the connection's mark (then the next packet arrives with another mark).
-    let mark_in = if found.is_some() { c.mark } else { 0 };
-    let path = &mut st.paths[id as usize][dir as usize];
-    *path = if m.conn_mark == mark_in && in_port < 256 && port < 256 {
-        Path {
-            key: key_now,
-            mark: mark_in,
-            counter,
-            mac: mac.0,
-            port: port as u8,
-            in_port: in_port as u8,
-        }
+    // What decided this packet decides the next ones of this direction (`Conn::path`),
+    // unless the rules changed the connection's mark: the next packet then arrives with
+    // another mark, which the rules may treat otherwise.
+    c.set_mark(m.conn_mark);
+    if m.conn_mark == mark_in {
+        c.set_path(dir, in_port, t.generation, state, port, mac.0, counter);
     } else {
-        Path::default()
-    };
-    c.mark = m.conn_mark;
+        c.clear_path(dir);
+    }
     if dir == Dir::Original && c.is_nat() {
         let (addr, port) = (c.reply.dst, c.reply.dport);
         if nat::set_source(l3, addr, port).is_err() {
@@ -414,15 +367,12 @@ fn cached(
     in_port: u16,
     id: u32,
     dir: Dir,
-    key: u32,
+    state: ConnState,
     t: &Tables,
-    st: &mut Stateful,
+    st: &Stateful,
 ) -> Option<Verdict> {
-    let p = *st.paths.get(id as usize)?.get(dir as usize)?;
     let c = st.conns.get(id)?;
-    if p.key != key || u16::from(p.in_port) != in_port || p.mark != c.mark {
-        return None;
-    }
+    let p = c.path(dir, in_port, t.generation, state)?;
     let port = u16::from(p.port);
     let l3 = &mut frame[ether::HEADER_LEN..end];
     let big = match forward::check_out(l3, port, t) {
@@ -449,7 +399,6 @@ fn open(
     key: &FlowKey,
     tcp_flags: u8,
     m: &Meta,
-    adj: u32,
     t: &Tables,
     rules: &RuleSet,
     st: &mut Stateful,
@@ -486,17 +435,11 @@ fn open(
         return Err(DropReason::ConntrackInvalid);
     }
     st.created += 1;
-    // The id may have served another connection: none of its decisions apply.
-    if let Some(p) = st.paths.get_mut(id as usize) {
-        *p = [Path::default(); 2];
-    }
     let Some(c) = st.conns.get_mut(id) else {
         return Err(DropReason::ConntrackInvalid);
     };
-    c.mark = m.conn_mark;
-    c.in_port = m.in_port;
-    c.out_port = m.out_port;
-    c.nexthop = adj;
+    c.set_mark(m.conn_mark);
+    c.set_ports(m.in_port, m.out_port);
     Ok(id)
 }
 
@@ -583,7 +526,7 @@ fn related(
         src_type: addr_type(t, outer.src),
         dst_type,
         state: ConnState::Related,
-        conn_mark: c.mark,
+        conn_mark: c.mark(),
         routing_mark: 0,
         packet_mark: 0,
     };

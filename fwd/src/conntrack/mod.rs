@@ -39,33 +39,76 @@ pub enum Dir {
     Reply = 1,
 }
 
-/// One tracked connection: 56 bytes, aligned to a cache line so that one miss brings it whole.
+/// One tracked connection, in one cache line (64 bytes, aligned), so that one miss brings
+/// the keys, the state and the cached forwarding decision of both directions together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C, align(64))]
 pub struct Conn {
+    deadline: u64,
     /// The first packet's key.
     pub orig: FlowKey,
     /// The key a reply carries on the wire (after source NAT, `reply.dst` is the translated
     /// source). Equal to `orig.reversed()` without NAT.
     pub reply: FlowKey,
-    deadline: u64,
-    /// Opaque to this module: the adjacency the caller chose for the original direction.
-    pub nexthop: u32,
-    /// Connection-mark id, 0 for no-mark.
-    pub mark: u16,
-    /// Interfaces of the original direction ([`NO_PORT`] when unknown).
-    pub in_port: u16,
-    pub out_port: u16,
+    /// Connection-mark id, 0 for no-mark. Set with [`set_mark`](Self::set_mark), which
+    /// forgets the cached decisions.
+    mark: u16,
+    /// The snapshot generation (its low 32 bits) both cached paths were decided in.
+    path_gen: u32,
+    /// Interfaces of the original direction (`NO_PORT_U8` when unknown).
+    in_port: u8,
+    out_port: u8,
     pub tcp: TcpState,
-    /// A packet has been seen in the reply direction.
-    pub seen_reply: bool,
-    /// Traffic both ways and then more (Linux's IPS_ASSURED): UDP gets the udp-stream timeout.
-    pub assured: bool,
-    live: bool,
+    /// SEEN_REPLY | ASSURED | LIVE.
+    flags: u8,
+    /// Per direction, the forwarding decision its packets take while nothing changes (see
+    /// [`Path`]).
+    paths: [Path; 2],
 }
+
+/// A direction's cached forwarding decision (the caller's; conntrack only stores it): valid
+/// for packets of that direction arriving on the interface its connection expects (the
+/// original's in-interface, or its out-interface for replies), in the snapshot generation
+/// `Conn::path_gen` and the connection state `state - 1`, as long as the mark is unchanged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct Path {
+    /// The route counter its packets are counted under (routing table and nexthop).
+    pub counter: u16,
+    /// The next hop's MAC.
+    pub mac: [u8; 6],
+    /// The output port.
+    pub port: u8,
+    /// The connection state it was decided in, plus one; 0 when nothing is cached.
+    state: u8,
+}
+
+const SEEN_REPLY: u8 = 1;
+const ASSURED: u8 = 2;
+const LIVE: u8 = 4;
+/// An interface the connection does not know (NO_PORT) in its one-byte field.
+const NO_PORT_U8: u8 = u8::MAX;
+
+#[inline]
+fn port_u8(port: u16) -> u8 {
+    u8::try_from(port).unwrap_or(NO_PORT_U8)
+}
+
+#[inline]
+fn port_u16(port: u8) -> u16 {
+    if port == NO_PORT_U8 {
+        NO_PORT
+    } else {
+        u16::from(port)
+    }
+}
+
+// The layout promise: one cache line, whatever the fields' order does to padding.
+const _: () = assert!(std::mem::size_of::<Conn>() == 64);
 
 impl Conn {
     const EMPTY: Conn = Conn {
+        deadline: 0,
         orig: FlowKey {
             src: 0,
             dst: 0,
@@ -80,15 +123,18 @@ impl Conn {
             dport: 0,
             proto: 0,
         },
-        deadline: 0,
-        nexthop: 0,
         mark: 0,
-        in_port: NO_PORT,
-        out_port: NO_PORT,
+        path_gen: 0,
+        in_port: NO_PORT_U8,
+        out_port: NO_PORT_U8,
         tcp: TcpState::None,
-        seen_reply: false,
-        assured: false,
-        live: false,
+        flags: 0,
+        paths: [Path {
+            counter: 0,
+            mac: [0; 6],
+            port: 0,
+            state: 0,
+        }; 2],
     };
 
     /// Whether the connection is translated (its reply is not its original reversed).
@@ -106,6 +152,123 @@ impl Conn {
         self.deadline
     }
 
+    /// A packet has been seen in the reply direction.
+    #[inline]
+    pub fn seen_reply(&self) -> bool {
+        self.flags & SEEN_REPLY != 0
+    }
+
+    /// Traffic both ways and then more (Linux's IPS_ASSURED): UDP gets the udp-stream
+    /// timeout.
+    #[inline]
+    pub fn assured(&self) -> bool {
+        self.flags & ASSURED != 0
+    }
+
+    #[inline]
+    fn live(&self) -> bool {
+        self.flags & LIVE != 0
+    }
+
+    #[inline]
+    fn set_flag(&mut self, flag: u8, on: bool) {
+        if on {
+            self.flags |= flag;
+        } else {
+            self.flags &= !flag;
+        }
+    }
+
+    /// Connection-mark id, 0 for no-mark.
+    #[inline]
+    pub fn mark(&self) -> u16 {
+        self.mark
+    }
+
+    /// Sets the connection mark; a change forgets both cached paths (they were decided
+    /// under the old mark).
+    #[inline]
+    pub fn set_mark(&mut self, mark: u16) {
+        if mark != self.mark {
+            self.mark = mark;
+            self.paths[0].state = 0;
+            self.paths[1].state = 0;
+        }
+    }
+
+    /// The interface of the original direction's packets ([`NO_PORT`] when unknown).
+    #[inline]
+    pub fn in_port(&self) -> u16 {
+        port_u16(self.in_port)
+    }
+
+    /// The interface the original direction leaves by ([`NO_PORT`] when unknown).
+    #[inline]
+    pub fn out_port(&self) -> u16 {
+        port_u16(self.out_port)
+    }
+
+    /// Records the interfaces of the original direction (ports above 254 are not recorded:
+    /// such a connection never has a cached path).
+    pub fn set_ports(&mut self, in_port: u16, out_port: u16) {
+        self.in_port = port_u8(in_port);
+        self.out_port = port_u8(out_port);
+    }
+
+    /// The interface a packet going in `dir` is expected to arrive on.
+    #[inline]
+    fn arrives_on(&self, dir: Dir) -> u16 {
+        match dir {
+            Dir::Original => self.in_port(),
+            Dir::Reply => self.out_port(),
+        }
+    }
+
+    /// The cached decision of `dir` for a packet arriving on `in_port`, in snapshot
+    /// generation `generation` and connection state `state`, if there is one.
+    #[inline]
+    pub fn path(&self, dir: Dir, in_port: u16, generation: u64, state: ConnState) -> Option<Path> {
+        let p = self.paths[dir as usize];
+        (p.state == state as u8 + 1
+            && self.path_gen == generation as u32
+            && in_port == self.arrives_on(dir)
+            && in_port != NO_PORT)
+            .then_some(p)
+    }
+
+    /// Caches the decision of `dir` taken for a packet arriving on `in_port` in
+    /// `generation` and `state` (nothing is cached when the packet did not arrive on the
+    /// interface the direction expects, or when `port` does not fit a byte). A new
+    /// generation forgets the other direction's path.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_path(
+        &mut self,
+        dir: Dir,
+        in_port: u16,
+        generation: u64,
+        state: ConnState,
+        port: u16,
+        mac: [u8; 6],
+        counter: u16,
+    ) {
+        let generation = generation as u32;
+        if self.path_gen != generation {
+            self.path_gen = generation;
+            self.paths = [Path::default(); 2];
+        }
+        let usable = in_port == self.arrives_on(dir) && in_port != NO_PORT && port < 255;
+        self.paths[dir as usize] = if usable {
+            Path {
+                counter,
+                mac,
+                port: port as u8,
+                state: state as u8 + 1,
+            }
+        } else {
+            Path::default()
+        };
+    }
+
     /// RouterOS's tcp-state name; "" for non-TCP connections.
     pub fn tcp_state_name(&self) -> &'static str {
         if self.orig.proto == PROTO_TCP {
@@ -113,6 +276,11 @@ impl Conn {
         } else {
             ""
         }
+    }
+
+    /// Forgets the cached path of `dir`.
+    pub fn clear_path(&mut self, dir: Dir) {
+        self.paths[dir as usize] = Path::default();
     }
 
     /// The key of a packet of this connection going in `dir`.
@@ -256,7 +424,7 @@ impl Table {
         self.lookup(key).is_some()
     }
 
-    /// Adds a connection under both keys, with mark 0, ports [`NO_PORT`], nexthop 0, TCP state
+    /// Adds a connection under both keys, with mark 0, ports [`NO_PORT`], no cached path, TCP state
     /// `None` and the deadline of its protocol's first timeout (TCP's comes from
     /// [`track`](Self::track), which the caller calls next with the packet's flags).
     ///
@@ -288,7 +456,7 @@ impl Table {
             orig,
             reply,
             deadline: now_ms.saturating_add(timeout),
-            live: true,
+            flags: LIVE,
             ..Conn::EMPTY
         };
         if self.conns[id as usize].is_nat() {
@@ -304,12 +472,12 @@ impl Table {
     /// The connection `id`, if it is live.
     #[inline]
     pub fn get(&self, id: u32) -> Option<&Conn> {
-        self.conns.get(id as usize).filter(|c| c.live)
+        self.conns.get(id as usize).filter(|c| c.live())
     }
 
     #[inline]
     pub fn get_mut(&mut self, id: u32) -> Option<&mut Conn> {
-        self.conns.get_mut(id as usize).filter(|c| c.live)
+        self.conns.get_mut(id as usize).filter(|c| c.live())
     }
 
     /// Updates connection `id` with a packet going in `dir`: the TCP state machine (with the
@@ -320,7 +488,7 @@ impl Table {
     /// live — the connection is then unchanged.
     pub fn track(&mut self, id: u32, dir: Dir, tcp_flags: u8, now_ms: u64) -> ConnState {
         let t = self.timeouts;
-        let Some(c) = self.conns.get_mut(id as usize).filter(|c| c.live) else {
+        let Some(c) = self.conns.get_mut(id as usize).filter(|c| c.live()) else {
             return ConnState::Invalid;
         };
         let timeout = match c.orig.proto {
@@ -333,24 +501,23 @@ impl Table {
                     && matches!(c.tcp, TcpState::TimeWait | TcpState::Close)
                 {
                     // A new SYN on a closed connection's ports: a new connection.
-                    c.seen_reply = false;
-                    c.assured = false;
+                    c.set_flag(SEEN_REPLY | ASSURED, false);
                 }
                 c.tcp = state;
                 if dir == Dir::Reply {
-                    c.seen_reply = true;
+                    c.set_flag(SEEN_REPLY, true);
                 }
-                if c.seen_reply && state == TcpState::Established {
-                    c.assured = true;
+                if c.seen_reply() && state == TcpState::Established {
+                    c.set_flag(ASSURED, true);
                 }
                 state.timeout_ms(&t)
             }
             PROTO_UDP => {
-                if dir == Dir::Reply && !c.seen_reply {
-                    c.seen_reply = true;
+                if dir == Dir::Reply && !c.seen_reply() {
+                    c.set_flag(SEEN_REPLY, true);
                     t.udp
-                } else if c.seen_reply {
-                    c.assured = true;
+                } else if c.seen_reply() {
+                    c.set_flag(ASSURED, true);
                     t.udp_stream
                 } else {
                     t.udp
@@ -358,7 +525,7 @@ impl Table {
             }
             p => {
                 if dir == Dir::Reply {
-                    c.seen_reply = true;
+                    c.set_flag(SEEN_REPLY, true);
                 }
                 if p == PROTO_ICMP {
                     t.icmp
@@ -368,7 +535,7 @@ impl Table {
             }
         };
         c.deadline = now_ms.saturating_add(timeout);
-        if c.seen_reply {
+        if c.seen_reply() {
             ConnState::Established
         } else {
             ConnState::New
@@ -379,7 +546,7 @@ impl Table {
     /// anything (a later fragment of a datagram whose first fragment was tracked).
     pub fn state(&self, id: u32) -> ConnState {
         match self.get(id) {
-            Some(c) if c.seen_reply => ConnState::Established,
+            Some(c) if c.seen_reply() => ConnState::Established,
             Some(_) => ConnState::New,
             None => ConnState::Invalid,
         }
@@ -396,7 +563,7 @@ impl Table {
         if reply != orig {
             self.index.remove(Self::hash(&reply), id, Dir::Reply);
         }
-        self.conns[id as usize].live = false;
+        self.conns[id as usize].flags = 0;
         self.free.push(id);
     }
 
@@ -415,7 +582,7 @@ impl Table {
             let id = self.cursor;
             self.cursor = if id + 1 == n { 0 } else { id + 1 };
             let c = &self.conns[id];
-            if c.live && c.deadline <= now_ms {
+            if c.live() && c.deadline <= now_ms {
                 on_removed(c);
                 self.remove(id as u32);
                 removed += 1;
@@ -435,7 +602,7 @@ impl Table {
             .iter()
             .enumerate()
             .skip(start as usize)
-            .filter(|(_, c)| c.live)
+            .filter(|(_, c)| c.live())
             .map(|(i, c)| (i as u32, c))
     }
 
@@ -445,7 +612,7 @@ impl Table {
         let mut removed = 0;
         for id in 0..self.conns.len() {
             let c = &self.conns[id];
-            if c.live && !f(c) {
+            if c.live() && !f(c) {
                 self.remove(id as u32);
                 removed += 1;
             }

@@ -115,8 +115,8 @@ impl Control {
                 ListRow {
                     flags: format!(
                         "{}{}C{}",
-                        if c.seen_reply { "S" } else { "" },
-                        if c.assured { "A" } else { "" },
+                        if c.seen_reply() { "S" } else { "" },
+                        if c.assured() { "A" } else { "" },
                         if nat { " s" } else { "" }
                     ),
                     cells: vec![
@@ -130,7 +130,7 @@ impl Control {
                         },
                         c.tcp_state_name().to_string(),
                         timeout(left),
-                        mark_name(c.mark),
+                        mark_name(c.mark()),
                     ],
                     props: vec![
                         ("protocol", protocol_name(o.proto)),
@@ -140,9 +140,9 @@ impl Control {
                         ("reply-dst-address", end(r.dst, r.dport, r.proto)),
                         ("tcp-state", c.tcp_state_name().to_string()),
                         ("timeout", timeout(left)),
-                        ("connection-mark", mark_name(c.mark)),
-                        ("seen-reply", yes(c.seen_reply)),
-                        ("assured", yes(c.assured)),
+                        ("connection-mark", mark_name(c.mark())),
+                        ("seen-reply", yes(c.seen_reply())),
+                        ("assured", yes(c.assured())),
                         ("confirmed", yes(true)),
                         ("srcnat", yes(nat)),
                         ("dstnat", yes(false)),

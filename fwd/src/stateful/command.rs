@@ -76,7 +76,7 @@ impl Stateful {
                 let _ = reply.try_send(n);
             }
             WorkerCmd::FlushTranslated { port } => {
-                let n = self.conns.retain(|c| !(c.is_nat() && c.out_port == port));
+                let n = self.conns.retain(|c| !(c.is_nat() && c.out_port() == port));
                 if n > 0 {
                     log::info!("removed {n} masqueraded connection(s) through port {port}");
                 }

@@ -263,9 +263,9 @@ fn new_flow_is_masqueraded_by_its_pcc_wan_and_replies_come_back() {
         "PCC splits both ways: {seen:?}"
     );
     assert_eq!(st.conns.len(), 64);
-    let marked = st.conns.iter().filter(|(_, c)| c.mark != 0).count();
+    let marked = st.conns.iter().filter(|(_, c)| c.mark() != 0).count();
     assert_eq!(marked, 64, "every LAN connection has a connection mark");
-    assert!(st.conns.iter().all(|(_, c)| c.seen_reply));
+    assert!(st.conns.iter().all(|(_, c)| c.seen_reply()));
 }
 
 #[test]
@@ -280,7 +280,7 @@ fn a_marked_flow_whose_table_is_unusable_falls_back_to_main() {
         ports.push(port);
     }
     // Half of them carry wan1's mark, yet all left by ISP2.
-    let marks: std::collections::HashSet<u16> = st.conns.iter().map(|(_, c)| c.mark).collect();
+    let marks: std::collections::HashSet<u16> = st.conns.iter().map(|(_, c)| c.mark()).collect();
     assert_eq!(marks.len(), 2, "both PCC marks were given");
 }
 
@@ -683,6 +683,7 @@ fn a_datagrams_fragments_belong_to_its_connections_owner() {
         assert_eq!(workers[0].owner(&b[14..], LAN, &snap.tables(), 0), owner);
     }
 }
+mod cached;
 mod counters;
 mod rss;
 mod to_ports;

@@ -1,6 +1,7 @@
 use super::tcp::{ACK, FIN, PSH, RST, SYN, URG};
 use super::*;
 
+mod path;
 mod table;
 mod tcp;
 use std::time::Duration;

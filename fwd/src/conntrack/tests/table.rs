@@ -28,7 +28,7 @@ fn insert_and_lookup_both_directions() {
     assert_eq!(t.len(), 1);
     let c = t.get(id).unwrap();
     assert!(!c.is_nat());
-    assert_eq!((c.mark, c.in_port, c.out_port), (0, NO_PORT, NO_PORT));
+    assert_eq!((c.mark(), c.in_port(), c.out_port()), (0, NO_PORT, NO_PORT));
     assert_eq!(c.expires_in(0), 30 * S);
     assert_eq!(c.tcp_state_name(), "");
 }
@@ -205,7 +205,7 @@ fn udp_new_until_reply_then_stream() {
     assert_eq!(t.get(id).unwrap().expires_in(10 * S), 30 * S);
     assert_eq!(t.track(id, Dir::Reply, 0, 11 * S), ConnState::Established);
     let c = t.get(id).unwrap();
-    assert!(c.seen_reply && !c.assured);
+    assert!(c.seen_reply() && !c.assured());
     assert_eq!(
         c.expires_in(11 * S),
         30 * S,
@@ -216,7 +216,7 @@ fn udp_new_until_reply_then_stream() {
         ConnState::Established
     );
     let c = t.get(id).unwrap();
-    assert!(c.assured);
+    assert!(c.assured());
     assert_eq!(c.expires_in(12 * S), 180 * S, "udp-stream");
     // New timeouts apply from the next update.
     let mut to = Timeouts::default();
@@ -298,10 +298,10 @@ fn retain_and_iter() {
     for i in 0..10u16 {
         let k = key(1, 2, i, 80, TCP);
         let id = t.insert(k, k.reversed(), 0).unwrap();
-        t.get_mut(id).unwrap().out_port = i % 2;
+        t.get_mut(id).unwrap().set_ports(0, i % 2);
     }
     assert_eq!(t.iter().count(), 10);
-    assert_eq!(t.retain(|c| c.out_port != 1), 5);
+    assert_eq!(t.retain(|c| c.out_port() != 1), 5);
     assert_eq!(t.len(), 5);
     assert!(t.iter().all(|(_, c)| c.out_port == 0));
     assert!(!t.contains(&key(1, 2, 1, 80, TCP)));

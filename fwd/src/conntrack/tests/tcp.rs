@@ -65,12 +65,12 @@ fn tcp_handshake_and_close() {
         assert_eq!(c.tcp_state_name(), name, "step {i}");
         assert_eq!(c.expires_in(now), timeout.as_millis() as u64, "step {i}");
     }
-    assert!(t.get(id).unwrap().assured);
+    assert!(t.get(id).unwrap().assured());
     // A new SYN on the same ports reopens the connection as new.
     assert_eq!(t.track(id, Dir::Original, SYN, 1000), ConnState::New);
     let c = t.get(id).unwrap();
     assert_eq!(c.tcp, TcpState::SynSent);
-    assert!(!c.seen_reply && !c.assured);
+    assert!(!c.seen_reply() && !c.assured());
 }
 
 #[test]
