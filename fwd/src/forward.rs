@@ -138,34 +138,8 @@ fn fast_path(
     hw_checksum: Option<bool>,
     t: &Tables,
 ) -> Option<(u16, u16)> {
-    let len = frame.len();
-    let h: &[u8; FAST_HDR] = frame.first_chunk()?;
-    // The header as five little-endian words, each loaded once; every field below is taken
-    // from them (a byte-wise read of the same fields made the compiler rebuild the
-    // checksum's words from single bytes, a third of the fast path's time).
-    let mac = le64(h, 0) & 0xFFFF_FFFF_FFFF;
-    let ether = le32(h, 12);
-    let a = le64(h, ether::HEADER_LEN);
-    let b = le64(h, ether::HEADER_LEN + 8);
-    let c = le32(h, ether::HEADER_LEN + 16);
-    // Ethertype IPv4 and version 4 with a 20-byte header, in one comparison.
-    if ether & 0x00FF_FFFF != 0x0045_0008 || mac != port.mac {
-        return None;
-    }
-    let total_len = ((a >> 16) as u16).swap_bytes();
-    let ttl = b as u8;
-    // At least a header, within the frame (`len` is at least FAST_HDR), in one comparison:
-    // a length below the header's wraps around to a huge value.
-    let datagram = usize::from(total_len).wrapping_sub(ipv4::HEADER_LEN);
-    if datagram > len - FAST_HDR || ttl <= 1 {
-        return None;
-    }
-    let ok = match hw_checksum {
-        Some(v) => v,
-        None => checksum::header_words_ok(a, b, c),
-    };
-    // The first octets of the source (byte 12 of the header) and destination (byte 16).
-    if !ok || MARTIAN[usize::from((b >> 32) as u8)] || MARTIAN[usize::from(c as u8)] {
+    let FastHeader { total_len, b, c } = fast_header(frame, port, hw_checksum)?;
+    if b as u8 <= 1 {
         return None;
     }
     let dst = c.swap_bytes();
@@ -193,13 +167,74 @@ fn fast_path(
     let h: &mut [u8; FAST_HDR] = frame.first_chunk_mut()?;
     // TTL and checksum (RFC 1624 eqn. 3) rewritten in the word they share, in one store.
     let sum = checksum::ttl_decremented_le((b >> 16) as u16);
-    let b = (b & !0xFFFF_00FF) | u64::from(ttl - 1) | u64::from(sum) << 16;
+    let b = (b & !0xFFFF_00FF) | ((b & 0xFF) - 1) | u64::from(sum) << 16;
     h[ether::HEADER_LEN + 8..ether::HEADER_LEN + 16].copy_from_slice(&b.to_le_bytes());
     h[..12].copy_from_slice(&adj.rewrite);
     if let Some(mac) = neighbour {
         h[..6].copy_from_slice(&mac);
     }
     Some((adj.port, adj.counter))
+}
+
+/// What [`fast_header`] read of a frame it accepts.
+struct FastHeader {
+    /// The datagram's length (IPv4 total length).
+    total_len: u16,
+    /// IPv4 header bytes 8..16 (TTL, protocol, checksum, source), little-endian.
+    b: u64,
+    /// IPv4 header bytes 16..20 (destination), little-endian.
+    c: u32,
+}
+
+/// The checks every routed packet passes first ([`ingress`]'s), for the common frame only: an
+/// options-less IPv4 header for our MAC on an enabled port, within the frame, with a right
+/// checksum and no martian address. None for anything else, which [`ingress`] decides and
+/// counts. The TTL is not looked at.
+#[inline(always)]
+fn fast_header(frame: &[u8], port: FastPort, hw_checksum: Option<bool>) -> Option<FastHeader> {
+    let len = frame.len();
+    let h: &[u8; FAST_HDR] = frame.first_chunk()?;
+    // The header as five little-endian words, each loaded once; every field below is taken
+    // from them (a byte-wise read of the same fields made the compiler rebuild the
+    // checksum's words from single bytes, a third of the fast path's time).
+    let mac = le64(h, 0) & 0xFFFF_FFFF_FFFF;
+    let ether = le32(h, 12);
+    let a = le64(h, ether::HEADER_LEN);
+    let b = le64(h, ether::HEADER_LEN + 8);
+    let c = le32(h, ether::HEADER_LEN + 16);
+    // Ethertype IPv4 and version 4 with a 20-byte header, in one comparison.
+    if ether & 0x00FF_FFFF != 0x0045_0008 || mac != port.mac {
+        return None;
+    }
+    let total_len = ((a >> 16) as u16).swap_bytes();
+    // At least a header, within the frame (`len` is at least FAST_HDR), in one comparison:
+    // a length below the header's wraps around to a huge value.
+    if usize::from(total_len).wrapping_sub(ipv4::HEADER_LEN) > len - FAST_HDR {
+        return None;
+    }
+    let ok = match hw_checksum {
+        Some(v) => v,
+        None => checksum::header_words_ok(a, b, c),
+    };
+    // The first octets of the source (byte 12 of the header) and destination (byte 16).
+    if !ok || MARTIAN[usize::from((b >> 32) as u8)] || MARTIAN[usize::from(c as u8)] {
+        return None;
+    }
+    Some(FastHeader { total_len, b, c })
+}
+
+/// [`ingress`] with the common frame checked first by [`fast_header`]: the same result.
+#[inline(always)]
+pub(crate) fn ingress_fast(
+    frame: &[u8],
+    in_port: u16,
+    hw_checksum: Option<bool>,
+    snap: &Tables,
+) -> Result<usize, Verdict> {
+    match fast_header(frame, FastPort::new(snap, in_port), hw_checksum) {
+        Some(h) => Ok(usize::from(h.total_len)),
+        None => ingress(frame, in_port, hw_checksum, snap),
+    }
 }
 
 #[inline(never)]

@@ -182,7 +182,7 @@ pub fn process_pre(
     now_ms: u64,
     pre: Option<(Class, u64)>,
 ) -> Verdict {
-    let total_len = match forward::ingress(frame, in_port, hw_checksum, t) {
+    let total_len = match forward::ingress_fast(frame, in_port, hw_checksum, t) {
         Ok(n) => n,
         Err(v) => return v,
     };
