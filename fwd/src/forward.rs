@@ -386,6 +386,19 @@ pub(crate) fn transmit(
     snap: &Tables,
 ) -> Verdict {
     Ipv4Packet::new_unchecked(&mut frame[ether::HEADER_LEN..]).decrement_ttl();
+    set_macs(frame, port, mac, counter, snap)
+}
+
+/// The Ethernet addresses of a packet leaving by `port` to `mac`, to be counted under route
+/// counter `counter` (its TTL already decremented).
+#[inline]
+pub(crate) fn set_macs(
+    frame: &mut [u8],
+    port: u16,
+    mac: MacAddr,
+    counter: u16,
+    snap: &Tables,
+) -> Verdict {
     let out = &snap.ports[usize::from(port)];
     let mut eth = EthernetFrame::new_unchecked(frame);
     eth.set_dst(mac);

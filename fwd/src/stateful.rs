@@ -374,6 +374,23 @@ fn cached(
     let c = st.conns.get(id)?;
     let p = c.path(dir, in_port, t.generation, state)?;
     let port = u16::from(p.port);
+    let mac = crate::net::MacAddr(p.mac);
+    let l3 = &mut frame[ether::HEADER_LEN..end];
+    if c.is_nat() {
+        // The common packet (within the MTU, TTL above 1, an options-less unfragmented TCP
+        // or UDP datagram): translated and its TTL decremented in one pass.
+        let (side, addr, to_port) = match dir {
+            Dir::Reply => (nat::Rewrite::Destination, c.orig.src, c.orig.sport),
+            Dir::Original => (nat::Rewrite::Source, c.reply.dst, c.reply.dport),
+        };
+        let mtu = t.ports.get(usize::from(port)).map_or(0, |o| o.mtu);
+        let fits = l3
+            .get(2..4)
+            .is_some_and(|b| u16::from_be_bytes([b[0], b[1]]) <= mtu);
+        if fits && nat::translate_and_decrement(l3, side, addr, to_port) {
+            return Some(forward::set_macs(frame, port, mac, p.counter, t));
+        }
+    }
     let l3 = &mut frame[ether::HEADER_LEN..end];
     let big = match forward::check_out(l3, port, t) {
         Ok(b) => b,
@@ -388,7 +405,7 @@ fn cached(
             return Some(Verdict::Drop(DropReason::Malformed));
         }
     }
-    let v = forward::transmit(frame, port, crate::net::MacAddr(p.mac), p.counter, t);
+    let v = forward::transmit(frame, port, mac, p.counter, t);
     Some(forward::fragmenting(v, big))
 }
 

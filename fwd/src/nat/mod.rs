@@ -23,10 +23,12 @@
 //!   nat_addr, nat_port)`. [`Class::IcmpError`] says which key finds the connection.
 
 mod classify;
+mod fused;
 mod ports;
 mod rewrite;
 
 pub use classify::{classify, Class};
+pub use fused::{translate_and_decrement, Rewrite};
 pub use ports::{pick_port, pick_port_fitting, pick_port_owned, port_owner, PortRange, PortShare};
 pub use rewrite::{
     set_destination, set_source, translate_icmp_error, untranslate_icmp_error, RewriteError,
@@ -34,5 +36,7 @@ pub use rewrite::{
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fused;
 #[cfg(test)]
 mod tests_ports;
