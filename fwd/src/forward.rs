@@ -417,16 +417,9 @@ pub fn output(frame: &mut [u8], snap: &Tables) -> Verdict {
     match resolve(dst, l3, 0, snap) {
         Ok(Resolved::Local) => Verdict::Drop(DropReason::LocalUnhandled),
         Ok(Resolved::Out { port, mac, .. }) => {
-            let out = &snap.ports[usize::from(port)];
-            let mut eth = EthernetFrame::new_unchecked(frame);
-            eth.set_dst(mac);
-            eth.set_src(out.mac);
-            eth.set_ethertype(ether::ETHERTYPE_IPV4);
+            EthernetFrame::new_unchecked(&mut *frame).set_ethertype(ether::ETHERTYPE_IPV4);
             // What the router sends is not forwarded traffic: no route counter.
-            Verdict::Forward {
-                port,
-                counter: crate::counters::NO_COUNTER,
-            }
+            set_macs(frame, port, mac, crate::counters::NO_COUNTER, snap)
         }
         Err(v) => v,
     }

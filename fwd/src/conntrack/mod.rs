@@ -70,6 +70,13 @@ pub struct Conn {
 /// for packets of that direction arriving on the interface its connection expects (the
 /// original's in-interface, or its out-interface for replies), in the snapshot generation
 /// `Conn::path_gen` and the connection state `state - 1`, as long as the mark is unchanged.
+///
+/// The stateful path reuses it for the direction's next packets: the snapshot (routes,
+/// neighbours, rules), the input interface, the connection state and the mark a packet
+/// arrives with are all a mangle matcher depends on, so the rules would decide the same
+/// again (like RouterOS's fasttrack, but invisible: a decision whose rules changed the mark
+/// is never cached). The rules' hit counters then count the packets that were evaluated, not
+/// every packet.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct Path {

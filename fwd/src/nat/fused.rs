@@ -2,7 +2,7 @@
 //! one pass over an options-less, unfragmented TCP or UDP datagram, each checksum updated
 //! once (RFC 1624 eqn. 3 over every changed word) instead of once per change. Anything else
 //! is left to [`set_source`](super::set_source) / [`set_destination`](super::set_destination)
-//! and the general TTL decrement, which give the same bytes (tests/fused.rs checks that).
+//! and the general TTL decrement, which give the same bytes (`tests_fused.rs` checks that).
 
 use super::classify::{tcp_ok, udp_ok};
 use crate::packet::ipv4::{PROTO_TCP, PROTO_UDP};

@@ -80,20 +80,12 @@ pub fn header_words_ok(a: u64, b: u64, c: u32) -> bool {
     (s & 0xFFFF) + (s >> 16) == 0xFFFF
 }
 
-/// The IPv4 header checksum after the TTL is decremented by one, from the checksum field's
-/// two bytes as they are in the packet. RFC 1624 eqn. 3 with m' = m - 0x0100 for the
-/// TTL/protocol word m: ~m + m' is the constant 0xFEFF, so HC' = ~(~HC + 0xFEFF), and one
-/// fold suffices (the sum is below 0x1FEFF). Computed on little-endian words, where the
-/// constant reads 0xFFFE (the ones' complement sum does not depend on byte order). Exactly
+/// The IPv4 header checksum after the TTL is decremented by one, from the checksum field read
+/// as a little-endian `u16` (the TTL/protocol word then reads protocol × 256 + TTL). RFC 1624
+/// eqn. 3 with m' = m - 1 for that word: ~m + m' is the constant 0xFFFE, so
+/// HC' = ~(~HC + 0xFFFE), and one fold suffices (the sum is below 0x1FFFE). The ones'
+/// complement sum does not depend on byte order, so this holds on every machine. Exactly
 /// [`update16`]'s result, so never 0xFFFF for a 0x0000 (RFC 1624 section 3).
-#[inline(always)]
-pub fn ttl_decremented(field: [u8; 2]) -> [u8; 2] {
-    ttl_decremented_le(u16::from_le_bytes(field)).to_le_bytes()
-}
-
-/// [`ttl_decremented`] on the checksum field read as a little-endian `u16` (the TTL/protocol
-/// word then reads protocol × 256 + TTL, so the decrement subtracts 1 and the constant is
-/// 0xFFFE on every machine).
 #[inline(always)]
 pub fn ttl_decremented_le(field: u16) -> u16 {
     let x = u32::from(!field) + 0xFFFE;
@@ -170,7 +162,8 @@ mod tests {
         fn ttl_decremented_is_eqn3(c: u16, ttl in 1u8.., proto: u8) {
             let old = u16::from_be_bytes([ttl, proto]);
             let want = update16(c, old, old - 0x0100);
-            prop_assert_eq!(ttl_decremented(c.to_be_bytes()), want.to_be_bytes());
+            let got = ttl_decremented_le(u16::from_le_bytes(c.to_be_bytes()));
+            prop_assert_eq!(got.to_le_bytes(), want.to_be_bytes());
         }
     }
 
@@ -200,7 +193,7 @@ mod tests {
         let c = checksum(&h);
         h[10..12].copy_from_slice(&c.to_be_bytes());
         while h[8] > 1 {
-            let f = ttl_decremented([h[10], h[11]]);
+            let f = ttl_decremented_le(u16::from_le_bytes([h[10], h[11]])).to_le_bytes();
             h[8] -= 1;
             h[10..12].copy_from_slice(&f);
             assert!(header20_ok(&h), "ttl {}", h[8]);
