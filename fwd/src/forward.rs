@@ -138,7 +138,9 @@ fn fast_path(
     hw_checksum: Option<bool>,
     t: &Tables,
 ) -> Option<(u16, u16)> {
-    let FastHeader { total_len, b, c } = fast_header(frame, port, hw_checksum)?;
+    let FastHeader {
+        total_len, b, c, ..
+    } = fast_header(frame, port, hw_checksum)?;
     if b as u8 <= 1 {
         return None;
     }
@@ -177,13 +179,16 @@ fn fast_path(
 }
 
 /// What [`fast_header`] read of a frame it accepts.
-struct FastHeader {
+pub(crate) struct FastHeader {
     /// The datagram's length (IPv4 total length).
-    total_len: u16,
+    pub(crate) total_len: u16,
+    /// IPv4 header bytes 0..8 (version and IHL, DSCP, total length, identification, flags
+    /// and fragment offset), little-endian.
+    pub(crate) a: u64,
     /// IPv4 header bytes 8..16 (TTL, protocol, checksum, source), little-endian.
-    b: u64,
+    pub(crate) b: u64,
     /// IPv4 header bytes 16..20 (destination), little-endian.
-    c: u32,
+    pub(crate) c: u32,
 }
 
 /// The checks every routed packet passes first ([`ingress`]'s), for the common frame only: an
@@ -191,7 +196,11 @@ struct FastHeader {
 /// checksum and no martian address. None for anything else, which [`ingress`] decides and
 /// counts. The TTL is not looked at.
 #[inline(always)]
-fn fast_header(frame: &[u8], port: FastPort, hw_checksum: Option<bool>) -> Option<FastHeader> {
+pub(crate) fn fast_header(
+    frame: &[u8],
+    port: FastPort,
+    hw_checksum: Option<bool>,
+) -> Option<FastHeader> {
     let len = frame.len();
     let h: &[u8; FAST_HDR] = frame.first_chunk()?;
     // The header as five little-endian words, each loaded once; every field below is taken
@@ -220,7 +229,7 @@ fn fast_header(frame: &[u8], port: FastPort, hw_checksum: Option<bool>) -> Optio
     if !ok || MARTIAN[usize::from((b >> 32) as u8)] || MARTIAN[usize::from(c as u8)] {
         return None;
     }
-    Some(FastHeader { total_len, b, c })
+    Some(FastHeader { total_len, a, b, c })
 }
 
 /// [`ingress`] with the common frame checked first by [`fast_header`]: the same result.

@@ -76,37 +76,6 @@ impl Stateful {
         }
     }
 
-    /// Fetches ahead what the packets of a burst will look up: their index slots first, then
-    /// (once those are on their way) the entries they point to. With a million connections
-    /// every lookup misses the caches; overlapping the misses of a burst hides most of it.
-    /// Returns, per frame, its classification and flow hash for [`process_pre`].
-    pub fn prefetch_burst<'a>(
-        &self,
-        frames: impl Iterator<Item = &'a [u8]>,
-    ) -> [Option<(Class, u64)>; crate::dpdk::BURST] {
-        let mut pre = [None; crate::dpdk::BURST];
-        for (f, p) in frames.zip(pre.iter_mut()) {
-            let Some(c) = f.get(ether::HEADER_LEN..).map(nat::classify) else {
-                continue;
-            };
-            let h = match &c {
-                Class::Flow { key, .. } => Table::hash(key),
-                _ => 0,
-            };
-            if h != 0 {
-                self.conns.prefetch(h);
-            }
-            *p = Some((c, h));
-        }
-        for (_, h) in pre.iter().flatten() {
-            if *h == 0 {
-                continue;
-            }
-            self.conns.prefetch_entry(*h);
-        }
-        pre
-    }
-
     /// Removes expired connections: called every round, it looks at the slots due since the
     /// last call (the table once per `EXPIRY_SWEEP_MS`), a few at a time — not 64 per round
     /// whatever the rate, which at millions of rounds a second would stream the whole table
@@ -155,7 +124,8 @@ pub(crate) fn addr_type(t: &Tables, addr: u32) -> u8 {
     }
 }
 
-/// Decides a frame's fate with connection tracking and the rules of `rules`.
+/// Decides a frame's fate with connection tracking and the rules of `rules`: every case
+/// (the worker's burst loop takes the common one through [`burst`]'s lanes first).
 pub fn process(
     frame: &mut [u8],
     in_port: u16,
@@ -165,43 +135,18 @@ pub fn process(
     st: &mut Stateful,
     now_ms: u64,
 ) -> Verdict {
-    process_pre(frame, in_port, hw_checksum, t, rules, st, now_ms, None)
-}
-
-/// [`process`] with the frame's classification and flow hash already computed (by
-/// [`Stateful::prefetch_burst`], from these same bytes).
-#[allow(clippy::too_many_arguments)]
-#[inline]
-pub fn process_pre(
-    frame: &mut [u8],
-    in_port: u16,
-    hw_checksum: Option<bool>,
-    t: &Tables,
-    rules: &RuleSet,
-    st: &mut Stateful,
-    now_ms: u64,
-    pre: Option<(Class, u64)>,
-) -> Verdict {
     let total_len = match forward::ingress_fast(frame, in_port, hw_checksum, t) {
         Ok(n) => n,
         Err(v) => return v,
     };
     let end = ether::HEADER_LEN + total_len;
-    let (class, hash) = match pre {
-        Some(p) => p,
-        None => {
-            let c = nat::classify(&frame[ether::HEADER_LEN..end]);
-            let h = match &c {
-                Class::Flow { key, .. } => Table::hash(key),
-                _ => 0,
-            };
-            (c, h)
+    match nat::classify(&frame[ether::HEADER_LEN..end]) {
+        Class::Flow { key, tcp_flags } => {
+            let hash = Table::hash(&key);
+            flow(
+                frame, end, in_port, key, hash, tcp_flags, false, t, rules, st, now_ms,
+            )
         }
-    };
-    match class {
-        Class::Flow { key, tcp_flags } => flow(
-            frame, end, in_port, key, hash, tcp_flags, false, t, rules, st, now_ms,
-        ),
         Class::IcmpError { outer, inner } => {
             related(frame, end, in_port, outer, inner, t, rules, st)
         }
@@ -236,9 +181,10 @@ pub fn process_pre(
 
 /// A packet of a flow: tracked, marked, routed, translated. A `later` fragment (see
 /// `frags`) belongs to a connection its first fragment found or opened: it neither opens one
-/// nor moves its state.
+/// nor moves its state. Inlined (into the burst loop): the common packet of a connection
+/// with a cached decision costs no call; [`decide`] takes the rest.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn flow(
     frame: &mut [u8],
     end: usize,
@@ -273,6 +219,29 @@ fn flow(
             return v;
         }
     }
+    decide(
+        frame, end, in_port, key, tcp_flags, found, state, t, rules, st, now_ms,
+    )
+}
+
+/// A packet of a flow without a cached decision (the first of its connection or of its
+/// direction, or the first since something changed), tracked as `state`: the rules, the
+/// route, the translation; the decision is cached for the next packets when it can be.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn decide(
+    frame: &mut [u8],
+    end: usize,
+    in_port: u16,
+    key: FlowKey,
+    tcp_flags: u8,
+    found: Option<(u32, Dir)>,
+    state: ConnState,
+    t: &Tables,
+    rules: &RuleSet,
+    st: &mut Stateful,
+    now_ms: u64,
+) -> Verdict {
     // The mark the packet arrives with: what a cached decision is valid for.
     let mark_in = found
         .and_then(|(id, _)| st.conns.get(id))
@@ -579,6 +548,7 @@ fn related(
     forward::fragmenting(forward::transmit(frame, port, mac, counter, t), big)
 }
 
+pub mod burst;
 mod command;
 mod frags;
 mod owner;

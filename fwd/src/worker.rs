@@ -8,7 +8,7 @@ use crate::counters::{Counters, DropReason, SharedCounters};
 use crate::dpdk::{self, Burst, Mbuf, BURST};
 use crate::fib::publish::Reader;
 use crate::forward::{self, Punt, Verdict};
-use crate::stateful::{self, Stateful, WorkerCmd};
+use crate::stateful::{self, burst, Stateful, WorkerCmd};
 use crossbeam_queue::ArrayQueue;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -183,13 +183,17 @@ impl Worker {
                 // the buffer's length in a register instead of a store-load chain per packet.
                 let verdicts = if tracking {
                     let mut verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
-                    let pre = stateful.prefetch_burst(rx.iter().map(|m| m.data()));
-                    for ((m, v), pre) in rx.iter_mut().zip(verdicts.iter_mut()).zip(pre) {
-                        if m.is_contiguous() {
-                            let st = &mut stateful;
-                            *v = owned(m, pi as u16, id, shared, &snap, rules, st, now_ms, pre);
-                        }
-                    }
+                    let (st, owner) = (&mut stateful, Owner { id, shared });
+                    track_burst(
+                        &mut rx,
+                        pi as u16,
+                        owner,
+                        &snap,
+                        rules,
+                        st,
+                        now_ms,
+                        &mut verdicts,
+                    );
                     if let Verdict::Forward { port, counter } = verdicts[0] {
                         if verdicts[..n].iter().all(|v| *v == verdicts[0]) {
                             let out = usize::from(port);
@@ -243,10 +247,8 @@ impl Worker {
                         break;
                     };
                     let v = if tracking {
-                        let st = &mut stateful;
-                        owned(
-                            &mut mbuf, in_port, id, shared, &snap, rules, st, now_ms, None,
-                        )
+                        let (st, owner) = (&mut stateful, Owner { id, shared });
+                        owned(&mut mbuf, in_port, owner, &snap, rules, st, now_ms)
                     } else {
                         let hw = mbuf.ip_checksum_ok();
                         forward::forward(mbuf.data_mut(), in_port, hw, &snap)
@@ -291,32 +293,92 @@ impl Worker {
     }
 }
 
-/// The stateful verdict of a packet, or its hand-off to the worker that owns its connection.
-#[allow(clippy::too_many_arguments)]
+/// Who owns which packets: worker `id`, and whether it shares its ports' queues with other
+/// workers without RSS (each packet then goes to the worker of its connection, see
+/// `stateful::owner`).
+#[derive(Clone, Copy)]
+struct Owner {
+    id: usize,
+    shared: bool,
+}
+
+/// The worker that owns a packet, this one's `Handoff` when it is another.
 #[inline]
+fn handoff(
+    m: &Mbuf,
+    in_port: u16,
+    o: Owner,
+    snap: &crate::fib::Tables,
+    st: &mut Stateful,
+    now_ms: u64,
+) -> Option<Verdict> {
+    if !o.shared {
+        return None;
+    }
+    let owner = st.owner(m.data().get(14..).unwrap_or(&[]), in_port, snap, now_ms);
+    (owner != o.id).then_some(Verdict::Handoff {
+        worker: owner as u16,
+    })
+}
+
+/// One packet through the stateful path (handed over when another worker owns it).
+#[allow(clippy::too_many_arguments)]
 fn owned(
     m: &mut Mbuf,
     in_port: u16,
-    id: usize,
-    shared: bool,
+    o: Owner,
     snap: &crate::fib::Tables,
     rules: &crate::firewall::RuleSet,
     st: &mut Stateful,
     now_ms: u64,
-    pre: Option<(crate::nat::Class, u64)>,
 ) -> Verdict {
-    let owner = if shared {
-        st.owner(m.data().get(14..).unwrap_or(&[]), in_port, snap, now_ms)
-    } else {
-        id
-    };
-    if owner != id {
-        return Verdict::Handoff {
-            worker: owner as u16,
-        };
+    if let Some(v) = handoff(m, in_port, o, snap, st, now_ms) {
+        return v;
     }
     let hw = m.ip_checksum_ok();
-    stateful::process_pre(m.data_mut(), in_port, hw, snap, rules, st, now_ms, pre)
+    stateful::process(m.data_mut(), in_port, hw, snap, rules, st, now_ms)
+}
+
+/// A burst through the stateful path: the packets other workers own handed over, the common
+/// ones in stages (`stateful::burst`), the rest one by one. Packets that are not contiguous
+/// keep the verdict they have in `verdicts`.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn track_burst(
+    rx: &mut Burst,
+    in_port: u16,
+    o: Owner,
+    snap: &crate::fib::Tables,
+    rules: &crate::firewall::RuleSet,
+    st: &mut Stateful,
+    now_ms: u64,
+    verdicts: &mut [Verdict; BURST],
+) {
+    let mut mine = [false; BURST];
+    for ((m, v), mine) in rx.iter().zip(verdicts.iter_mut()).zip(mine.iter_mut()) {
+        if m.is_contiguous() {
+            match handoff(m, in_port, o, snap, st, now_ms) {
+                Some(h) => *v = h,
+                None => *mine = true,
+            }
+        }
+    }
+    let mut lanes = [None; BURST];
+    let frames = rx
+        .iter()
+        .zip(mine)
+        .map(|(m, mine)| mine.then(|| (m.data(), m.ip_checksum_ok())));
+    st.prepare(frames, in_port, snap, &mut lanes);
+    for (((m, v), lane), mine) in rx.iter_mut().zip(verdicts.iter_mut()).zip(lanes).zip(mine) {
+        *v = match lane {
+            Some(l) => burst::process_fast(m.data_mut(), l, in_port, snap, rules, st, now_ms),
+            None if mine => {
+                let hw = m.ip_checksum_ok();
+                stateful::process(m.data_mut(), in_port, hw, snap, rules, st, now_ms)
+            }
+            None => continue,
+        };
+    }
 }
 
 /// A burst whose every packet leaves by one port under one route counter: counted once and

@@ -17,7 +17,7 @@ use wanfwd::packet::ether::{self, EthernetFrame};
 use wanfwd::packet::ipv4::{self, Ipv4Packet, Ipv4Repr};
 use wanfwd::packet::udp::UdpPacket;
 use wanfwd::rss::{Fields, Hashing, RssPorts, Steering};
-use wanfwd::stateful::{self, Stateful};
+use wanfwd::stateful::{self, burst, Stateful};
 
 const PCC_YAML: &str = include_str!("../../configs/pcc.yaml");
 const BRIDGE_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 1]);
@@ -272,22 +272,22 @@ fn timed(
                 scratch[j * STRIDE..j * STRIDE + FRAME]
                     .copy_from_slice(&pristine[i * STRIDE..i * STRIDE + FRAME]);
             }
-            // As the worker does: the burst classified, its conntrack slots and entries
-            // fetched ahead.
-            let pre = if matches!(mode, Mode::Stateful) {
-                st.prefetch_burst(
-                    (0..chunk.len()).map(|j| &scratch[j * STRIDE..j * STRIDE + FRAME]),
-                )
-            } else {
-                [None; BURST]
-            };
-            for j in 0..chunk.len() {
+            // As the worker does: the burst's lanes read, their conntrack slots and entries
+            // fetched ahead, then each decided.
+            let mut lanes = [None; BURST];
+            if matches!(mode, Mode::Stateful) {
+                let frames = (0..chunk.len())
+                    .map(|j| Some((&scratch[j * STRIDE..j * STRIDE + FRAME], None)));
+                st.prepare(frames, 0, t, &mut lanes);
+            }
+            for (j, lane) in lanes.iter().enumerate().take(chunk.len()) {
                 let f = black_box(&mut scratch[j * STRIDE..j * STRIDE + FRAME]);
                 match mode {
                     Mode::Restore => sink += u64::from(f[23]),
-                    Mode::Stateful => counts.add(&stateful::process_pre(
-                        f, 0, None, t, rules, st, *now_ms, pre[j],
-                    )),
+                    Mode::Stateful => counts.add(&match *lane {
+                        Some(l) => burst::process_fast(f, l, 0, t, rules, st, *now_ms),
+                        None => stateful::process(f, 0, None, t, rules, st, *now_ms),
+                    }),
                     Mode::Stateless => counts.add(&forward::forward(f, 0, None, t)),
                 }
             }

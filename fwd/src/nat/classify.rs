@@ -129,6 +129,20 @@ pub(super) fn ip(b: &[u8], whole: bool) -> Option<Ip> {
     })
 }
 
+/// The source and destination ports and the TCP flags byte (0 for UDP) of an unfragmented
+/// TCP or UDP datagram's payload `l4` (its whole payload, up to its total length), as
+/// [`classify`] reads them; None when the header is not one the rewrites accept (or `proto`
+/// is neither).
+#[inline(always)]
+pub fn transport(l4: &[u8], proto: u8) -> Option<(u16, u16, u8)> {
+    let flags = match proto {
+        PROTO_TCP if tcp_ok(l4) => l4[13],
+        PROTO_UDP if udp_ok(l4, true) => 0,
+        _ => return None,
+    };
+    Some((be16(l4, 0), be16(l4, 2), flags))
+}
+
 /// Whether `l4` (a whole datagram's payload) starts with a valid TCP header.
 #[inline]
 pub(super) fn tcp_ok(l4: &[u8]) -> bool {
@@ -233,25 +247,13 @@ pub fn classify(l3: &[u8]) -> Class {
         return first_fragment(key, be16(l3, 4), h.first, l4);
     }
     match h.proto {
-        PROTO_TCP => {
-            if !tcp_ok(l4) {
-                return Class::Malformed;
+        PROTO_TCP | PROTO_UDP => match transport(l4, h.proto) {
+            Some((sport, dport, tcp_flags)) => {
+                (key.sport, key.dport) = (sport, dport);
+                Class::Flow { key, tcp_flags }
             }
-            key.sport = be16(l4, 0);
-            key.dport = be16(l4, 2);
-            Class::Flow {
-                key,
-                tcp_flags: l4[13],
-            }
-        }
-        PROTO_UDP => {
-            if !udp_ok(l4, true) {
-                return Class::Malformed;
-            }
-            key.sport = be16(l4, 0);
-            key.dport = be16(l4, 2);
-            Class::Flow { key, tcp_flags: 0 }
-        }
+            None => Class::Malformed,
+        },
         PROTO_ICMP => {
             if l4.len() < ICMP_HEADER_LEN {
                 return Class::Malformed;

@@ -27,7 +27,7 @@ mod fused;
 mod ports;
 mod rewrite;
 
-pub use classify::{classify, Class};
+pub use classify::{classify, transport, Class};
 pub use fused::{translate_and_decrement, Rewrite};
 pub use ports::{pick_port, pick_port_fitting, pick_port_owned, port_owner, PortRange, PortShare};
 pub use rewrite::{

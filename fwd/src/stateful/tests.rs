@@ -683,6 +683,7 @@ fn a_datagrams_fragments_belong_to_its_connections_owner() {
         assert_eq!(workers[0].owner(&b[14..], LAN, &snap.tables(), 0), owner);
     }
 }
+mod burst;
 mod cached;
 mod counters;
 mod rss;
