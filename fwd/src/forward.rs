@@ -400,7 +400,7 @@ pub(crate) fn transmit(
 
 /// The Ethernet addresses of a packet leaving by `port` to `mac`, to be counted under route
 /// counter `counter` (its TTL already decremented).
-#[inline]
+#[inline(always)]
 pub(crate) fn set_macs(
     frame: &mut [u8],
     port: u16,

@@ -493,6 +493,7 @@ impl Table {
     /// connection has seen no reply, `Established` after (a reply packet is itself
     /// `Established`), `Invalid` when the TCP state machine refuses the packet or `id` is not
     /// live — the connection is then unchanged.
+    #[inline]
     pub fn track(&mut self, id: u32, dir: Dir, tcp_flags: u8, now_ms: u64) -> ConnState {
         let t = self.timeouts;
         let Some(c) = self.conns.get_mut(id as usize).filter(|c| c.live()) else {
