@@ -4,7 +4,7 @@
 //! Per packet: no lock, no allocation, no system call. Per burst: one snapshot refresh (a
 //! pointer comparison). Counters are plain integers published every few milliseconds.
 
-use crate::counters::{Counters, DropReason, SharedCounters};
+use crate::counters::{BurstSums, Counters, DropReason, SharedCounters};
 use crate::dpdk::{self, Burst, Mbuf, BURST};
 use crate::fib::publish::Reader;
 use crate::forward::{self, Punt, Verdict};
@@ -63,6 +63,33 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
+    /// A burst whose packets go different ways (a PCC burst splits between the WANs): each
+    /// forwarded packet moved to its port's TX buffer and summed by route counter
+    /// ([`BurstSums`]), the rest dispatched one by one.
+    #[inline]
+    fn spread(&mut self, rx: Burst, verdicts: [Verdict; BURST], in_port: u16) {
+        let mut sums = BurstSums::default();
+        let mut tx_bytes = 0;
+        for (m, v) in rx.into_iter().zip(verdicts) {
+            let Verdict::Forward { port, counter } = v else {
+                self.dispatch(m, v, in_port);
+                continue;
+            };
+            let bytes = u64::from(m.pkt_len());
+            tx_bytes += bytes;
+            sums.add(counter, bytes, &mut self.c.routes);
+            let out = usize::from(port);
+            self.tx[out].push(m);
+            if self.tx[out].len() == BURST {
+                // `flush` takes back the bytes of what the device refuses: count them first.
+                self.c.tx_bytes += std::mem::take(&mut tx_bytes);
+                flush(&self.ports[out], &mut self.tx[out], self.c);
+            }
+        }
+        self.c.tx_bytes += tx_bytes;
+        sums.finish(&mut self.c.routes);
+    }
+
     #[inline]
     fn dispatch(&mut self, m: Mbuf, verdict: Verdict, in_port: u16) {
         match verdict {
@@ -228,9 +255,7 @@ impl Worker {
                     punt: &punt,
                     handoff: &handoff,
                 };
-                for (m, verdict) in std::mem::take(&mut rx).into_iter().zip(verdicts) {
-                    out.dispatch(m, verdict, pi as u16);
-                }
+                out.spread(std::mem::take(&mut rx), verdicts, pi as u16);
             }
             if !own_ring.is_empty() {
                 // What other workers received for this one's connections, and held packets
