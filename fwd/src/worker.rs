@@ -192,6 +192,13 @@ impl Worker {
             // One TSC read a round: the clock of the connections and of the counters.
             let now = dpdk::tsc();
             let now_ms = ms.convert(now);
+            let round = Round {
+                snap: &snap,
+                rules,
+                now_ms,
+                id,
+                shared,
+            };
             for pi in 0..ports.len() {
                 let (port, q) = (ports[pi].dpdk_port, ports[pi].rxq);
                 let n = dpdk::rx_burst(port, q, &mut rx);
@@ -210,17 +217,7 @@ impl Worker {
                 // the buffer's length in a register instead of a store-load chain per packet.
                 let verdicts = if tracking {
                     let mut verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
-                    let (st, owner) = (&mut stateful, Owner { id, shared });
-                    track_burst(
-                        &mut rx,
-                        pi as u16,
-                        owner,
-                        &snap,
-                        rules,
-                        st,
-                        now_ms,
-                        &mut verdicts,
-                    );
+                    round.burst(&mut rx, pi as u16, &mut stateful, &mut verdicts);
                     if let Verdict::Forward { port, counter } = verdicts[0] {
                         if verdicts[..n].iter().all(|v| *v == verdicts[0]) {
                             let out = usize::from(port);
@@ -272,8 +269,7 @@ impl Worker {
                         break;
                     };
                     let v = if tracking {
-                        let (st, owner) = (&mut stateful, Owner { id, shared });
-                        owned(&mut mbuf, in_port, owner, &snap, rules, st, now_ms)
+                        round.owned(&mut mbuf, in_port, &mut stateful)
                     } else {
                         let hw = mbuf.ip_checksum_ok();
                         forward::forward(mbuf.data_mut(), in_port, hw, &snap)
@@ -318,91 +314,80 @@ impl Worker {
     }
 }
 
-/// Who owns which packets: worker `id`, and whether it shares its ports' queues with other
-/// workers without RSS (each packet then goes to the worker of its connection, see
-/// `stateful::owner`).
+/// What the stateful path decides a round's packets with: the round's snapshot, rules and
+/// clock, and who owns which packets (worker `id`; `shared` when it shares its ports' queues
+/// with other workers without RSS, each packet then going to the worker of its connection,
+/// see `stateful::owner`).
 #[derive(Clone, Copy)]
-struct Owner {
+struct Round<'a> {
+    snap: &'a crate::fib::Tables<'a>,
+    rules: &'a crate::firewall::RuleSet,
+    now_ms: u64,
     id: usize,
     shared: bool,
 }
 
-/// The worker that owns a packet, this one's `Handoff` when it is another.
-#[inline]
-fn handoff(
-    m: &Mbuf,
-    in_port: u16,
-    o: Owner,
-    snap: &crate::fib::Tables,
-    st: &mut Stateful,
-    now_ms: u64,
-) -> Option<Verdict> {
-    if !o.shared {
-        return None;
+impl Round<'_> {
+    /// This worker's `Handoff` for a packet another worker owns.
+    #[inline]
+    fn handoff(&self, m: &Mbuf, in_port: u16, st: &mut Stateful) -> Option<Verdict> {
+        if !self.shared {
+            return None;
+        }
+        let l3 = m.data().get(14..).unwrap_or(&[]);
+        let owner = st.owner(l3, in_port, self.snap, self.now_ms);
+        (owner != self.id).then_some(Verdict::Handoff {
+            worker: owner as u16,
+        })
     }
-    let owner = st.owner(m.data().get(14..).unwrap_or(&[]), in_port, snap, now_ms);
-    (owner != o.id).then_some(Verdict::Handoff {
-        worker: owner as u16,
-    })
-}
 
-/// One packet through the stateful path (handed over when another worker owns it).
-#[allow(clippy::too_many_arguments)]
-fn owned(
-    m: &mut Mbuf,
-    in_port: u16,
-    o: Owner,
-    snap: &crate::fib::Tables,
-    rules: &crate::firewall::RuleSet,
-    st: &mut Stateful,
-    now_ms: u64,
-) -> Verdict {
-    if let Some(v) = handoff(m, in_port, o, snap, st, now_ms) {
-        return v;
+    /// One packet through the stateful path (handed over when another worker owns it).
+    fn owned(&self, m: &mut Mbuf, in_port: u16, st: &mut Stateful) -> Verdict {
+        if let Some(v) = self.handoff(m, in_port, st) {
+            return v;
+        }
+        let hw = m.ip_checksum_ok();
+        let (snap, rules, now_ms) = (self.snap, self.rules, self.now_ms);
+        stateful::process(m.data_mut(), in_port, hw, snap, rules, st, now_ms)
     }
-    let hw = m.ip_checksum_ok();
-    stateful::process(m.data_mut(), in_port, hw, snap, rules, st, now_ms)
-}
 
-/// A burst through the stateful path: the packets other workers own handed over, the common
-/// ones in stages (`stateful::burst`), the rest one by one. Packets that are not contiguous
-/// keep the verdict they have in `verdicts`.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn track_burst(
-    rx: &mut Burst,
-    in_port: u16,
-    o: Owner,
-    snap: &crate::fib::Tables,
-    rules: &crate::firewall::RuleSet,
-    st: &mut Stateful,
-    now_ms: u64,
-    verdicts: &mut [Verdict; BURST],
-) {
-    let mut mine = [false; BURST];
-    for ((m, v), mine) in rx.iter().zip(verdicts.iter_mut()).zip(mine.iter_mut()) {
-        if m.is_contiguous() {
-            match handoff(m, in_port, o, snap, st, now_ms) {
-                Some(h) => *v = h,
-                None => *mine = true,
+    /// A burst through the stateful path: the packets other workers own handed over, the
+    /// common ones in stages (`stateful::burst`), the rest one by one. Packets that are not
+    /// contiguous keep the verdict they have in `verdicts`.
+    #[inline]
+    fn burst(
+        &self,
+        rx: &mut Burst,
+        in_port: u16,
+        st: &mut Stateful,
+        verdicts: &mut [Verdict; BURST],
+    ) {
+        let mut mine = [false; BURST];
+        for ((m, v), mine) in rx.iter().zip(verdicts.iter_mut()).zip(mine.iter_mut()) {
+            if m.is_contiguous() {
+                match self.handoff(m, in_port, st) {
+                    Some(h) => *v = h,
+                    None => *mine = true,
+                }
             }
         }
-    }
-    let mut lanes = [None; BURST];
-    let frames = rx
-        .iter()
-        .zip(mine)
-        .map(|(m, mine)| mine.then(|| (m.data(), m.ip_checksum_ok())));
-    st.prepare(frames, in_port, snap, &mut lanes);
-    for (((m, v), lane), mine) in rx.iter_mut().zip(verdicts.iter_mut()).zip(lanes).zip(mine) {
-        *v = match lane {
-            Some(l) => burst::process_fast(m.data_mut(), l, in_port, snap, rules, st, now_ms),
-            None if mine => {
-                let hw = m.ip_checksum_ok();
-                stateful::process(m.data_mut(), in_port, hw, snap, rules, st, now_ms)
-            }
-            None => continue,
-        };
+        let (snap, rules, now_ms) = (self.snap, self.rules, self.now_ms);
+        let mut lanes = [None; BURST];
+        let frames = rx
+            .iter()
+            .zip(mine)
+            .map(|(m, mine)| mine.then(|| (m.data(), m.ip_checksum_ok())));
+        st.prepare(frames, in_port, snap, &mut lanes);
+        for (((m, v), lane), mine) in rx.iter_mut().zip(verdicts.iter_mut()).zip(lanes).zip(mine) {
+            *v = match lane {
+                Some(l) => burst::process_fast(m.data_mut(), l, in_port, snap, rules, st, now_ms),
+                None if mine => {
+                    let hw = m.ip_checksum_ok();
+                    stateful::process(m.data_mut(), in_port, hw, snap, rules, st, now_ms)
+                }
+                None => continue,
+            };
+        }
     }
 }
 
