@@ -393,22 +393,25 @@ impl Table {
     }
 
     /// Brings the index slot of `hash` towards the cache, to look it up a little later
-    /// (a burst's keys hashed first, then looked up). Safe Rust has no prefetch instruction,
-    /// so this is a plain load whose value is discarded: the CPU overlaps it with the other
-    /// loads of the burst.
+    /// (a burst's keys hashed first, then looked up): a prefetch instruction, which never
+    /// waits, so the misses of a burst overlap.
     #[inline]
     pub fn prefetch(&self, hash: u64) {
         self.index.prefetch(hash);
     }
 
-    /// Second stage of a burst's prefetch: once the index slots of `hash` are in cache,
-    /// fetches the entry a lookup will compare.
-    /// Returns the candidate's id, for prefetching what the caller keeps per connection.
+    /// Second stage of a burst's prefetch: once the index slot of `hash` is in cache,
+    /// fetches the connection a lookup will compare (its line also holds the cached
+    /// decisions).
     #[inline]
-    pub fn prefetch_entry(&self, hash: u64) -> Option<u32> {
-        let id = self.index.candidate(hash)?;
-        crate::dpdk::prefetch(self.conns.get(id as usize)?);
-        Some(id)
+    pub fn prefetch_entry(&self, hash: u64) {
+        if let Some(c) = self
+            .index
+            .candidate(hash)
+            .and_then(|id| self.conns.get(id as usize))
+        {
+            crate::dpdk::prefetch(c);
+        }
     }
 
     /// The id and direction of the connection one of whose keys is `key`.
