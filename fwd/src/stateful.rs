@@ -142,10 +142,8 @@ pub fn process(
     let end = ether::HEADER_LEN + total_len;
     match nat::classify(&frame[ether::HEADER_LEN..end]) {
         Class::Flow { key, tcp_flags } => {
-            let hash = Table::hash(&key);
-            flow(
-                frame, end, in_port, key, hash, tcp_flags, false, t, rules, st, now_ms,
-            )
+            let seen = Seen::new(key, tcp_flags, false);
+            flow(frame, end, in_port, seen, t, rules, st, now_ms)
         }
         Class::IcmpError { outer, inner } => {
             related(frame, end, in_port, outer, inner, t, rules, st)
@@ -169,13 +167,42 @@ pub fn process(
                     None => return Verdict::Drop(DropReason::Fragment),
                 }
             };
-            let hash = Table::hash(&key);
-            let later = !first;
-            flow(
-                frame, end, in_port, key, hash, tcp_flags, later, t, rules, st, now_ms,
-            )
+            let seen = Seen::new(key, tcp_flags, !first);
+            flow(frame, end, in_port, seen, t, rules, st, now_ms)
         }
         Class::Malformed => Verdict::Drop(DropReason::Malformed),
+    }
+}
+
+/// A flow's packet as read before the connection table.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Seen {
+    pub(crate) key: FlowKey,
+    /// [`Table::hash`] of `key`.
+    pub(crate) hash: u64,
+    pub(crate) tcp_flags: u8,
+    /// A later fragment of a datagram (see `frags`).
+    pub(crate) later: bool,
+    /// Where the key's connection likely is ([`Table::prefetch_entry`]), or `NO_HINT`.
+    pub(crate) hint: u32,
+    /// Its header and transport header passed the burst lanes' stage one (an options-less,
+    /// unfragmented TCP or UDP datagram whose transport header the rewrites accept): the
+    /// cached path's translation need not check them again.
+    pub(crate) checked: bool,
+}
+
+impl Seen {
+    /// A packet read by [`process`]: no hint, nothing checked ahead.
+    #[inline]
+    fn new(key: FlowKey, tcp_flags: u8, later: bool) -> Seen {
+        Seen {
+            key,
+            hash: Table::hash(&key),
+            tcp_flags,
+            later,
+            hint: conntrack::NO_HINT,
+            checked: false,
+        }
     }
 }
 
@@ -189,16 +216,21 @@ fn flow(
     frame: &mut [u8],
     end: usize,
     in_port: u16,
-    key: FlowKey,
-    hash: u64,
-    tcp_flags: u8,
-    later: bool,
+    p: Seen,
     t: &Tables,
     rules: &RuleSet,
     st: &mut Stateful,
     now_ms: u64,
 ) -> Verdict {
-    let (found, state) = match st.conns.lookup_hashed(&key, hash) {
+    let Seen {
+        key,
+        hash,
+        tcp_flags,
+        later,
+        hint,
+        checked,
+    } = p;
+    let (found, state) = match st.conns.lookup_hinted(&key, hash, hint) {
         Some((id, dir)) if later => (Some((id, dir)), st.conns.state(id)),
         Some((id, dir)) => match st.conns.track(id, dir, tcp_flags, now_ms) {
             ConnState::Invalid => return Verdict::Drop(DropReason::ConntrackInvalid),
@@ -215,7 +247,7 @@ fn flow(
         None => (None, ConnState::New),
     };
     if let Some((id, dir)) = found {
-        if let Some(v) = cached(frame, end, in_port, id, dir, state, t, st) {
+        if let Some(v) = cached(frame, end, in_port, id, dir, state, checked, t, st) {
             return v;
         }
     }
@@ -337,6 +369,7 @@ fn cached(
     id: u32,
     dir: Dir,
     state: ConnState,
+    checked: bool,
     t: &Tables,
     st: &Stateful,
 ) -> Option<Verdict> {
@@ -356,7 +389,14 @@ fn cached(
         let fits = l3
             .get(2..4)
             .is_some_and(|b| u16::from_be_bytes([b[0], b[1]]) <= mtu);
-        if fits && nat::translate_and_decrement(l3, side, addr, to_port) {
+        // Translated only when it fits (the general path below fragments or refuses it).
+        let done = fits
+            && if checked {
+                nat::translate_checked(l3, c.orig.proto, side, addr, to_port)
+            } else {
+                nat::translate_and_decrement(l3, side, addr, to_port)
+            };
+        if done {
             return Some(forward::set_macs(frame, port, mac, p.counter, t));
         }
     }

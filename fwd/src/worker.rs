@@ -372,21 +372,19 @@ impl Round<'_> {
             }
         }
         let (snap, rules, now_ms) = (self.snap, self.rules, self.now_ms);
-        let mut lanes = [None; BURST];
+        let mut lanes = [burst::Lane::NONE; BURST];
         let frames = rx
             .iter()
             .zip(mine)
             .map(|(m, mine)| mine.then(|| (m.data(), m.ip_checksum_ok())));
         st.prepare(frames, in_port, snap, &mut lanes);
         for (((m, v), lane), mine) in rx.iter_mut().zip(verdicts.iter_mut()).zip(lanes).zip(mine) {
-            *v = match lane {
-                Some(l) => burst::process_fast(m.data_mut(), l, in_port, snap, rules, st, now_ms),
-                None if mine => {
-                    let hw = m.ip_checksum_ok();
-                    stateful::process(m.data_mut(), in_port, hw, snap, rules, st, now_ms)
-                }
-                None => continue,
-            };
+            if lane.is_some() {
+                *v = burst::process_fast(m.data_mut(), lane, in_port, snap, rules, st, now_ms);
+            } else if mine {
+                let hw = m.ip_checksum_ok();
+                *v = stateful::process(m.data_mut(), in_port, hw, snap, rules, st, now_ms);
+            }
         }
     }
 }

@@ -274,7 +274,7 @@ fn timed(
             }
             // As the worker does: the burst's lanes read, their conntrack slots and entries
             // fetched ahead, then each decided.
-            let mut lanes = [None; BURST];
+            let mut lanes = [burst::Lane::NONE; BURST];
             if matches!(mode, Mode::Stateful) {
                 let frames = (0..chunk.len())
                     .map(|j| Some((&scratch[j * STRIDE..j * STRIDE + FRAME], None)));
@@ -284,9 +284,10 @@ fn timed(
                 let f = black_box(&mut scratch[j * STRIDE..j * STRIDE + FRAME]);
                 match mode {
                     Mode::Restore => sink += u64::from(f[23]),
-                    Mode::Stateful => counts.add(&match *lane {
-                        Some(l) => burst::process_fast(f, l, 0, t, rules, st, *now_ms),
-                        None => stateful::process(f, 0, None, t, rules, st, *now_ms),
+                    Mode::Stateful => counts.add(&if lane.is_some() {
+                        burst::process_fast(f, *lane, 0, t, rules, st, *now_ms)
+                    } else {
+                        stateful::process(f, 0, None, t, rules, st, *now_ms)
                     }),
                     Mode::Stateless => counts.add(&forward::forward(f, 0, None, t)),
                 }

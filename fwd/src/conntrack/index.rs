@@ -53,8 +53,8 @@ impl Index {
         crate::dpdk::prefetch(&self.slots[self.home(hash)]);
     }
 
-    /// The id of the first entry whose tag matches `hash`, without reading the entries:
-    /// what a lookup will most likely compare, for prefetching it.
+    /// The `id << 1 | dir` of the first entry whose tag matches `hash`, without reading the
+    /// entries: what a lookup will most likely compare, for prefetching it.
     #[inline]
     pub(super) fn candidate(&self, hash: u64) -> Option<u32> {
         let tag = hash & !self.low_mask;
@@ -65,7 +65,7 @@ impl Index {
                 return None;
             }
             if slot & !self.low_mask == tag {
-                return Some(((slot & self.low_mask) >> 1) as u32);
+                return Some((slot & self.low_mask) as u32);
             }
             pos = (pos + 1) & self.mask;
         }
@@ -83,11 +83,7 @@ impl Index {
             }
             if slot & !self.low_mask == tag {
                 let id = ((slot & self.low_mask) >> 1) as u32;
-                let dir = if slot & 1 == 0 {
-                    Dir::Original
-                } else {
-                    Dir::Reply
-                };
+                let dir = Dir::from_bit(slot as u32 & 1);
                 if is_key(id, dir) {
                     return Some((id, dir));
                 }

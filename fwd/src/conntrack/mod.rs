@@ -39,6 +39,18 @@ pub enum Dir {
     Reply = 1,
 }
 
+impl Dir {
+    /// The direction of an index slot's low bit.
+    #[inline]
+    pub(crate) fn from_bit(bit: u32) -> Dir {
+        if bit == 0 {
+            Dir::Original
+        } else {
+            Dir::Reply
+        }
+    }
+}
+
 /// One tracked connection, in one cache line (64 bytes, aligned), so that one miss brings
 /// the keys, the state and the cached forwarding decision of both directions together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +71,7 @@ pub struct Conn {
     in_port: u8,
     out_port: u8,
     pub tcp: TcpState,
-    /// SEEN_REPLY | ASSURED | LIVE.
+    /// SEEN_REPLY | ASSURED | LIVE | NAT.
     flags: u8,
     /// Per direction, the forwarding decision its packets take while nothing changes (see
     /// [`Path`]).
@@ -93,6 +105,8 @@ pub struct Path {
 const SEEN_REPLY: u8 = 1;
 const ASSURED: u8 = 2;
 const LIVE: u8 = 4;
+/// Translated: `reply != orig.reversed()`.
+const NAT: u8 = 8;
 /// An interface the connection does not know (NO_PORT) in its one-byte field.
 const NO_PORT_U8: u8 = u8::MAX;
 
@@ -144,9 +158,11 @@ impl Conn {
         }; 2],
     };
 
-    /// Whether the connection is translated (its reply is not its original reversed).
+    /// Whether the connection is translated (its reply is not its original reversed; a flag
+    /// set when it was inserted, so that the packet path tests one bit).
+    #[inline]
     pub fn is_nat(&self) -> bool {
-        self.reply != self.orig.reversed()
+        self.flags & NAT != 0
     }
 
     /// Milliseconds until the connection expires if idle (0 once past its deadline).
@@ -319,6 +335,9 @@ impl std::fmt::Display for InsertError {
 
 impl std::error::Error for InsertError {}
 
+/// No hint for [`Table::lookup_hinted`]: look the key up in the index.
+pub const NO_HINT: u32 = u32::MAX;
+
 /// The largest capacity a table accepts (index slots and tags must fit a u64 slot).
 pub const MAX_CAPACITY: usize = 1 << 27;
 
@@ -401,17 +420,18 @@ impl Table {
     }
 
     /// Second stage of a burst's prefetch: once the index slot of `hash` is in cache,
-    /// fetches the connection a lookup will compare (its line also holds the cached
-    /// decisions).
+    /// fetches the connection a lookup will most likely compare (its line also holds the
+    /// cached decisions), and returns it as a hint for [`lookup_hinted`](Self::lookup_hinted):
+    /// `id << 1 | direction`, or [`NO_HINT`].
     #[inline]
-    pub fn prefetch_entry(&self, hash: u64) {
-        if let Some(c) = self
-            .index
-            .candidate(hash)
-            .and_then(|id| self.conns.get(id as usize))
-        {
+    pub fn prefetch_entry(&self, hash: u64) -> u32 {
+        let Some(hint) = self.index.candidate(hash) else {
+            return NO_HINT;
+        };
+        if let Some(c) = self.conns.get((hint >> 1) as usize) {
             crate::dpdk::prefetch(c);
         }
+        hint
     }
 
     /// The id and direction of the connection one of whose keys is `key`.
@@ -425,6 +445,19 @@ impl Table {
     pub fn lookup_hashed(&self, key: &FlowKey, hash: u64) -> Option<(u32, Dir)> {
         self.index
             .find(hash, |id, dir| self.conns[id as usize].key(dir) == key)
+    }
+
+    /// [`lookup_hashed`](Self::lookup_hashed) trying first the connection `hint` names (from
+    /// [`prefetch_entry`](Self::prefetch_entry), which may be stale: the table may have
+    /// changed since). A live connection with `key` in the hinted direction is the one, as
+    /// no two connections share a key; anything else takes the index.
+    #[inline]
+    pub fn lookup_hinted(&self, key: &FlowKey, hash: u64, hint: u32) -> Option<(u32, Dir)> {
+        let (id, dir) = (hint >> 1, Dir::from_bit(hint & 1));
+        match self.conns.get(id as usize) {
+            Some(c) if c.live() && c.key(dir) == key => Some((id, dir)),
+            _ => self.lookup_hashed(key, hash),
+        }
     }
 
     /// Whether `key` is in use by a connection, in either direction (NAT tests with it
@@ -462,14 +495,15 @@ impl Table {
             PROTO_ICMP => self.timeouts.icmp,
             _ => self.timeouts.generic,
         };
+        let nat = reply != orig.reversed();
         self.conns[id as usize] = Conn {
             orig,
             reply,
             deadline: now_ms.saturating_add(timeout),
-            flags: LIVE,
+            flags: if nat { LIVE | NAT } else { LIVE },
             ..Conn::EMPTY
         };
-        if self.conns[id as usize].is_nat() {
+        if nat {
             self.nat.bind(reply.dst);
         }
         self.index.insert(h_orig, id, Dir::Original);

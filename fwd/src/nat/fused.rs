@@ -51,10 +51,32 @@ pub fn translate_and_decrement(l3: &mut [u8], side: Rewrite, addr: u32, port: u1
     }
     // The transport header as the general rewrite checks it.
     let l4 = &l3[20..total];
-    let sum_at = match proto {
-        PROTO_TCP if tcp_ok(l4) => 16,
-        PROTO_UDP if udp_ok(l4, true) => 6,
-        _ => return false,
+    let ok = match proto {
+        PROTO_TCP => tcp_ok(l4),
+        PROTO_UDP => udp_ok(l4, true),
+        _ => false,
+    };
+    ok && rewrite(l3, proto, side, addr, port)
+}
+
+/// [`translate_and_decrement`] for a datagram already known to be what it accepts but for
+/// the TTL (the stateful path's burst lanes checked the rest in stage one: an options-less,
+/// unfragmented IPv4 header with `proto` TCP or UDP, whose transport header the general
+/// rewrite accepts, within `l3`): only the TTL is looked at. The same bytes, the same result.
+#[inline(always)]
+pub fn translate_checked(l3: &mut [u8], proto: u8, side: Rewrite, addr: u32, port: u16) -> bool {
+    l3.get(8).is_some_and(|&ttl| ttl >= 2) && rewrite(l3, proto, side, addr, port)
+}
+
+/// The rewrite of both: `l3` is a datagram of `proto` (TCP or UDP) with a TTL of at least 2,
+/// an options-less header and a whole transport header. False (nothing written) only when
+/// `l3` is too short for the transport header's checksum, which the callers' checks exclude.
+#[inline(always)]
+fn rewrite(l3: &mut [u8], proto: u8, side: Rewrite, addr: u32, port: u16) -> bool {
+    // The transport checksum's offset in `l3`.
+    let at = if proto == PROTO_TCP { 20 + 16 } else { 20 + 6 };
+    let Some(l3) = l3.get_mut(..at + 2) else {
+        return false;
     };
     let (addr_at, port_at) = match side {
         Rewrite::Source => (12, 20),
@@ -68,6 +90,7 @@ pub fn translate_and_decrement(l3: &mut [u8], side: Rewrite, addr: u32, port: u1
     ]);
     let old_port = u16::from_be_bytes([l3[port_at], l3[port_at + 1]]);
     // IPv4 header: the address, and the TTL/protocol word (TTL - 1).
+    let ttl = l3[8];
     let ttl_proto = u16::from_be_bytes([ttl, proto]);
     let ip_sum = u16::from_be_bytes([l3[10], l3[11]]);
     let ip_sum = updated(
@@ -79,7 +102,6 @@ pub fn translate_and_decrement(l3: &mut [u8], side: Rewrite, addr: u32, port: u1
     l3[10..12].copy_from_slice(&ip_sum.to_be_bytes());
     l3[addr_at..addr_at + 4].copy_from_slice(&addr.to_be_bytes());
     // TCP/UDP: the pseudo header's address and the port. A UDP checksum of 0 means none.
-    let at = 20 + sum_at;
     let l4_sum = u16::from_be_bytes([l3[at], l3[at + 1]]);
     if proto == PROTO_TCP || l4_sum != 0 {
         let s = updated(

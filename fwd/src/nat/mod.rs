@@ -28,7 +28,7 @@ mod ports;
 mod rewrite;
 
 pub use classify::{classify, transport, Class};
-pub use fused::{translate_and_decrement, Rewrite};
+pub use fused::{translate_and_decrement, translate_checked, Rewrite};
 pub use ports::{pick_port, pick_port_fitting, pick_port_owned, port_owner, PortRange, PortShare};
 pub use rewrite::{
     set_destination, set_source, translate_icmp_error, untranslate_icmp_error, RewriteError,

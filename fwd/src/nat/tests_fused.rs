@@ -76,6 +76,38 @@ proptest! {
     }
 }
 
+/// What stage one of the burst lanes checks before `translate_checked` may be used: an
+/// options-less, unfragmented header within `l3` and a TCP or UDP header `transport` accepts.
+fn lane_checked(l3: &[u8]) -> Option<u8> {
+    let total = usize::from(u16::from_be_bytes([l3[2], l3[3]]));
+    let fragment = u16::from_be_bytes([l3[6], l3[7]]) & 0x3FFF != 0;
+    if l3[0] != 0x45 || fragment || !(20..=l3.len()).contains(&total) {
+        return None;
+    }
+    transport(&l3[20..total], l3[9]).map(|_| l3[9])
+}
+
+proptest! {
+    /// On what stage one lets through, the checked rewrite is the full one: same result,
+    /// same bytes (TTL 0 and 1 included, which both decline).
+    #[test]
+    fn checked_is_the_full_rewrite_on_checked_datagrams(
+        l3 in datagram(),
+        source in any::<bool>(),
+        addr: u32,
+        port: u16,
+    ) {
+        let Some(proto) = lane_checked(&l3) else {
+            return Ok(());
+        };
+        let side = if source { Rewrite::Source } else { Rewrite::Destination };
+        let (mut full, mut checked) = (l3.clone(), l3.clone());
+        let done = translate_and_decrement(&mut full, side, addr, port);
+        prop_assert_eq!(translate_checked(&mut checked, proto, side, addr, port), done);
+        prop_assert_eq!(checked, full);
+    }
+}
+
 /// What it accepts: the common TCP and UDP datagram, a UDP one without checksum (which
 /// stays without); what it declines: fragments, options, ICMP, TTL 1.
 #[test]

@@ -12,8 +12,8 @@
 //! With a million connections every lookup misses the caches: fetching a burst's index slots
 //! and then its connections ahead overlaps those misses.
 
-use super::{flow, Stateful};
-use crate::conntrack::Table;
+use super::{flow, Seen, Stateful};
+use crate::conntrack::{Table, NO_HINT};
 use crate::dpdk::BURST;
 use crate::fib::Tables;
 use crate::firewall::RuleSet;
@@ -22,39 +22,68 @@ use crate::forward::{self, FastPort, Verdict};
 use crate::nat;
 use crate::packet::{ether, ipv4};
 
-/// What stage one read of a frame the common case takes.
+/// What stage one read of a frame the common case takes (or [`Lane::NONE`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lane {
     key: FlowKey,
     tcp_flags: u8,
-    /// The datagram's length (the frame may be longer: Ethernet padding).
+    /// The datagram's length (the frame may be longer: Ethernet padding); 0 for no lane.
     total_len: u16,
+    /// Stage two's guess at the key's connection ([`Table::prefetch_entry`]).
+    hint: u32,
     /// [`Table::hash`] of `key`.
     hash: u64,
+}
+
+impl Lane {
+    /// A frame the common case does not take: [`process`](super::process) decides it.
+    pub const NONE: Lane = Lane {
+        key: FlowKey {
+            src: 0,
+            dst: 0,
+            sport: 0,
+            dport: 0,
+            proto: 0,
+        },
+        tcp_flags: 0,
+        total_len: 0,
+        hint: NO_HINT,
+        hash: 0,
+    };
+
+    /// Whether the frame takes the common case (a datagram is at least its header long).
+    #[inline(always)]
+    pub fn is_some(&self) -> bool {
+        self.total_len != 0
+    }
 }
 
 impl Stateful {
     /// Stages one and two for a burst: `frames` gives, per packet, its frame and the
     /// device's verdict on its IPv4 header checksum, or None for a packet the caller decides
     /// otherwise (not contiguous, another worker's). `lanes[i]` is then the lane of packet
-    /// `i`, or None when [`process`](super::process) must decide it.
+    /// `i`, or [`Lane::NONE`] when [`process`](super::process) must decide it.
     #[inline]
     pub fn prepare<'a>(
         &self,
         frames: impl Iterator<Item = Option<(&'a [u8], Option<bool>)>>,
         in_port: u16,
         t: &Tables,
-        lanes: &mut [Option<Lane>; BURST],
+        lanes: &mut [Lane; BURST],
     ) {
         let port = FastPort::new(t, in_port);
         for (f, lane) in frames.zip(lanes.iter_mut()) {
-            *lane = f.and_then(|(frame, hw)| lane_of(frame, port, hw));
-            if let Some(l) = lane {
-                self.conns.prefetch(l.hash);
+            *lane = f
+                .and_then(|(frame, hw)| lane_of(frame, port, hw))
+                .unwrap_or(Lane::NONE);
+            if lane.is_some() {
+                self.conns.prefetch(lane.hash);
             }
         }
-        for l in lanes.iter().flatten() {
-            self.conns.prefetch_entry(l.hash);
+        for l in lanes.iter_mut() {
+            if l.is_some() {
+                l.hint = self.conns.prefetch_entry(l.hash);
+            }
         }
     }
 }
@@ -83,6 +112,7 @@ fn lane_of(frame: &[u8], port: FastPort, hw_checksum: Option<bool>) -> Option<La
         key,
         tcp_flags,
         total_len: h.total_len,
+        hint: NO_HINT,
         hash: Table::hash(&key),
     })
 }
@@ -100,13 +130,13 @@ pub fn process_fast(
     now_ms: u64,
 ) -> Verdict {
     let end = ether::HEADER_LEN + usize::from(lane.total_len);
-    let Lane {
-        key,
-        tcp_flags,
-        hash,
-        ..
-    } = lane;
-    flow(
-        frame, end, in_port, key, hash, tcp_flags, false, t, rules, st, now_ms,
-    )
+    let seen = Seen {
+        key: lane.key,
+        hash: lane.hash,
+        tcp_flags: lane.tcp_flags,
+        later: false,
+        hint: lane.hint,
+        checked: true,
+    };
+    flow(frame, end, in_port, seen, t, rules, st, now_ms)
 }

@@ -321,3 +321,55 @@ fn hash_spreads_similar_keys() {
     }
     assert!(homes.len() > 3500, "{}", homes.len());
 }
+
+/// A hint finds its connection in either direction; a stale one (its entry freed, or
+/// reused by another connection) and no hint at all give the index's answer.
+#[test]
+fn hinted_lookup_survives_stale_hints() {
+    let mut t = table(8);
+    let orig = key(0xc0a8_0102, 0x0808_0808, 5000, 53, UDP);
+    let reply = key(0x0808_0808, 0xcb00_7102, 53, 61000, UDP);
+    let id = t.insert(orig, reply, 0).unwrap();
+    let h = |k: &FlowKey| Table::hash(k);
+    let (ho, hr) = (t.prefetch_entry(h(&orig)), t.prefetch_entry(h(&reply)));
+    assert_eq!((ho, hr), (id << 1, id << 1 | 1));
+    assert_eq!(
+        t.lookup_hinted(&orig, h(&orig), ho),
+        Some((id, Dir::Original))
+    );
+    assert_eq!(
+        t.lookup_hinted(&reply, h(&reply), hr),
+        Some((id, Dir::Reply))
+    );
+    // The other direction's hint, a wrong id, no hint: the index answers.
+    assert_eq!(
+        t.lookup_hinted(&orig, h(&orig), hr),
+        Some((id, Dir::Original))
+    );
+    assert_eq!(
+        t.lookup_hinted(&orig, h(&orig), 7 << 1),
+        Some((id, Dir::Original))
+    );
+    assert_eq!(
+        t.lookup_hinted(&orig, h(&orig), NO_HINT),
+        Some((id, Dir::Original))
+    );
+    let missing = key(1, 2, 3, 4, UDP);
+    assert_eq!(t.prefetch_entry(h(&missing)), NO_HINT);
+    // Freed: the hint names a dead entry, whose keys are still in it.
+    t.remove(id);
+    assert_eq!(t.lookup_hinted(&orig, h(&orig), ho), None);
+    // Reused by another connection: the key no longer matches; the first comes back elsewhere.
+    let other = key(0xc0a8_0103, 0x0808_0404, 6000, 53, UDP);
+    assert_eq!(t.insert(other, other.reversed(), 0), Ok(id));
+    let again = t.insert(orig, reply, 0).unwrap();
+    assert_ne!(again, id);
+    assert_eq!(
+        t.lookup_hinted(&orig, h(&orig), ho),
+        Some((again, Dir::Original))
+    );
+    assert_eq!(
+        t.lookup_hinted(&other, h(&other), ho),
+        Some((id, Dir::Original))
+    );
+}

@@ -1,7 +1,7 @@
 //! The burst stages (`stateful::burst`) decide every packet exactly as `process` does.
 
 use super::*;
-use crate::stateful::burst;
+use crate::stateful::burst::{self, Lane};
 use proptest::prelude::*;
 
 const SYN: u8 = 0x02;
@@ -169,12 +169,13 @@ proptest! {
             }
             s += 1;
             let mut frames: Vec<Vec<u8>> = packets[i..i + n].iter().map(|p| p.frame.clone()).collect();
-            let mut lanes = [None; crate::dpdk::BURST];
+            let mut lanes = [Lane::NONE; crate::dpdk::BURST];
             many.prepare(frames.iter().map(|f| Some((&f[..], None))), port, &t, &mut lanes);
             for (f, lane) in frames.iter_mut().zip(lanes) {
-                let v = match lane {
-                    Some(l) => burst::process_fast(f, l, port, &t, &snap.rules, &mut many, 1_000),
-                    None => process(f, port, None, &t, &snap.rules, &mut many, 1_000),
+                let v = if lane.is_some() {
+                    burst::process_fast(f, lane, port, &t, &snap.rules, &mut many, 1_000)
+                } else {
+                    process(f, port, None, &t, &snap.rules, &mut many, 1_000)
                 };
                 got.push((v, f.clone()));
             }
@@ -207,16 +208,16 @@ fn lanes_are_for_unfragmented_tcp_and_udp_only() {
     let mut other_mac = good_udp.clone();
     other_mac[5] = 0x77;
     let frames = [&good_udp, &good_tcp, &fragment, &icmp, &bad_sum, &other_mac];
-    let mut lanes = [None; crate::dpdk::BURST];
+    let mut lanes = [Lane::NONE; crate::dpdk::BURST];
     st.prepare(
         frames.iter().map(|f| Some((&f[..], None))),
         LAN,
         &t,
         &mut lanes,
     );
-    let taken: Vec<bool> = lanes[..frames.len()].iter().map(Option::is_some).collect();
+    let taken: Vec<bool> = lanes[..frames.len()].iter().map(Lane::is_some).collect();
     assert_eq!(taken, [true, true, false, false, false, false]);
     // A packet the caller keeps (None) has no lane.
     st.prepare([None].into_iter(), LAN, &t, &mut lanes);
-    assert!(lanes[0].is_none());
+    assert!(!lanes[0].is_some());
 }
