@@ -361,7 +361,7 @@ fn after_routing(m: &mut Meta, port: u16, rules: &RuleSet, st: &mut Stateful) {
 /// A packet of a connection whose direction has a valid cached decision: translated and
 /// sent without the rules or a route lookup.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn cached(
     frame: &mut [u8],
     end: usize,

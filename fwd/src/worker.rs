@@ -68,7 +68,10 @@ impl Out<'_> {
     /// ([`BurstSums`]), the rest dispatched one by one.
     #[inline]
     fn spread(&mut self, rx: Burst, verdicts: [Verdict; BURST], in_port: u16) {
-        let mut sums = BurstSums::default();
+        let mut sums = BurstSums::new(verdicts.iter().take(rx.len()).filter_map(|v| match v {
+            Verdict::Forward { counter, .. } => Some(*counter),
+            _ => None,
+        }));
         let mut tx_bytes = 0;
         for (m, v) in rx.into_iter().zip(verdicts) {
             let Verdict::Forward { port, counter } = v else {
@@ -362,12 +365,17 @@ impl Round<'_> {
         st: &mut Stateful,
         verdicts: &mut [Verdict; BURST],
     ) {
-        let mut mine = [false; BURST];
-        for ((m, v), mine) in rx.iter().zip(verdicts.iter_mut()).zip(mine.iter_mut()) {
-            if m.is_contiguous() {
-                match self.handoff(m, in_port, st) {
-                    Some(h) => *v = h,
-                    None => *mine = true,
+        // Which packets this worker decides: all but those handed over (only a worker sharing
+        // its queues hands any over) and those not contiguous (which keep their verdict).
+        let mut mine = [true; BURST];
+        if self.shared {
+            for ((m, v), mine) in rx.iter().zip(verdicts.iter_mut()).zip(mine.iter_mut()) {
+                if let Some(h) = m
+                    .is_contiguous()
+                    .then(|| self.handoff(m, in_port, st))
+                    .flatten()
+                {
+                    (*v, *mine) = (h, false);
                 }
             }
         }
@@ -376,12 +384,12 @@ impl Round<'_> {
         let frames = rx
             .iter()
             .zip(mine)
-            .map(|(m, mine)| mine.then(|| (m.data(), m.ip_checksum_ok())));
+            .map(|(m, mine)| (mine && m.is_contiguous()).then(|| (m.data(), m.ip_checksum_ok())));
         st.prepare(frames, in_port, snap, &mut lanes);
         for (((m, v), lane), mine) in rx.iter_mut().zip(verdicts.iter_mut()).zip(lanes).zip(mine) {
             if lane.is_some() {
                 *v = burst::process_fast(m.data_mut(), lane, in_port, snap, rules, st, now_ms);
-            } else if mine {
+            } else if mine && m.is_contiguous() {
                 let hw = m.ip_checksum_ok();
                 *v = stateful::process(m.data_mut(), in_port, hw, snap, rules, st, now_ms);
             }

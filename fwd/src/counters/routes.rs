@@ -16,28 +16,50 @@ pub const ROUTE_COUNTERS: usize = 1024;
 pub const NO_COUNTER: u16 = 0;
 
 /// Sums of a burst's packets by route counter, added to a [`RouteCounters`] once per
-/// counter: the two counters a burst mostly splits between (the WANs of PCC) are summed in
-/// registers, any other flushes the latest of them. Per packet, the counter's
-/// load-add-store chain in memory cost a split burst more than moving its packets.
-#[derive(Clone, Copy, Debug, Default)]
+/// counter: the two counters a burst mostly splits between (the WANs of PCC), chosen before
+/// the burst, are summed in registers without a branch (a split burst's counters alternate
+/// at random, and a branch on them mispredicts every other packet); any other is counted in
+/// memory at once. Per packet, a counter's load-add-store chain in memory cost a split burst
+/// more than moving its packets.
+#[derive(Clone, Copy, Debug)]
 pub struct BurstSums {
-    /// (counter, packets, bytes): `a` the first counter seen, `b` the latest other.
+    /// (counter, packets, bytes) of the two counters summed here; `a.0 != b.0`.
     a: (u16, u64, u64),
     b: (u16, u64, u64),
 }
 
 impl BurstSums {
+    /// Sums for a burst whose packets' counters are `ids` (in order): the first and the
+    /// first other one are summed in registers.
+    #[inline(always)]
+    pub fn new(ids: impl Iterator<Item = u16>) -> BurstSums {
+        let (mut a, mut b) = (None, None);
+        for id in ids {
+            let first = a.unwrap_or(id);
+            a = Some(first);
+            b = if b.is_none() && id != first {
+                Some(id)
+            } else {
+                b
+            };
+        }
+        let a = a.unwrap_or(NO_COUNTER);
+        BurstSums {
+            a: (a, 0, 0),
+            b: (b.unwrap_or(a ^ 1), 0, 0),
+        }
+    }
+
     /// One packet of `bytes` under counter `id`.
     #[inline(always)]
     pub fn add(&mut self, id: u16, bytes: u64, into: &mut RouteCounters) {
-        let (a, b) = (&mut self.a, &mut self.b);
-        if id == a.0 || a.1 == 0 {
-            *a = (id, a.1 + 1, a.2 + bytes);
-        } else if id == b.0 || b.1 == 0 {
-            *b = (id, b.1 + 1, b.2 + bytes);
-        } else {
-            into.count(b.0, b.1, b.2);
-            *b = (id, 1, bytes);
+        let (in_a, in_b) = (id == self.a.0, id == self.b.0);
+        self.a.1 += u64::from(in_a);
+        self.a.2 += if in_a { bytes } else { 0 };
+        self.b.1 += u64::from(in_b);
+        self.b.2 += if in_b { bytes } else { 0 };
+        if !(in_a | in_b) {
+            into.count(id, 1, bytes);
         }
     }
 
@@ -127,17 +149,24 @@ mod tests {
         let mut rng = 0x2545_f491_4f6c_dd1du64;
         for len in 0..200 {
             let (mut each, mut summed) = (RouteCounters::default(), RouteCounters::default());
-            let mut sums = BurstSums::default();
-            for i in 0..len {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                // Mostly two counters, now and then others (0 included), any sizes.
-                let id = match rng % 10 {
-                    0 => (rng >> 8) as u16 % 5,
-                    r => 7 + (r % 2) as u16,
-                };
-                let bytes = 60 + (rng >> 20) % 1500 + i;
+            let packets: Vec<(u16, u64)> = (0..len)
+                .map(|i| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    // Mostly two counters, now and then others (0 and 1 included: the
+                    // counter summed when the burst has one, 0, xor 1), any sizes; every
+                    // 7th burst has a single counter.
+                    let id = match rng % 10 {
+                        _ if len % 7 == 3 => 8,
+                        0 => (rng >> 8) as u16 % 5,
+                        r => 7 + (r % 2) as u16,
+                    };
+                    (id, 60 + (rng >> 20) % 1500 + i)
+                })
+                .collect();
+            let mut sums = BurstSums::new(packets.iter().map(|p| p.0));
+            for &(id, bytes) in &packets {
                 each.count(id, 1, bytes);
                 sums.add(id, bytes, &mut summed);
             }
