@@ -10,7 +10,7 @@ set -euo pipefail
 
 usage() {
     cat <<EOF
-Usage: perf/bench.sh [--rounds N] [--seconds S] [--l3fwd | --pcc [--flows N] [--passes K]]
+Usage: perf/bench.sh [--rounds N] [--seconds S] [--l3fwd | --pcc [--flows N] [--passes K] [--max-entries M]]
 
   --rounds N    rounds, each running testpmd then wanfwd (default 5)
   --seconds S   how long each program runs per round once it has started (printed its
@@ -32,6 +32,10 @@ Usage: perf/bench.sh [--rounds N] [--seconds S] [--l3fwd | --pcc [--flows N] [--
                 most cache-friendly order); K >= 2 shuffles each pass differently, so
                 that K-1 packets in K come in an order unrelated to creation (K times
                 the mbufs and hugepages)
+  --max-entries M
+                with --pcc, the connection table's capacity (/ip/firewall/connection/
+                tracking max-entries; default the router's 1000000, or --flows if more):
+                a smaller table packs the same connections in less memory
 
 Needs root, hugepages (scripts/setup.sh) and the release binaries (cargo build --release).
 EOF
@@ -64,6 +68,7 @@ while (($#)); do
     --l3fwd) L3FWD=1 && shift ;;
     --flows) FLOWS=${2-} && { shift 2 || shift; } ;;
     --passes) PASSES=${2-} && { shift 2 || shift; } ;;
+    --max-entries) MAX_ENTRIES=${2-} && { shift 2 || shift; } ;;
     -h | --help) usage && exit 0 ;;
     *) usage >&2 && exit 2 ;;
     esac
@@ -86,8 +91,8 @@ if ! [[ $DURATION =~ ^[0-9]+$ ]] || ((DURATION < WARMUP + 2)); then
     exit 2
 fi
 
-if ((!PCC)) && [[ $FLOWS != 1000 || $PASSES != 1 ]]; then
-    echo "bench.sh: --flows and --passes go with --pcc" >&2
+if ((!PCC)) && [[ $FLOWS != 1000 || $PASSES != 1 || -n ${MAX_ENTRIES-} ]]; then
+    echo "bench.sh: --flows, --passes and --max-entries go with --pcc" >&2
     exit 2
 fi
 
@@ -118,7 +123,12 @@ fi
 MBUFS=16383
 while ((MBUFS < FRAMES + 8192)); do MBUFS=$((MBUFS * 2 + 1)); done # 2^n - 1, as mempools like
 # Connection table: the router's default of 1,000,000 per worker, or the flow count.
-MAX_ENTRIES=$((FLOWS > 1000000 ? FLOWS : 1000000))
+if [[ -z ${MAX_ENTRIES-} ]]; then
+    MAX_ENTRIES=$((FLOWS > 1000000 ? FLOWS : 1000000))
+elif ! [[ $MAX_ENTRIES =~ ^[1-9][0-9]*$ ]] || ((MAX_ENTRIES < FLOWS)); then
+    echo "bench.sh: --max-entries wants an integer of at least --flows ($FLOWS)" >&2
+    exit 2
+fi
 # 2 MB hugepages one program needs: the pool (each mbuf is 128 bytes of header, the data
 # room and a 64-byte mempool header, in whole cache lines), net_pcap's ring of the capture
 # (a power of two of pointers) and 96 MB for EAL, queues and the rest.
