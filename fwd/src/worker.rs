@@ -65,15 +65,16 @@ struct Out<'a> {
 impl Out<'_> {
     /// A burst whose packets go different ways (a PCC burst splits between the WANs): each
     /// forwarded packet moved to its port's TX buffer and summed by route counter
-    /// ([`BurstSums`]), the rest dispatched one by one.
+    /// ([`BurstSums`]), the rest dispatched one by one. `rx` is left empty; both arrays are
+    /// borrowed, not moved (a move copies them).
     #[inline]
-    fn spread(&mut self, rx: Burst, verdicts: [Verdict; BURST], in_port: u16) {
+    fn spread(&mut self, rx: &mut Burst, verdicts: &[Verdict; BURST], in_port: u16) {
         let mut sums = BurstSums::new(verdicts.iter().take(rx.len()).filter_map(|v| match v {
             Verdict::Forward { counter, .. } => Some(*counter),
             _ => None,
         }));
         let mut tx_bytes = 0;
-        for (m, v) in rx.into_iter().zip(verdicts) {
+        for (m, &v) in rx.drain(..).zip(verdicts) {
             let Verdict::Forward { port, counter } = v else {
                 self.dispatch(m, v, in_port);
                 continue;
@@ -218,8 +219,11 @@ impl Worker {
                 // Decide first, move second: the decisions then need no TX buffer, and a
                 // burst bound for one port (the usual case) moves in one extend, which keeps
                 // the buffer's length in a register instead of a store-load chain per packet.
-                let verdicts = if tracking {
-                    let mut verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
+                // One array for both paths, filled in place (a value moved out of an `if`
+                // is copied), and only once a burst needs it.
+                let mut verdicts;
+                if tracking {
+                    verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
                     round.burst(&mut rx, pi as u16, &mut stateful, &mut verdicts);
                     if let Verdict::Forward { port, counter } = verdicts[0] {
                         if verdicts[..n].iter().all(|v| *v == verdicts[0]) {
@@ -228,7 +232,6 @@ impl Worker {
                             continue;
                         }
                     }
-                    verdicts
                 } else {
                     let mut fast = [forward::SLOW; BURST];
                     if route_burst(&mut rx, pi as u16, &snap, &mut fast) {
@@ -237,7 +240,7 @@ impl Worker {
                         whole(&mut rx, &ports[out], &mut tx[out], counter, bytes, &mut c);
                         continue;
                     }
-                    let mut verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
+                    verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
                     for ((m, v), f) in rx.iter_mut().zip(verdicts.iter_mut()).zip(fast) {
                         if f != forward::SLOW {
                             *v = forward::unpack(f);
@@ -246,8 +249,7 @@ impl Worker {
                             *v = forward::slow_path(m.data_mut(), pi as u16, hw, &snap);
                         }
                     }
-                    verdicts
-                };
+                }
                 let mut out = Out {
                     ports: &ports,
                     tx: &mut tx,
@@ -255,7 +257,7 @@ impl Worker {
                     punt: &punt,
                     handoff: &handoff,
                 };
-                out.spread(std::mem::take(&mut rx), verdicts, pi as u16);
+                out.spread(&mut rx, &verdicts, pi as u16);
             }
             if !own_ring.is_empty() {
                 // What other workers received for this one's connections, and held packets
@@ -386,9 +388,10 @@ impl Round<'_> {
             .zip(mine)
             .map(|(m, mine)| (mine && m.is_contiguous()).then(|| (m.data(), m.ip_checksum_ok())));
         st.prepare(frames, in_port, snap, &mut lanes);
-        for (((m, v), lane), mine) in rx.iter_mut().zip(verdicts.iter_mut()).zip(lanes).zip(mine) {
+        // The lanes by reference: by value, the zip would copy the whole array first.
+        for (((m, v), lane), mine) in rx.iter_mut().zip(verdicts.iter_mut()).zip(&lanes).zip(mine) {
             if lane.is_some() {
-                *v = burst::process_fast(m.data_mut(), lane, in_port, snap, rules, st, now_ms);
+                *v = burst::process_fast(m.data_mut(), *lane, in_port, snap, rules, st, now_ms);
             } else if mine && m.is_contiguous() {
                 let hw = m.ip_checksum_ok();
                 *v = stateful::process(m.data_mut(), in_port, hw, snap, rules, st, now_ms);
