@@ -10,7 +10,7 @@ set -euo pipefail
 
 usage() {
     cat <<EOF
-Usage: perf/bench.sh [--rounds N] [--seconds S] [--l3fwd | --pcc [--flows N] [--passes K] [--max-entries M]]
+Usage: perf/bench.sh [--rounds N] [--seconds S] [--l3fwd | --pcc [--flows N] [--passes K] [--max-entries M] [--established]]
 
   --rounds N    rounds, each running testpmd then wanfwd (default 5)
   --seconds S   how long each program runs per round once it has started (printed its
@@ -32,6 +32,11 @@ Usage: perf/bench.sh [--rounds N] [--seconds S] [--l3fwd | --pcc [--flows N] [--
                 most cache-friendly order); K >= 2 shuffles each pass differently, so
                 that K-1 packets in K come in an order unrelated to creation (K times
                 the mbufs and hugepages)
+  --established with --pcc, a third interface (ether3, net_pcap) plays each flow's reply
+                once as the flows' first packets come in, so that the connections
+                measured are established (seen both ways) rather than unreplied; the
+                run fails unless every reply reached its LAN host. ether3 stays polled
+                after its capture ends, and net_pcap then costs a libpcap call per poll
   --max-entries M
                 with --pcc, the connection table's capacity (/ip/firewall/connection/
                 tracking max-entries; default the router's 1000000, or --flows if more):
@@ -48,6 +53,7 @@ MICRO_RUNS=3
 MIN_HUGEPAGES=64        # 2 MB pages free before starting: each program needs ~40 MB
 MAX_DROP_PER_MILLE=1    # wanfwd drops tolerated, per 1000 received packets
 PCC=0
+ESTABLISHED=0
 L3FWD=0
 FLOWS=1000
 PASSES=1
@@ -69,6 +75,7 @@ while (($#)); do
     --flows) FLOWS=${2-} && { shift 2 || shift; } ;;
     --passes) PASSES=${2-} && { shift 2 || shift; } ;;
     --max-entries) MAX_ENTRIES=${2-} && { shift 2 || shift; } ;;
+    --established) ESTABLISHED=1 && shift ;;
     -h | --help) usage && exit 0 ;;
     *) usage >&2 && exit 2 ;;
     esac
@@ -91,8 +98,8 @@ if ! [[ $DURATION =~ ^[0-9]+$ ]] || ((DURATION < WARMUP + 2)); then
     exit 2
 fi
 
-if ((!PCC)) && [[ $FLOWS != 1000 || $PASSES != 1 || -n ${MAX_ENTRIES-} ]]; then
-    echo "bench.sh: --flows, --passes and --max-entries go with --pcc" >&2
+if ((!PCC)) && [[ $FLOWS != 1000 || $PASSES != 1 || -n ${MAX_ENTRIES-} || $ESTABLISHED == 1 ]]; then
+    echo "bench.sh: --flows, --passes, --max-entries and --established go with --pcc" >&2
     exit 2
 fi
 
@@ -229,6 +236,19 @@ if ((PCC)); then
         --src 192.168.1.10 --hosts 200 --sport 10000 --dst 198.18.0.0 --remotes 4099
         --dst-mac 02:00:00:00:00:01)
     ((PASSES == 1)) || MKPCAP_CMD+=(--shuffle 1)
+    # --established: each flow's reply, from its remote to the WAN address PCC sends it out
+    # of (masquerade keeps its port), once, in flow order: played by ether3 as the flows'
+    # first packets come in (the worker polls bridge, then ether3, a burst of each a round),
+    # it makes every connection established (seen both ways).
+    REPLY_PCAP=$WORK/replies.pcap
+    REPLY_CMD=("$BIN/mkpcap" --out "$REPLY_PCAP" --count "$FLOWS" --flows "$FLOWS" --vary-sport
+        --src 192.168.1.10 --hosts 200 --sport 10000 --dst 198.18.0.0 --remotes 4099
+        --dst-mac 02:00:00:00:00:04 --src-mac 02:00:00:00:02:01
+        --pcc-replies 203.0.113.2,198.51.100.2)
+    if ((ESTABLISHED)); then
+        "${REPLY_CMD[@]}" >>"$WORK/mkpcap.log" 2>&1 ||
+            { cat "$WORK/mkpcap.log" >&2; die "mkpcap failed"; }
+    fi
 else
     MKPCAP_CMD=("$BIN/mkpcap" --out "$PCAP" --count 1024 --flows 256 --dst 192.0.2.10
         --dst-mac 02:00:00:00:00:01)
@@ -242,7 +262,23 @@ if ((PCC)); then
     TRACKING=
     ((MAX_ENTRIES == 1000000)) ||
         TRACKING=$'/ip/firewall/connection/tracking:\n  max-entries: '"$MAX_ENTRIES"
-    cat >"$CONFIG" <<EOF
+    # With --established, two configurations: the rate's with ether3 playing the replies
+    # once, the new connections' without (replies would share the worker with the packets
+    # that open connections). Static ARP for the LAN hosts: the replies go to them, and
+    # nothing answers ARP in the bench.
+    ETHER3="  - { name: ether3, device: \"net_pcap1,rx_pcap=$REPLY_PCAP,tx_pcap=/dev/null\", mac-address: \"02:00:00:00:00:04\", mtu: $MTU }"
+    LAN_ARP=$(for ((h = 0; h < 200; h++)); do
+        printf '  - { address: 192.168.1.%d, mac-address: "02:00:00:00:01:%02x", interface: bridge }\n' \
+            $((10 + h)) $((h % 256))
+    done)
+    NEWCONN_CONFIG=$WORK/wanfwd-newconn.yaml
+    for cfg in "$CONFIG" "$NEWCONN_CONFIG"; do
+    WAN_IN= && ARP_IN=
+    if ((ESTABLISHED)); then
+        ARP_IN=$LAN_ARP
+        [[ $cfg != "$CONFIG" ]] || WAN_IN=$ETHER3
+    fi
+    cat >"$cfg" <<EOF
 dpdk:
   eal-args: ["--file-prefix", "$PREFIX_WANFWD", "-l", "0,1"]
   workers: 1
@@ -252,6 +288,7 @@ dpdk:
   - { name: bridge, device: "$SOURCE", mac-address: "02:00:00:00:00:01", mtu: $MTU }
   - { name: ether1, device: "$SINK", mtu: $MTU }
   - { name: ether2, device: "$SINK2", mtu: $MTU }
+$WAN_IN
 /interface/list:
   - { name: WAN }
 /interface/list/member:
@@ -272,6 +309,7 @@ dpdk:
 /ip/arp:
   - { address: 203.0.113.1, mac-address: "02:00:00:00:02:01", interface: ether1 }
   - { address: 198.51.100.1, mac-address: "02:00:00:00:03:01", interface: ether2 }
+$ARP_IN
 /ip/firewall/mangle:
   - { chain: prerouting, in-interface: bridge, connection-state: new, dst-address-type: "!local", per-connection-classifier: "both-addresses-and-ports:2/0", action: mark-connection, new-connection-mark: wan1_conn, passthrough: yes }
   - { chain: prerouting, in-interface: bridge, connection-state: new, dst-address-type: "!local", per-connection-classifier: "both-addresses-and-ports:2/1", action: mark-connection, new-connection-mark: wan2_conn, passthrough: yes }
@@ -283,6 +321,7 @@ dpdk:
   - { chain: srcnat, out-interface-list: WAN, action: masquerade }
 $TRACKING
 EOF
+    done
 else
 cat >"$CONFIG" <<EOF
 dpdk:
@@ -303,7 +342,7 @@ EOF
 fi
 
 WANFWD_CMD=("$BIN/wanfwd" --config "$CONFIG" --stats-interval 1)
-NEWCONN_CMD=("$BIN/wanfwd" --config "$CONFIG" --stats-interval "$NEWCONN_INTERVAL")
+NEWCONN_CMD=("$BIN/wanfwd" --config "${NEWCONN_CONFIG:-$CONFIG}" --stats-interval "$NEWCONN_INTERVAL")
 TESTPMD_CMD=("$TESTPMD" -l "0,1" --no-pci --file-prefix "$PREFIX_TESTPMD" --vdev "$SOURCE"
     --vdev "$SINK" -- --forward-mode=io --stats-period 1 --total-num-mbufs "$MBUFS"
     --mbuf-size "$MBUF_SIZE" --no-flush-rx --nb-cores 1)
@@ -399,12 +438,22 @@ check_wanfwd() {
             die "wanfwd created ${created:-no} connections for $FLOWS flows" \
                 "($(grep '^connections: ' "$log"))"
     fi
+    if ((ESTABLISHED)) && [[ $log != *newconn* ]]; then
+        # Every reply came in on ether3 and went out to its LAN host: it found its
+        # connection (without one it would have been for the router itself, and punted).
+        local replies answered
+        replies=$(awk '$1 == "ether3" { print $2 }' "$log")
+        answered=$(awk '$1 == "bridge" { print $3 }' "$log")
+        [[ $replies == "$FLOWS" && $answered == "$FLOWS" ]] ||
+            die "of $FLOWS replies, ether3 received ${replies:-none} and the LAN got" \
+                "${answered:-none}: not every connection is established"
+    fi
     TSC_HZ=$(sed -n 's/.*worker 0 polling .*TSC \([0-9]*\) Hz.*/\1/p' "$log" | head -n 1)
 }
 
 # pcc_samples LOG: per rate line, "ether1-tx ether2-tx connections bridge-rx".
 pcc_samples() {
-    sed -n 's/.*rates: bridge: rx \([0-9]*\) pps tx [0-9]* pps; ether1: rx [0-9]* pps tx \([0-9]*\) pps; ether2: rx [0-9]* pps tx \([0-9]*\) pps; connections: \([0-9]*\),.*/\2 \3 \4 \1/p' "$1"
+    sed -n 's/.*rates: bridge: rx \([0-9]*\) pps tx [0-9]* pps; ether1: rx [0-9]* pps tx \([0-9]*\) pps; ether2: rx [0-9]* pps tx \([0-9]*\) pps;\( ether3: rx [0-9]* pps tx [0-9]* pps;\)\? connections: \([0-9]*\),.*/\2 \3 \5 \1/p' "$1"
 }
 
 # wanfwd logs "rates: ... ether1: rx N pps tx N pps;" every second; the rate is ether1's tx.
@@ -475,6 +524,8 @@ if ((PCC)); then
         "LAN hosts to 4099 remotes; a $FRAMES-frame pcap ($order) replayed into net_pcap"
     echo "wanfwd:   the guide's PCC + masquerade (stateful path), out to net_null ether1 + ether2;" \
         "testpmd io: net_pcap -> one net_null"
+    ((!ESTABLISHED)) || echo "          connections established: each flow's reply played once by" \
+        "ether3 (net_pcap, polled all run) at the start; every reply must reach its LAN host"
     echo "mbufs:    $MBUFS of $MBUF_SIZE bytes per program (net_pcap holds the whole capture);" \
         "$NEED_HUGEPAGES 2 MB hugepages needed, $(free_hugepages) free"
 else
@@ -584,6 +635,7 @@ echo "commands (\$TMP = a temporary directory, removed afterwards):"
 # show ARGS...: prints a command line, with the temporary directory's name as $TMP.
 show() { local s="$*"; echo "${s//"$WORK"/\$TMP}"; }
 show "  ${MKPCAP_CMD[*]}"
+((!ESTABLISHED)) || show "  ${REPLY_CMD[*]}"
 show "  ${TESTPMD_CMD[*]}"
 show "  ${WANFWD_CMD[*]}"
 ((!L3FWD)) || show "  ${L3FWD_CMD[*]}   (rate: port 1 TX packets read twice with dpdk-proc-info --stats)"

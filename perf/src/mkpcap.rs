@@ -4,6 +4,8 @@
 use clap::Parser;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use wanfwd::firewall::pcc::{self, PccFields};
+use wanfwd::flow::FlowKey;
 use wanfwd::net::MacAddr;
 use wanfwd::packet::ether::{self, EthernetFrame};
 use wanfwd::packet::ipv4::{self, Ipv4Packet, Ipv4Repr};
@@ -53,6 +55,13 @@ struct Args {
     /// each pass in a different pseudo-random order from this seed (0: in flow order).
     #[arg(long, default_value_t = 0)]
     shuffle: u64,
+    /// With --vary-sport: write each flow's reply instead, from its remote (port 9) to the
+    /// address of these (comma-separated) that the guide's PCC picks for it
+    /// (per-connection-classifier both-addresses-and-ports, denominator the number of
+    /// addresses: remainder k goes out by the k-th address's WAN), at the flow's source port:
+    /// what comes back through masquerade when it keeps the port.
+    #[arg(long, value_delimiter = ',')]
+    pcc_replies: Vec<Ipv4Addr>,
 }
 
 impl Args {
@@ -60,6 +69,9 @@ impl Args {
     fn check(&self) -> Result<(), String> {
         if self.flows == 0 || self.remotes == 0 || self.hosts == 0 {
             return Err("--flows, --remotes and --hosts must be at least 1".into());
+        }
+        if !self.pcc_replies.is_empty() && !self.vary_sport {
+            return Err("--pcc-replies goes with --vary-sport".into());
         }
         if self.vary_sport {
             let last = u32::from(self.sport) + (self.flows - 1) / self.remotes;
@@ -97,20 +109,34 @@ fn frame(a: &Args, i: usize, flow: u32) -> Vec<u8> {
     let hdr = ether::HEADER_LEN + ipv4::HEADER_LEN + udp::HEADER_LEN;
     let size = a.size.max(hdr);
     let mut f = vec![0u8; size];
-    let (src, dst, sport) = if a.vary_sport {
+    let (mut src, mut dst, mut sport, mut dport) = if a.vary_sport {
         let (d, k) = (flow % a.remotes, flow / a.remotes);
         (
             Ipv4Addr::from(u32::from(a.src).wrapping_add(k % a.hosts)),
             Ipv4Addr::from(u32::from(a.dst).wrapping_add(d)),
             a.sport + k as u16, // checked: fits
+            9,
         )
     } else {
         (
             a.src,
             Ipv4Addr::from(u32::from(a.dst).wrapping_add(flow)),
             1024 + (i % 4096) as u16,
+            9,
         )
     };
+    if !a.pcc_replies.is_empty() {
+        let key = FlowKey {
+            src: src.into(),
+            dst: dst.into(),
+            sport,
+            dport,
+            proto: ipv4::PROTO_UDP,
+        };
+        let class = pcc::classify(PccFields::BothAddressesAndPorts, &key);
+        let wan = a.pcc_replies[class as usize % a.pcc_replies.len()];
+        (src, dst, sport, dport) = (dst, wan, dport, sport);
+    }
     let mut eth = EthernetFrame::new_unchecked(&mut f[..]);
     eth.set_dst(a.dst_mac);
     eth.set_src(a.src_mac);
@@ -129,7 +155,7 @@ fn frame(a: &Args, i: usize, flow: u32) -> Vec<u8> {
     .emit(&mut Ipv4Packet::new_unchecked(&mut *l3));
     let l4 = &mut l3[ipv4::HEADER_LEN..];
     l4[0..2].copy_from_slice(&sport.to_be_bytes());
-    l4[2..4].copy_from_slice(&9u16.to_be_bytes());
+    l4[2..4].copy_from_slice(&dport.to_be_bytes());
     l4[4..6].copy_from_slice(&payload_len.to_be_bytes());
     UdpPacket::new_unchecked(l4).fill_checksum(src, dst);
     f
