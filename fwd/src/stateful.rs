@@ -174,21 +174,21 @@ pub fn process(
     }
 }
 
-/// A flow's packet as read before the connection table.
+/// A flow's packet as read before the connection table (`burst` builds it for its lanes).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Seen {
-    pub(crate) key: FlowKey,
+struct Seen {
+    key: FlowKey,
     /// [`Table::hash`] of `key`.
-    pub(crate) hash: u64,
-    pub(crate) tcp_flags: u8,
+    hash: u64,
+    tcp_flags: u8,
     /// A later fragment of a datagram (see `frags`).
-    pub(crate) later: bool,
+    later: bool,
     /// Where the key's connection likely is ([`Table::prefetch_entry`]), or `NO_HINT`.
-    pub(crate) hint: u32,
+    hint: u32,
     /// Its header and transport header passed the burst lanes' stage one (an options-less,
     /// unfragmented TCP or UDP datagram whose transport header the rewrites accept): the
     /// cached path's translation need not check them again.
-    pub(crate) checked: bool,
+    checked: bool,
 }
 
 impl Seen {

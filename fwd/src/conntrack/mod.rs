@@ -42,7 +42,7 @@ pub enum Dir {
 impl Dir {
     /// The direction of an index slot's low bit.
     #[inline]
-    pub(crate) fn from_bit(bit: u32) -> Dir {
+    fn from_bit(bit: u32) -> Dir {
         if bit == 0 {
             Dir::Original
         } else {

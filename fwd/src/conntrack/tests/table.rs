@@ -342,18 +342,10 @@ fn hinted_lookup_survives_stale_hints() {
         Some((id, Dir::Reply))
     );
     // The other direction's hint, a wrong id, no hint: the index answers.
-    assert_eq!(
-        t.lookup_hinted(&orig, h(&orig), hr),
-        Some((id, Dir::Original))
-    );
-    assert_eq!(
-        t.lookup_hinted(&orig, h(&orig), 7 << 1),
-        Some((id, Dir::Original))
-    );
-    assert_eq!(
-        t.lookup_hinted(&orig, h(&orig), NO_HINT),
-        Some((id, Dir::Original))
-    );
+    for hint in [hr, 7 << 1, NO_HINT] {
+        let found = t.lookup_hinted(&orig, h(&orig), hint);
+        assert_eq!(found, Some((id, Dir::Original)), "hint {hint:#x}");
+    }
     let missing = key(1, 2, 3, 4, UDP);
     assert_eq!(t.prefetch_entry(h(&missing)), NO_HINT);
     // Freed: the hint names a dead entry, whose keys are still in it.
