@@ -3,8 +3,9 @@
 # routes, change a distance while traffic flows (no packet lost), disable and enable a route
 # by comment (the guide's Netwatch scripts do exactly this), and bad commands are refused
 # with their line and column, changing nothing; /ip/address, /ip/settings, /routing/settings
-# and /routing/nexthop flush live. The running configuration, changes included, is exported
-# as commands and as YAML, and wanfwd starts again from that YAML.
+# and /routing/nexthop flush live; /interface print stats shows the devices' counters. The
+# running configuration, changes included, is exported as commands and as YAML, and wanfwd
+# starts again from that YAML.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -54,6 +55,23 @@ check "/ip/arp print shows ISP1's gateway, dynamic and complete" \
     bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print' | grep -qE 'DC +203\.0\.113\.1 +02:00:00:00:02:01 +ether1'"
 check "/interface/ethernet print shows ether1 running" \
     bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/interface/ethernet print' | grep -qE 'R +ether1 +1500'"
+check "/interface print lists ether1 as a running ether interface" \
+    bash -c "'$WANCTL' --socket '$TB_TMP/api.sock' '/interface print' | grep -qE 'R +ether1 +ether +1500'"
+out=$(ctl '/interface print stats' 2>&1 || true)
+echo "$out"
+check "/interface print stats has RouterOS's counter columns" \
+    grep -qE 'NAME +RX-BYTE +TX-BYTE +RX-PACKET +TX-PACKET +RX-DROP +RX-ERROR +TX-ERROR' <<<"$out"
+# ether1's TX packets, as the device counts them.
+ether1_tx() {
+    ctl --json '/interface print stats where name=ether1' |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["tx-packet"])'
+}
+tx_before=$(ether1_tx || echo 0)
+reaches >/dev/null
+tx_after=$(ether1_tx || echo 0)
+check "print stats counts the pings sent by ISP1 ($tx_before -> $tx_after)" \
+    test $((tx_after - tx_before)) -ge 3
+check "/ip/arp print stats is refused: ARP has no counters" bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print stats'"
 check "/ip/address print where interface=ether2 shows only 198.51.100.2/24" \
     test "$(ctl '/ip/address print count-only where interface=ether2')" = 1
 

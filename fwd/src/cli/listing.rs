@@ -1,4 +1,6 @@
-//! Menus the daemon lists (printed as tables): `/ip/arp`, `/interface/ethernet`, `/log`, and `/ip/firewall/connection` (whose items `remove` acts on).
+//! Menus the daemon lists (printed as tables): `/ip/arp`, `/interface` and
+//! `/interface/ethernet` (with `print stats`, their traffic counters), `/log`, and
+//! `/ip/firewall/connection` (whose items `remove` acts on).
 
 use super::{err, eval_cond, Error, Session};
 use crate::rib::view::{json_array, render_table, Row};
@@ -40,7 +42,7 @@ impl ListRow {
 
 impl Session<'_> {
     pub(super) fn print_listing(&mut self, c: &Command, listing: Listing) -> Result<(), Error> {
-        super::check_print_args(c, &["count-only", "detail"])?;
+        super::check_print_args(c, &["count-only", "detail", "stats"])?;
         let mut rows = Vec::new();
         for r in listing.rows {
             let keep = match c.where_cond() {
@@ -155,6 +157,12 @@ impl Session<'_> {
     }
 
     pub(super) fn listing_command(&mut self, c: &Command, menu: &str) -> Result<(), Error> {
+        if c.verb == "print" && c.has_flag("stats") {
+            return match self.env.stats_listing(menu) {
+                Some(l) => self.print_listing(c, l),
+                None => err(c.span, format!("{menu} has no statistics to print")),
+            };
+        }
         match (c.verb.as_str(), self.env.listing(menu)) {
             ("print", Some(l)) => self.print_listing(c, l),
             ("remove", Some(l)) if REMOVABLE.contains(&menu) => self.remove_listed(c, menu, l),

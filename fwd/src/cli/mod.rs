@@ -99,6 +99,11 @@ pub trait Env {
     fn listing(&self, _menu: &str) -> Option<Listing> {
         None
     }
+    /// A listed menu's traffic counters (`print stats`: `/interface`, `/interface/ethernet`),
+    /// None for a menu without any.
+    fn stats_listing(&self, _menu: &str) -> Option<Listing> {
+        None
+    }
     /// The configuration in force, for `export`: what wanfwd started with and what commands
     /// changed since (the script's own routes and items replace those it holds).
     fn config(&self) -> Option<crate::config::Config> {
@@ -387,7 +392,7 @@ impl<'a> Session<'a> {
             (crate::conntrack::TRACKING, _) => self.tracking_command(c),
             (crate::netwatch::NETWATCH, "print") => self.print_netwatch(c),
             (crate::netwatch::NETWATCH, _) => self.item_command(c, &menu, |i| &mut i.netwatch),
-            ("/ip/arp" | "/interface/ethernet" | "/ip/firewall/connection" | "/log" | "/system/script/job", _) => {
+            ("/ip/arp" | "/interface" | "/interface/ethernet" | "/ip/firewall/connection" | "/log" | "/system/script/job", _) => {
                 self.listing_command(c, &menu)
             }
             ("/ip/route" | "/routing/nexthop", verb) => {

@@ -120,6 +120,23 @@ impl Env for Fake {
         })
     }
 
+    fn stats_listing(&self, menu: &str) -> Option<Listing> {
+        let row = |name: &str, rx: &str, raw: &str| ListRow {
+            flags: "R".into(),
+            cells: vec![name.into(), rx.into()],
+            props: vec![("name", name.into()), ("rx-packet", raw.into())],
+            handle: 0,
+        };
+        (menu == "/interface").then(|| Listing {
+            legend: Some("Flags: R - RUNNING"),
+            columns: vec![("NAME", false), ("RX-PACKET", true)],
+            rows: vec![
+                row("ether1", "1 234 567", "1234567"),
+                row("ether2", "0", "0"),
+            ],
+        })
+    }
+
     fn check_route(&self, r: &RouteItem, tables: &[String]) -> Result<(), String> {
         match r.routing_table.as_str() {
             "main" => Ok(()),
@@ -384,4 +401,35 @@ fn read_only_menus_print_filter_and_refuse_changes() {
     )
     .unwrap_err();
     assert!(e.message.contains("read-only"), "{e}");
+}
+
+#[test]
+fn print_stats_shows_the_counters_of_menus_that_have_them() {
+    let print = |cmd: &str, json: bool| run(cmd, &[], &Items::default(), &fake(), json);
+    let out = print("/interface print stats", false).unwrap().output;
+    assert!(out.starts_with("Flags: R - RUNNING\n"), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("ether1"))
+        .expect("ether1's line");
+    assert!(
+        line.ends_with("1 234 567"),
+        "grouped and right-aligned: {out}"
+    );
+    let out = print("/interface print stats where name=ether2", false).unwrap();
+    assert!(
+        out.output.contains("ether2") && !out.output.contains("ether1"),
+        "{}",
+        out.output
+    );
+    let out = print("/interface print stats count-only where rx-packet=0", false).unwrap();
+    assert_eq!(out.output.trim(), "1");
+    // JSON gives the plain number, as RouterOS's REST API does.
+    let out = print("/interface print stats", true).unwrap().output;
+    assert!(out.contains("\"rx-packet\":\"1234567\""), "{out}");
+    // A menu without counters says so instead of printing its items.
+    let e = print("/ip/arp print stats", false).unwrap_err();
+    assert!(e.message.contains("/ip/arp has no statistics"), "{e}");
+    let e = print("/ip/arp print statz", false).unwrap_err();
+    assert!(e.message.contains("unknown print option 'statz'"), "{e}");
 }

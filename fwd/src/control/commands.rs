@@ -158,42 +158,14 @@ impl cli::Env for Env<'_> {
                         .collect(),
                 })
             }
-            "/interface/ethernet" => Some(Listing {
-                legend: Some("Flags: R - RUNNING"),
-                columns: vec![
-                    ("NAME", false),
-                    ("MTU", true),
-                    ("MAC-ADDRESS", false),
-                    ("DEVICE", false),
-                ],
-                rows: c
-                    .ports
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let running = c.link_up[i];
-                        ListRow {
-                            flags: if running { "R" } else { "" }.to_string(),
-                            cells: vec![
-                                p.name.clone(),
-                                p.mtu.to_string(),
-                                p.mac.to_string(),
-                                p.device.clone(),
-                            ],
-                            props: vec![
-                                ("name", p.name.clone()),
-                                ("mtu", p.mtu.to_string()),
-                                ("mac-address", p.mac.to_string()),
-                                ("device", p.device.clone()),
-                                ("running", yes(running)),
-                            ],
-                            handle: 0,
-                        }
-                    })
-                    .collect(),
-            }),
+            "/interface" => Some(c.interface_listing(true)),
+            "/interface/ethernet" => Some(c.interface_listing(false)),
             _ => None,
         }
+    }
+
+    fn stats_listing(&self, menu: &str) -> Option<Listing> {
+        matches!(menu, "/interface" | "/interface/ethernet").then(|| self.0.interface_stats())
     }
 }
 

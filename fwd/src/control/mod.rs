@@ -8,6 +8,7 @@ mod commands;
 mod connections;
 pub mod forwarding;
 mod input;
+mod interfaces;
 mod model;
 mod netwatch;
 mod observe;
