@@ -61,16 +61,24 @@ out=$(ctl '/interface print stats' 2>&1 || true)
 echo "$out"
 check "/interface print stats has RouterOS's counter columns" \
     grep -qE 'NAME +RX-BYTE +TX-BYTE +RX-PACKET +TX-PACKET +RX-DROP +RX-ERROR +TX-ERROR' <<<"$out"
-# ether1's TX packets, as the device counts them.
-ether1_tx() {
-    ctl --json '/interface print stats where name=ether1' |
+# An interface's TX packets, as its device counts them.
+port_tx() {
+    ctl --json "/interface print stats where name=$1" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["tx-packet"])'
 }
-tx_before=$(ether1_tx || echo 0)
+tx_before=$(port_tx ether1 || echo 0)
 reaches >/dev/null
-tx_after=$(ether1_tx || echo 0)
+tx_after=$(port_tx ether1 || echo 0)
+bridge_tx=$(port_tx bridge || echo 0)
 check "print stats counts the pings sent by ISP1 ($tx_before -> $tx_after)" \
     test $((tx_after - tx_before)) -ge 3
+check "/interface reset-counters [find name=ether1] is accepted" \
+    ctl '/interface reset-counters [find name=ether1]'
+tx_reset=$(port_tx ether1 || echo -1)
+check "ether1's print stats counts again from zero ($tx_reset after $tx_after)" \
+    test "$tx_reset" -ge 0 -a "$tx_reset" -lt "$tx_after"
+check "the bridge's were left alone (the ping replies it sent: $bridge_tx)" \
+    test "$bridge_tx" -ge 3 -a "$(port_tx bridge || echo 0)" -ge "$bridge_tx"
 check "/ip/arp print stats is refused: ARP has no counters" bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print stats'"
 check "/ip/address print where interface=ether2 shows only 198.51.100.2/24" \
     test "$(ctl '/ip/address print count-only where interface=ether2')" = 1

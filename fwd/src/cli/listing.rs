@@ -8,6 +8,9 @@ use crate::ros::{Arg, Command, Expr};
 
 /// Listed menus whose items `remove` acts on.
 const REMOVABLE: &[&str] = &["/ip/firewall/connection", "/system/script/job"];
+/// Listed menus with counters that `reset-counters` and `reset-counters-all` zero (the
+/// interfaces: the handle of an item is its port).
+const COUNTED: &[&str] = &["/interface", "/interface/ethernet"];
 
 /// A menu's items as the daemon has them: a flags legend, columns, and per item its flags,
 /// its cells and its properties (for `where` and JSON).
@@ -86,6 +89,14 @@ impl Session<'_> {
     /// `remove` on a menu whose items the daemon can remove (connections): the selected
     /// items' handles go into the outcome, applied once the whole script has succeeded.
     fn remove_listed(&mut self, c: &Command, menu: &str, listing: Listing) -> Result<(), Error> {
+        let handles = self.selected(c, &listing)?;
+        self.out.removals.push((menu.to_string(), handles));
+        Ok(())
+    }
+
+    /// The handles of the items a command selects with `[find ...]` or numbers.
+    fn selected(&self, c: &Command, listing: &Listing) -> Result<Vec<u64>, Error> {
+        let verb = &c.verb;
         let mut handles = Vec::new();
         let mut any = false;
         for a in &c.args {
@@ -115,7 +126,7 @@ impl Session<'_> {
                     return err(*span, "select items with [find ...] or a number")
                 }
                 Arg::Named { name, span, .. } => {
-                    return err(*span, format!("remove takes no property '{name}'"))
+                    return err(*span, format!("{verb} takes no property '{name}'"))
                 }
                 _ => {}
             }
@@ -123,11 +134,10 @@ impl Session<'_> {
         if !any {
             return err(
                 c.span,
-                "remove needs the items to act on ([find ...] or numbers)",
+                format!("{verb} needs the items to act on ([find ...] or numbers)"),
             );
         }
-        self.out.removals.push((menu.to_string(), handles));
-        Ok(())
+        Ok(handles)
     }
 
     /// Whether a listed item matches a `find`: `name=value` arguments and `where`.
@@ -165,6 +175,20 @@ impl Session<'_> {
         }
         match (c.verb.as_str(), self.env.listing(menu)) {
             ("print", Some(l)) => self.print_listing(c, l),
+            ("reset-counters", Some(l)) if COUNTED.contains(&menu) => {
+                let handles = self.selected(c, &l)?;
+                self.out.counter_resets.extend(handles);
+                Ok(())
+            }
+            ("reset-counters-all", Some(l)) if COUNTED.contains(&menu) => {
+                if !c.args.is_empty() {
+                    return err(c.span, "reset-counters-all takes no argument");
+                }
+                self.out
+                    .counter_resets
+                    .extend(l.rows.iter().map(|r| r.handle));
+                Ok(())
+            }
             ("remove", Some(l)) if REMOVABLE.contains(&menu) => self.remove_listed(c, menu, l),
             (verb, Some(_)) => err(
                 c.span,

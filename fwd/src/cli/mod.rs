@@ -133,6 +133,8 @@ pub struct Outcome {
     pub logs: Vec<(ros::LogLevel, String)>,
     /// Items to remove from listed menus (menu, the items' handles), in script order.
     pub removals: Vec<(String, Vec<u64>)>,
+    /// Interfaces (their handles: ports) whose `print stats` counters start again from zero.
+    pub counter_resets: Vec<u64>,
     /// `/routing/nexthop flush`: the daemon forgets its nexthops' resolution and resolves
     /// them again.
     pub flush_nexthops: bool,

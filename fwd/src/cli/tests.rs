@@ -80,6 +80,9 @@ impl Env for Fake {
     }
 
     fn listing(&self, menu: &str) -> Option<Listing> {
+        if menu == "/interface" {
+            return self.stats_listing(menu);
+        }
         (menu == "/ip/arp").then(|| Listing {
             legend: Some("Flags: D - DYNAMIC; C - COMPLETE"),
             columns: vec![
@@ -121,18 +124,18 @@ impl Env for Fake {
     }
 
     fn stats_listing(&self, menu: &str) -> Option<Listing> {
-        let row = |name: &str, rx: &str, raw: &str| ListRow {
+        let row = |name: &str, rx: &str, raw: &str, port: u64| ListRow {
             flags: "R".into(),
             cells: vec![name.into(), rx.into()],
             props: vec![("name", name.into()), ("rx-packet", raw.into())],
-            handle: 0,
+            handle: port,
         };
         (menu == "/interface").then(|| Listing {
             legend: Some("Flags: R - RUNNING"),
             columns: vec![("NAME", false), ("RX-PACKET", true)],
             rows: vec![
-                row("ether1", "1 234 567", "1234567"),
-                row("ether2", "0", "0"),
+                row("ether1", "1 234 567", "1234567", 1),
+                row("ether2", "0", "0", 2),
             ],
         })
     }
@@ -432,4 +435,25 @@ fn print_stats_shows_the_counters_of_menus_that_have_them() {
     assert!(e.message.contains("/ip/arp has no statistics"), "{e}");
     let e = print("/ip/arp print statz", false).unwrap_err();
     assert!(e.message.contains("unknown print option 'statz'"), "{e}");
+}
+
+#[test]
+fn reset_counters_selects_interfaces_for_the_daemon() {
+    let run = |cmd: &str| run(cmd, &[], &Items::default(), &fake(), false);
+    let out = run("/interface reset-counters [find name=ether2]").unwrap();
+    assert_eq!(out.counter_resets, [2]);
+    let out = run("/interface reset-counters 0").unwrap();
+    assert_eq!(out.counter_resets, [1]);
+    let out = run("/interface reset-counters-all").unwrap();
+    assert_eq!(out.counter_resets, [1, 2]);
+    let e = run("/interface reset-counters").unwrap_err();
+    assert!(e.message.contains("reset-counters needs the items"), "{e}");
+    let e = run("/interface reset-counters-all 0").unwrap_err();
+    assert!(e.message.contains("takes no argument"), "{e}");
+    let e = run("/interface reset-counters 7").unwrap_err();
+    assert!(e.message.contains("no such item 7"), "{e}");
+    // Nothing is reset when a later command of the script fails.
+    assert!(run("/interface reset-counters-all\n/interface bogus").is_err());
+    let e = run("/ip/arp reset-counters 0").unwrap_err();
+    assert!(e.message.contains("read-only"), "{e}");
 }

@@ -225,6 +225,7 @@ impl Control {
                 log::info!("stopped {n} script(s)");
             }
         }
+        self.reset_counters(&out.counter_resets);
         let mut recompute = false;
         if out.flush_nexthops {
             self.flush_nexthops(Instant::now());

@@ -32,7 +32,8 @@ impl Control {
             .ports
             .iter()
             .zip(&self.link_up)
-            .map(|(p, &running)| {
+            .enumerate()
+            .map(|(i, (p, &running))| {
                 let (name, mtu, mac) = (p.name.clone(), p.mtu.to_string(), p.mac.to_string());
                 let cells = if generic {
                     vec![name.clone(), "ether".into(), mtu.clone(), mac.clone()]
@@ -55,7 +56,7 @@ impl Control {
                     flags: running_flag(running),
                     cells,
                     props,
-                    handle: 0,
+                    handle: i as u64,
                 }
             })
             .collect();
@@ -66,13 +67,29 @@ impl Control {
         }
     }
 
-    /// `print stats`: each port's device counters since wanfwd started.
+    /// `reset-counters`: `print stats` of these ports (by index) counts from now on. The
+    /// devices' own counters go on (the metrics must never go back).
+    pub(super) fn reset_counters(&mut self, ports: &[u64]) {
+        for &i in ports {
+            let i = i as usize;
+            if let (Some(p), Some(base)) = (self.ports.get(i), self.stats_base.get_mut(i)) {
+                *base = PortId(p.dpdk_port).stats();
+            }
+        }
+    }
+
+    /// `print stats`: each port's device counters since wanfwd started, or since its last
+    /// `reset-counters`.
     pub(super) fn interface_stats(&self) -> Listing {
         let rows = self
             .ports
             .iter()
             .zip(&self.link_up)
-            .map(|(p, &running)| stats_row(&p.name, running, &PortId(p.dpdk_port).stats()))
+            .zip(&self.stats_base)
+            .map(|((p, &running), base)| {
+                let s = since(&PortId(p.dpdk_port).stats(), base);
+                stats_row(&p.name, running, &s)
+            })
             .collect();
         Listing {
             legend: Some(LEGEND),
@@ -100,6 +117,20 @@ const STATS: [Stat; 7] = [
     ("RX-ERROR", "rx-error", |s| s.ierrors),
     ("TX-ERROR", "tx-error", |s| s.oerrors),
 ];
+
+/// The counts of `now` since `base` (a device that restarted its counters counts from 0).
+fn since(now: &PortStats, base: &PortStats) -> PortStats {
+    PortStats {
+        ipackets: now.ipackets.saturating_sub(base.ipackets),
+        opackets: now.opackets.saturating_sub(base.opackets),
+        ibytes: now.ibytes.saturating_sub(base.ibytes),
+        obytes: now.obytes.saturating_sub(base.obytes),
+        imissed: now.imissed.saturating_sub(base.imissed),
+        ierrors: now.ierrors.saturating_sub(base.ierrors),
+        oerrors: now.oerrors.saturating_sub(base.oerrors),
+        rx_nombuf: now.rx_nombuf.saturating_sub(base.rx_nombuf),
+    }
+}
 
 /// One port's line of `print stats`: numbers grouped by thousands as RouterOS prints them,
 /// plain in the properties (`where`, JSON).

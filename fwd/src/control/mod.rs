@@ -104,6 +104,9 @@ pub struct Control {
     model: Model,
     /// Link state per port, as last seen.
     link_up: Vec<bool>,
+    /// Per port, the device counters at its last `reset-counters` (what `print stats`
+    /// subtracts).
+    stats_base: Vec<crate::dpdk::PortStats>,
     next_link_check: Instant,
     rib: Rib,
     fibs: Vec<Arc<Lpm>>,
@@ -167,6 +170,7 @@ impl Control {
             pool,
             neigh,
             link_up: vec![true; model.ports.len()],
+            stats_base: vec![Default::default(); model.ports.len()],
             next_link_check: Instant::now(),
             model,
             rib: Rib::default(),
