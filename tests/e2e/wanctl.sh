@@ -3,7 +3,8 @@
 # routes, change a distance while traffic flows (no packet lost), disable and enable a route
 # by comment (the guide's Netwatch scripts do exactly this), and bad commands are refused
 # with their line and column, changing nothing; /ip/address, /ip/settings, /routing/settings
-# and /routing/nexthop flush live; /interface print stats shows the devices' counters. The
+# and /routing/nexthop flush live; /interface print stats, reset-counters and
+# monitor-traffic show the devices' counters and rates. The
 # running configuration, changes included, is exported as commands and as YAML, and wanfwd
 # starts again from that YAML.
 set -euo pipefail
@@ -79,6 +80,17 @@ check "ether1's print stats counts again from zero ($tx_reset after $tx_after)" 
     test "$tx_reset" -ge 0 -a "$tx_reset" -lt "$tx_after"
 check "the bridge's were left alone (the ping replies it sent: $bridge_tx)" \
     test "$bridge_tx" -ge 3 -a "$(port_tx bridge || echo 0)" -ge "$bridge_tx"
+# monitor-traffic: the last second's rates, while the LAN host pings at 100 a second.
+in_ns wf-lan ping -c 300 -i 0.01 -W 1 -q 192.0.2.100 >/dev/null 2>&1 &
+flood=$!
+sleep 2.5
+out=$(ctl '/interface monitor-traffic ether1,bridge once' 2>&1 || true)
+wait "$flood" || true
+echo "$out"
+tx_pps=$(awk '$1 == "tx-packets-per-second:" { print $2 }' <<<"$out")
+check "/interface monitor-traffic shows ether1 sending the pings (${tx_pps:-none}/s)" \
+    test "${tx_pps:-0}" -ge 20 -a "${tx_pps:-0}" -le 150
+check "and a column for the bridge" grep -qE '^ +name: ether1 +bridge$' <<<"$out"
 check "/ip/arp print stats is refused: ARP has no counters" bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print stats'"
 check "/ip/address print where interface=ether2 shows only 198.51.100.2/24" \
     test "$(ctl '/ip/address print count-only where interface=ether2')" = 1

@@ -27,6 +27,7 @@ mod export;
 mod items;
 mod job;
 mod listing;
+mod monitor;
 mod netwatch;
 mod route;
 mod settings;
@@ -35,6 +36,7 @@ mod value;
 pub use items::Items;
 pub use job::{format_ping, Job, PingRequest, PingResult, Reply, Step, Wait};
 pub use listing::{ListRow, Listing};
+pub use monitor::Traffic;
 pub use value::{Globals, Value};
 
 use crate::config::RouteItem;
@@ -103,6 +105,10 @@ pub trait Env {
     /// None for a menu without any.
     fn stats_listing(&self, _menu: &str) -> Option<Listing> {
         None
+    }
+    /// Every interface's traffic rates over the last second (`monitor-traffic`).
+    fn traffic(&self) -> Vec<Traffic> {
+        Vec::new()
     }
     /// The configuration in force, for `export`: what wanfwd started with and what commands
     /// changed since (the script's own routes and items replace those it holds).
@@ -394,6 +400,7 @@ impl<'a> Session<'a> {
             (crate::conntrack::TRACKING, _) => self.tracking_command(c),
             (crate::netwatch::NETWATCH, "print") => self.print_netwatch(c),
             (crate::netwatch::NETWATCH, _) => self.item_command(c, &menu, |i| &mut i.netwatch),
+            ("/interface" | "/interface/ethernet", "monitor-traffic") => self.monitor_traffic(c),
             ("/ip/arp" | "/interface" | "/interface/ethernet" | "/ip/firewall/connection" | "/log" | "/system/script/job", _) => {
                 self.listing_command(c, &menu)
             }

@@ -123,6 +123,16 @@ impl Env for Fake {
         })
     }
 
+    fn traffic(&self) -> Vec<super::Traffic> {
+        let t = |name: &str, rx_packets, rx_bits| super::Traffic {
+            name: name.into(),
+            rx_packets,
+            rx_bits,
+            ..Default::default()
+        };
+        vec![t("ether1", 3, 2_900), t("ether2", 12_345, 98_760_000)]
+    }
+
     fn stats_listing(&self, menu: &str) -> Option<Listing> {
         let row = |name: &str, rx: &str, raw: &str, port: u64| ListRow {
             flags: "R".into(),
@@ -456,4 +466,48 @@ fn reset_counters_selects_interfaces_for_the_daemon() {
     assert!(run("/interface reset-counters-all\n/interface bogus").is_err());
     let e = run("/ip/arp reset-counters 0").unwrap_err();
     assert!(e.message.contains("read-only"), "{e}");
+}
+
+#[test]
+fn monitor_traffic_prints_the_last_second_of_each_interface() {
+    let run = |cmd: &str| run(cmd, &[], &Items::default(), &fake(), false);
+    let out = run("/interface monitor-traffic ether1 once")
+        .unwrap()
+        .output;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "                   name: ether1", "{out}");
+    assert_eq!(lines[1], "  rx-packets-per-second: 3", "{out}");
+    assert_eq!(lines[2], "     rx-bits-per-second: 2.9kbps", "{out}");
+    assert_eq!(lines.len(), 8, "{out}");
+    // Several interfaces: a column each.
+    let out = run("/interface monitor-traffic interface=ether2,ether1 once")
+        .unwrap()
+        .output;
+    assert!(
+        out.contains("     rx-bits-per-second: 98.8Mbps 2.9kbps\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  rx-packets-per-second: 12345    3\n"),
+        "{out}"
+    );
+    let bare = run("/interface monitor-traffic ether2,ether1 once")
+        .unwrap()
+        .output;
+    assert_eq!(bare, out, "a bare list is the interface= list");
+    for (cmd, why) in [
+        ("/interface monitor-traffic ether1", "add 'once'"),
+        (
+            "/interface monitor-traffic ether9 once",
+            "no such interface 'ether9'",
+        ),
+        ("/interface monitor-traffic once", "needs the interfaces"),
+        (
+            "/interface monitor-traffic ether1 once count=3",
+            "takes no 'count'",
+        ),
+    ] {
+        let e = run(cmd).unwrap_err();
+        assert!(e.message.contains(why), "{cmd}: {e}");
+    }
 }

@@ -164,6 +164,10 @@ impl cli::Env for Env<'_> {
         }
     }
 
+    fn traffic(&self) -> Vec<cli::Traffic> {
+        self.0.traffic()
+    }
+
     fn stats_listing(&self, menu: &str) -> Option<Listing> {
         matches!(menu, "/interface" | "/interface/ethernet").then(|| self.0.interface_stats())
     }

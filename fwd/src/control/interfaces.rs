@@ -1,9 +1,10 @@
-//! `/interface print` and `/interface/ethernet print`, and their `print stats`: the ports as
-//! RouterOS lists them, and the devices' own traffic counters (`rte_eth_stats_get`, read by
-//! the control core when asked).
+//! `/interface print` and `/interface/ethernet print`, their `print stats` and
+//! `monitor-traffic`: the ports as RouterOS lists them, and the devices' own traffic
+//! counters (`rte_eth_stats_get`, read by the control core when asked, and once a second
+//! for the rates).
 
 use super::Control;
-use crate::cli::{ListRow, Listing};
+use crate::cli::{ListRow, Listing, Traffic};
 use crate::dpdk::{PortId, PortStats};
 
 /// "Flags: R - RUNNING", the legend of every interface listing.
@@ -76,6 +77,25 @@ impl Control {
                 *base = PortId(p.dpdk_port).stats();
             }
         }
+    }
+
+    /// Each port's rates over the last second, for `monitor-traffic`. Bits count the
+    /// frames as the device does (without the FCS).
+    pub(super) fn traffic(&self) -> Vec<Traffic> {
+        self.ports
+            .iter()
+            .zip(&self.traffic.last)
+            .map(|(p, r)| Traffic {
+                name: p.name.clone(),
+                rx_packets: r.ipackets,
+                rx_bits: r.ibytes * 8,
+                rx_drops: r.imissed + r.rx_nombuf,
+                rx_errors: r.ierrors,
+                tx_packets: r.opackets,
+                tx_bits: r.obytes * 8,
+                tx_errors: r.oerrors,
+            })
+            .collect()
     }
 
     /// `print stats`: each port's device counters since wanfwd started, or since its last

@@ -40,7 +40,7 @@ use crate::stateful::WorkerCmd;
 use crate::worker::{Handoff, Punted};
 use crossbeam_queue::ArrayQueue;
 use probes::Probes;
-use rates::{RateLog, TokenBucket};
+use rates::{RateLog, TokenBucket, TrafficSampler};
 use std::cell::RefCell;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -107,6 +107,8 @@ pub struct Control {
     /// Per port, the device counters at its last `reset-counters` (what `print stats`
     /// subtracts).
     stats_base: Vec<crate::dpdk::PortStats>,
+    /// The ports' rates over the last second (`monitor-traffic`).
+    traffic: TrafficSampler,
     next_link_check: Instant,
     rib: Rib,
     fibs: Vec<Arc<Lpm>>,
@@ -171,6 +173,7 @@ impl Control {
             neigh,
             link_up: vec![true; model.ports.len()],
             stats_base: vec![Default::default(); model.ports.len()],
+            traffic: TrafficSampler::new(model.ports.len()),
             next_link_check: Instant::now(),
             model,
             rib: Rib::default(),
@@ -394,6 +397,7 @@ impl Control {
         }
         self.counters.drops[DropReason::NoNeighbour as usize] += t.dropped.len() as u64;
         self.check_links(now);
+        self.traffic.maybe_sample(now, &self.ports);
         self.observe(now);
         let changed = self.run_probes(now);
         if t.changed || changed {

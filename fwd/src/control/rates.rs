@@ -83,3 +83,48 @@ impl RateLog {
         log::info!("rates:{line}");
     }
 }
+
+/// Every port's traffic rates over the last full second, from the devices' counters, for
+/// `/interface monitor-traffic` (sampled by the control core's tick, whether anyone asks or
+/// not: an answer never waits for a second to pass).
+pub(super) struct TrafficSampler {
+    at: Instant,
+    prev: Vec<PortStats>,
+    /// Per port, the last second's rates.
+    pub(super) last: Vec<PortStats>,
+}
+
+impl TrafficSampler {
+    pub(super) fn new(n: usize) -> Self {
+        TrafficSampler {
+            at: Instant::now(),
+            prev: vec![PortStats::default(); n],
+            last: vec![PortStats::default(); n],
+        }
+    }
+
+    /// Takes a sample when a second has passed since the last.
+    pub(super) fn maybe_sample(&mut self, now: Instant, ports: &[CtlPort]) {
+        let dt = now.duration_since(self.at);
+        if dt < Duration::from_secs(1) {
+            return;
+        }
+        let secs = dt.as_secs_f64();
+        let per_sec = |now: u64, prev: u64| (now.saturating_sub(prev) as f64 / secs).round() as u64;
+        for ((p, prev), last) in ports.iter().zip(&mut self.prev).zip(&mut self.last) {
+            let s = PortId(p.dpdk_port).stats();
+            *last = PortStats {
+                ipackets: per_sec(s.ipackets, prev.ipackets),
+                opackets: per_sec(s.opackets, prev.opackets),
+                ibytes: per_sec(s.ibytes, prev.ibytes),
+                obytes: per_sec(s.obytes, prev.obytes),
+                imissed: per_sec(s.imissed, prev.imissed),
+                ierrors: per_sec(s.ierrors, prev.ierrors),
+                oerrors: per_sec(s.oerrors, prev.oerrors),
+                rx_nombuf: per_sec(s.rx_nombuf, prev.rx_nombuf),
+            };
+            *prev = s;
+        }
+        self.at = now;
+    }
+}
