@@ -4,9 +4,8 @@
 # by comment (the guide's Netwatch scripts do exactly this), and bad commands are refused
 # with their line and column, changing nothing; /ip/address, /ip/settings, /routing/settings
 # and /routing/nexthop flush live; /interface print stats, reset-counters and
-# monitor-traffic show the devices' counters and rates. The
-# running configuration, changes included, is exported as commands and as YAML, and wanfwd
-# starts again from that YAML.
+# monitor-traffic show the devices' counters and rates. The running configuration, changes
+# included, is exported as commands and as YAML, and wanfwd starts again from that YAML.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
