@@ -78,12 +78,19 @@ impl Session<'_> {
                 }
             }
         }
-        let Some(names) = names else {
+        let names: Vec<&str> = names
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect();
+        if names.is_empty() {
             return err(
                 c.span,
                 "monitor-traffic needs the interfaces (ether1,ether2)",
             );
-        };
+        }
         if !once {
             return err(
                 c.span,
@@ -92,20 +99,24 @@ impl Session<'_> {
         }
         let all = self.env.traffic();
         let mut shown = Vec::new();
-        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        for name in names {
             match all.iter().find(|t| t.name == name) {
                 Some(t) => shown.push(t.lines()),
                 None => return err(c.span, format!("no such interface '{name}'")),
             }
         }
-        let key_width = shown[0].iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let Some(first) = shown.first() else {
+            return Ok(());
+        };
+        let keys: Vec<&str> = first.iter().map(|(k, _)| *k).collect();
+        let key_width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
         let widths: Vec<usize> = shown
             .iter()
             .map(|l| l.iter().map(|(_, v)| v.len()).max().unwrap_or(0))
             .collect();
         let mut out = String::new();
-        for row in 0..shown[0].len() {
-            let _ = write!(out, "{:>w$}:", shown[0][row].0, w = key_width + 2);
+        for (row, key) in keys.iter().enumerate() {
+            let _ = write!(out, "{key:>w$}:", w = key_width + 2);
             for (lines, w) in shown.iter().zip(&widths) {
                 let _ = write!(out, " {:<w$}", lines[row].1, w = *w);
             }

@@ -503,6 +503,14 @@ fn monitor_traffic_prints_the_last_second_of_each_interface() {
         ),
         ("/interface monitor-traffic once", "needs the interfaces"),
         (
+            "/interface monitor-traffic interface=\",\" once",
+            "needs the interfaces",
+        ),
+        (
+            "/interface monitor-traffic interface=\"\" once",
+            "needs the interfaces",
+        ),
+        (
             "/interface monitor-traffic ether1 once count=3",
             "takes no 'count'",
         ),

@@ -7,8 +7,8 @@ use super::Control;
 use crate::cli::{ListRow, Listing, Traffic};
 use crate::dpdk::{PortId, PortStats};
 
-/// "Flags: R - RUNNING", the legend of every interface listing.
-const LEGEND: &str = "Flags: R - RUNNING";
+/// The legend of every interface listing.
+const LEGEND: &str = "Flags: X - DISABLED; R - RUNNING";
 
 impl Control {
     /// The ports, as `/interface print` (`generic`: name, type, MTU, MAC) or
@@ -54,7 +54,7 @@ impl Control {
                     ("device", p.device.clone())
                 });
                 ListRow {
-                    flags: running_flag(running),
+                    flags: flag(p.enabled, running),
                     cells,
                     props,
                     handle: i as u64,
@@ -108,7 +108,7 @@ impl Control {
             .zip(&self.stats_base)
             .map(|((p, &running), base)| {
                 let s = since(&PortId(p.dpdk_port).stats(), base);
-                stats_row(&p.name, running, &s)
+                stats_row(&p.name, p.enabled, running, &s)
             })
             .collect();
         Listing {
@@ -154,7 +154,7 @@ fn since(now: &PortStats, base: &PortStats) -> PortStats {
 
 /// One port's line of `print stats`: numbers grouped by thousands as RouterOS prints them,
 /// plain in the properties (`where`, JSON).
-pub(crate) fn stats_row(name: &str, running: bool, s: &PortStats) -> ListRow {
+pub(crate) fn stats_row(name: &str, enabled: bool, running: bool, s: &PortStats) -> ListRow {
     let mut cells = vec![name.to_string()];
     let mut props = vec![("name", name.to_string()), ("running", yes(running))];
     for (_, prop, get) in STATS {
@@ -163,7 +163,7 @@ pub(crate) fn stats_row(name: &str, running: bool, s: &PortStats) -> ListRow {
         props.push((prop, v.to_string()));
     }
     ListRow {
-        flags: running_flag(running),
+        flags: flag(enabled, running),
         cells,
         props,
         handle: 0,
@@ -184,8 +184,14 @@ pub(crate) fn grouped(n: u64) -> String {
     out
 }
 
-fn running_flag(running: bool) -> String {
-    if running { "R" } else { "" }.to_string()
+/// X for a disabled interface, else R while its link is up.
+fn flag(enabled: bool, running: bool) -> String {
+    match (enabled, running) {
+        (false, _) => "X",
+        (true, true) => "R",
+        (true, false) => "",
+    }
+    .to_string()
 }
 
 fn yes(b: bool) -> String {
@@ -222,7 +228,7 @@ mod tests {
             oerrors: 5,
             rx_nombuf: 2,
         };
-        let r = stats_row("ether1", true, &s);
+        let r = stats_row("ether1", true, true, &s);
         assert_eq!(r.flags, "R");
         assert_eq!(
             r.cells,
@@ -233,5 +239,6 @@ mod tests {
         assert_eq!(prop("rx-byte"), Some("72000"));
         assert_eq!(prop("tx-packet"), Some("1100"));
         assert_eq!(prop("running"), Some("true"));
+        assert_eq!(stats_row("ether2", false, false, &s).flags, "X");
     }
 }
