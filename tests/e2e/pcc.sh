@@ -122,6 +122,9 @@ for ((w = 0; w < ${PCC_WORKERS:-1}; w++)); do
 done
 check "metrics: connections in the table ($conns) and created ($created)" \
     test "$conns" -gt 0 -a "$created" -ge 80
+total=$(ctl '/ip/firewall/connection/tracking print' | awk '$1 == "total-entries:" { print $2 }')
+check "/ip/firewall/connection/tracking print shows total-entries (${total:-none}; $conns in the metrics)" \
+    test "${total:-0}" -gt 0
 
 # The flows above still hold their translations (TCP in time-wait, UDP streams).
 series=('wanfwd_nat_ports{address="203.0.113.2"}' 'wanfwd_nat_ports{address="198.51.100.2"}')

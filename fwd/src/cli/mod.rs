@@ -110,6 +110,11 @@ pub trait Env {
     fn traffic(&self) -> Vec<Traffic> {
         Vec::new()
     }
+    /// Read-only values a settings menu prints after its properties (connection tracking's
+    /// `total-entries`).
+    fn settings_status(&self, _menu: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
     /// The configuration in force, for `export`: what wanfwd started with and what commands
     /// changed since (the script's own routes and items replace those it holds).
     fn config(&self) -> Option<crate::config::Config> {

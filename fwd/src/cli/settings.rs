@@ -21,7 +21,8 @@ impl Session<'_> {
         match c.verb.as_str() {
             "print" => {
                 super::check_print_args(c, &[])?;
-                let props = get(&mut self.items).properties();
+                let mut props = get(&mut self.items).properties();
+                props.extend(self.env.settings_status(menu));
                 if self.json {
                     json_object(&mut self.out.output, &props);
                     self.out.output.push('\n');

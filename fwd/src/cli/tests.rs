@@ -123,6 +123,14 @@ impl Env for Fake {
         })
     }
 
+    fn settings_status(&self, menu: &str) -> Vec<(&'static str, String)> {
+        if menu == crate::conntrack::TRACKING {
+            vec![("total-entries", "42".into())]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn traffic(&self) -> Vec<super::Traffic> {
         let t = |name: &str, rx_packets, rx_bits| super::Traffic {
             name: name.into(),

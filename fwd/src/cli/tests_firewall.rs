@@ -329,6 +329,21 @@ fn connection_tracking_print_and_set() {
     let out = print("/ip/firewall/connection/tracking print", &[], &items);
     assert!(out.contains("enabled: auto"), "{out}");
     assert!(out.contains("tcp-established-timeout: 1d"), "{out}");
+    // The connections in the tables, after the settings, aligned with them.
+    let last = out.lines().last().unwrap_or_default();
+    assert_eq!(last.trim_start(), "total-entries: 42", "{out}");
+    assert_eq!(
+        last.find(':'),
+        out.lines().next().and_then(|l| l.find(':')),
+        "{out}"
+    );
+    let e = run_on(
+        "/ip/firewall/connection/tracking set total-entries=0",
+        &[],
+        &items,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("total-entries"), "{e}");
     let new = run_on(
         "/ip/firewall/connection/tracking set udp-timeout=30s tcp-established-timeout=1h",
         &[],

@@ -164,6 +164,15 @@ impl cli::Env for Env<'_> {
         }
     }
 
+    fn settings_status(&self, menu: &str) -> Vec<(&'static str, String)> {
+        if menu != crate::conntrack::TRACKING {
+            return Vec::new();
+        }
+        // As the workers last published them (every few milliseconds).
+        let total: u64 = self.0.workers.iter().map(|w| w.read().conns).sum();
+        vec![("total-entries", total.to_string())]
+    }
+
     fn traffic(&self) -> Vec<cli::Traffic> {
         self.0.traffic()
     }
