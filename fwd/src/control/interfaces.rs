@@ -107,7 +107,11 @@ impl Control {
             .zip(&self.link_up)
             .zip(&self.stats_base)
             .map(|((p, &running), base)| {
-                let s = since(&PortId(p.dpdk_port).stats(), base);
+                // Counts since the base (a device that restarted its counters counts
+                // from 0).
+                let s = PortId(p.dpdk_port)
+                    .stats()
+                    .zip_with(base, u64::saturating_sub);
                 stats_row(&p.name, p.enabled, running, &s)
             })
             .collect();
@@ -137,20 +141,6 @@ const STATS: [Stat; 7] = [
     ("RX-ERROR", "rx-error", |s| s.ierrors),
     ("TX-ERROR", "tx-error", |s| s.oerrors),
 ];
-
-/// The counts of `now` since `base` (a device that restarted its counters counts from 0).
-fn since(now: &PortStats, base: &PortStats) -> PortStats {
-    PortStats {
-        ipackets: now.ipackets.saturating_sub(base.ipackets),
-        opackets: now.opackets.saturating_sub(base.opackets),
-        ibytes: now.ibytes.saturating_sub(base.ibytes),
-        obytes: now.obytes.saturating_sub(base.obytes),
-        imissed: now.imissed.saturating_sub(base.imissed),
-        ierrors: now.ierrors.saturating_sub(base.ierrors),
-        oerrors: now.oerrors.saturating_sub(base.oerrors),
-        rx_nombuf: now.rx_nombuf.saturating_sub(base.rx_nombuf),
-    }
-}
 
 /// One port's line of `print stats`: numbers grouped by thousands as RouterOS prints them,
 /// plain in the properties (`where`, JSON).
@@ -214,6 +204,26 @@ mod tests {
         ] {
             assert_eq!(grouped(n), s);
         }
+    }
+
+    #[test]
+    fn counts_since_a_base_are_field_by_field_and_never_negative() {
+        let now = PortStats {
+            ipackets: 10,
+            obytes: 500,
+            rx_nombuf: 1,
+            ..Default::default()
+        };
+        let base = PortStats {
+            ipackets: 4,
+            obytes: 600, // the device restarted its counters since
+            ..Default::default()
+        };
+        let d = now.zip_with(&base, u64::saturating_sub);
+        assert_eq!(
+            (d.ipackets, d.obytes, d.rx_nombuf, d.opackets),
+            (6, 0, 1, 0)
+        );
     }
 
     #[test]

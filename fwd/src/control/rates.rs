@@ -113,16 +113,7 @@ impl TrafficSampler {
         let per_sec = |now: u64, prev: u64| (now.saturating_sub(prev) as f64 / secs).round() as u64;
         for ((p, prev), last) in ports.iter().zip(&mut self.prev).zip(&mut self.last) {
             let s = PortId(p.dpdk_port).stats();
-            *last = PortStats {
-                ipackets: per_sec(s.ipackets, prev.ipackets),
-                opackets: per_sec(s.opackets, prev.opackets),
-                ibytes: per_sec(s.ibytes, prev.ibytes),
-                obytes: per_sec(s.obytes, prev.obytes),
-                imissed: per_sec(s.imissed, prev.imissed),
-                ierrors: per_sec(s.ierrors, prev.ierrors),
-                oerrors: per_sec(s.oerrors, prev.oerrors),
-                rx_nombuf: per_sec(s.rx_nombuf, prev.rx_nombuf),
-            };
+            *last = s.zip_with(prev, per_sec);
             *prev = s;
         }
         self.at = now;

@@ -48,6 +48,23 @@ pub struct PortStats {
     pub rx_nombuf: u64,
 }
 
+impl PortStats {
+    /// Each counter of `self` combined with the same counter of `other` by `f` (the counts
+    /// since a base, rates over an interval).
+    pub fn zip_with(&self, other: &PortStats, f: impl Fn(u64, u64) -> u64) -> PortStats {
+        PortStats {
+            ipackets: f(self.ipackets, other.ipackets),
+            opackets: f(self.opackets, other.opackets),
+            ibytes: f(self.ibytes, other.ibytes),
+            obytes: f(self.obytes, other.obytes),
+            imissed: f(self.imissed, other.imissed),
+            ierrors: f(self.ierrors, other.ierrors),
+            oerrors: f(self.oerrors, other.oerrors),
+            rx_nombuf: f(self.rx_nombuf, other.rx_nombuf),
+        }
+    }
+}
+
 impl PortId {
     /// The port EAL created for a device name (a vdev's name, or a PCI address).
     pub fn by_name(name: &str) -> Result<PortId> {
