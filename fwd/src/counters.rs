@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::conntrack::{NatUse, NAT_ADDRESSES};
 
 mod routes;
-pub use routes::{BurstSums, RouteCounters, SharedRouteCounters, NO_COUNTER, ROUTE_COUNTERS};
+pub use routes::{
+    BurstSums, RouteCounters, SharedRouteCounters, NO_COUNTER, PATH_COUNTERS, ROUTE_COUNTERS,
+};
 
 macro_rules! drop_reasons {
     ($($variant:ident => $name:literal, $help:literal;)*) => {

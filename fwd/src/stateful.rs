@@ -14,7 +14,7 @@
 use crate::conntrack::{self, Dir, InsertError, Table, Timeouts};
 use crate::counters::DropReason;
 use crate::fib::Tables;
-use crate::firewall::{self, Hook, Meta, RuleSet, SrcNat};
+use crate::firewall::{self, Hits, Hook, Matched, Meta, RuleSet, SrcNat};
 use crate::flow::{ConnState, FlowKey, NO_PORT};
 use crate::forward::{self, Punt, Resolved, Verdict};
 use crate::nat::{self, Class, PortRange, PortShare};
@@ -36,8 +36,8 @@ const STEER_WALK: usize = 4096;
 /// A worker's connection state and the counters that go with it.
 pub struct Stateful {
     pub conns: Table,
-    /// Matches per mangle rule, by rule number.
-    pub hits: Vec<u64>,
+    /// Packets and bytes per mangle and NAT rule.
+    pub rules: RuleCounters,
     /// Ports this worker may translate to when no `to-ports` says otherwise (only those of
     /// them it owns where replies are owned by port, see [`Stateful::share`]).
     pub range: PortRange,
@@ -61,7 +61,7 @@ impl Stateful {
         let workers = workers.max(1);
         Stateful {
             conns: Table::new(capacity, timeouts),
-            hits: Vec::new(),
+            rules: RuleCounters::default(),
             range: if workers == 1 {
                 PortRange::ALL
             } else {
@@ -289,8 +289,12 @@ fn decide(
         routing_mark: 0,
         packet_mark: 0,
     };
+    // The items the rules match, for the counters of the packets that reuse the decision.
+    let mut matched = Matched::default();
+    let bytes = frame.len() as u64;
     if rules.has_mangle(Hook::Prerouting) {
-        rules.mangle(Hook::Prerouting, &mut m, &mut st.hits);
+        let mut hits = Hits::new(&mut st.rules.mangle, bytes, &mut matched);
+        rules.mangle(Hook::Prerouting, &mut m, &mut hits);
     }
     let l3 = &mut frame[ether::HEADER_LEN..end];
     let mut dst = key.dst;
@@ -318,13 +322,25 @@ fn decide(
         Ok(b) => b,
         Err(v) => return v,
     };
-    after_routing(&mut m, port, rules, st);
+    after_routing(
+        &mut m,
+        port,
+        rules,
+        &mut Hits::new(&mut st.rules.mangle, bytes, &mut matched),
+    );
     let (id, dir) = match found {
         Some(f) => f,
-        None => match open(&key, tcp_flags, &m, t, rules, st, now_ms) {
+        None => match open(&key, tcp_flags, &m, bytes, t, rules, st, now_ms) {
             Ok(id) => (id, Dir::Original),
             Err(r) => return Verdict::Drop(r),
         },
+    };
+    // The next packets of the direction are counted under the route's counter, or the
+    // class of the route and the items matched (`rule_counters`).
+    let class = if m.conn_mark == mark_in {
+        st.rules.class(counter, &matched)
+    } else {
+        None
     };
     let Some(c) = st.conns.get_mut(id) else {
         return Verdict::Drop(DropReason::ConntrackInvalid);
@@ -333,10 +349,9 @@ fn decide(
     // unless the rules changed the connection's mark: the next packet then arrives with
     // another mark, which the rules may treat otherwise.
     c.set_mark(m.conn_mark);
-    if m.conn_mark == mark_in {
-        c.set_path(dir, in_port, t.generation, state, port, mac.0, counter);
-    } else {
-        c.clear_path(dir);
+    match class {
+        Some(class) => c.set_path(dir, in_port, t.generation, state, port, mac.0, class),
+        _ => c.clear_path(dir),
     }
     if dir == Dir::Original && c.is_nat() {
         let (addr, port) = (c.reply.dst, c.reply.dport);
@@ -349,11 +364,11 @@ fn decide(
 
 /// The chains that see the outgoing interface: mangle forward, then postrouting.
 #[inline]
-fn after_routing(m: &mut Meta, port: u16, rules: &RuleSet, st: &mut Stateful) {
+fn after_routing(m: &mut Meta, port: u16, rules: &RuleSet, hits: &mut Hits) {
     m.out_port = port;
     for hook in [Hook::Forward, Hook::Postrouting] {
         if rules.has_mangle(hook) {
-            rules.mangle(hook, m, &mut st.hits);
+            rules.mangle(hook, m, hits);
         }
     }
 }
@@ -419,12 +434,13 @@ fn cached(
 }
 
 /// Creates the connection of a new flow, with its source translation when a srcnat rule
-/// asks for one.
+/// asks for one (the rules that match its first packet, of `bytes`, are counted).
 #[allow(clippy::too_many_arguments)]
 fn open(
     key: &FlowKey,
     tcp_flags: u8,
     m: &Meta,
+    bytes: u64,
     t: &Tables,
     rules: &RuleSet,
     st: &mut Stateful,
@@ -432,7 +448,9 @@ fn open(
 ) -> Result<u32, DropReason> {
     let mut reply = key.reversed();
     if rules.has_nat() {
-        let to = match rules.srcnat(m) {
+        let mut matched = Matched::default();
+        let mut hits = Hits::new(&mut st.rules.nat, bytes, &mut matched);
+        let to = match rules.srcnat_counted(m, &mut hits) {
             SrcNat::None => None,
             SrcNat::Masquerade { ports } => {
                 match t.ports.get(usize::from(m.out_port)).map(|p| p.addr) {
@@ -557,8 +575,11 @@ fn related(
         packet_mark: 0,
     };
     let (orig, reply, nat) = (c.orig, c.reply, c.is_nat());
+    // Counted as the rules run (an ICMP error is never cached).
+    let mut matched = Matched::default();
+    let mut hits = Hits::new(&mut st.rules.mangle, frame.len() as u64, &mut matched);
     if rules.has_mangle(Hook::Prerouting) {
-        rules.mangle(Hook::Prerouting, &mut m, &mut st.hits);
+        rules.mangle(Hook::Prerouting, &mut m, &mut hits);
     }
     let l3 = &mut frame[ether::HEADER_LEN..end];
     let mut dst = outer.dst;
@@ -580,7 +601,7 @@ fn related(
         Ok(b) => b,
         Err(v) => return v,
     };
-    after_routing(&mut m, port, rules, st);
+    after_routing(&mut m, port, rules, &mut hits);
     if nat && dir == Dir::Original && nat::translate_icmp_error(l3, reply.dst, reply.dport).is_err()
     {
         return Verdict::Drop(DropReason::Malformed);
@@ -592,8 +613,10 @@ pub mod burst;
 mod command;
 mod frags;
 mod owner;
-pub use command::{ConnList, WorkerCmd};
+mod rule_counters;
+pub use command::{ConnList, RuleStats, WorkerCmd};
 pub use owner::symmetric_hash;
+pub use rule_counters::{ItemCounts, RuleCounters};
 
 #[cfg(test)]
 mod tests;

@@ -189,10 +189,8 @@ impl Worker {
             let snap = current.tables();
             let rules = &*current.rules;
             let tracking = rules.active();
-            if stateful.hits.len() != rules.mangle_len() {
-                // The rules changed: their counters start over.
-                stateful.hits = vec![0; rules.mangle_len()];
-            }
+            // New rules start their counters over; a new snapshot ends the rule classes.
+            stateful.rules.follow(rules, snap.generation, &mut c.routes);
             // One TSC read a round: the clock of the connections and of the counters.
             let now = dpdk::tsc();
             let now_ms = ms.convert(now);
@@ -302,17 +300,20 @@ impl Worker {
             }
             stateful.expire(now_ms);
             if let Some(cmd) = cmds.pop() {
-                stateful.serve(cmd, now_ms);
+                stateful.serve(cmd, now_ms, &c.routes);
             }
             if now >= next_publish {
                 c.conns = stateful.conns.len() as u64;
                 c.conns_created = stateful.created;
                 c.nat = *stateful.conns.nat_use();
                 route_ids = route_ids.max(snap.route_ids);
+                // The rule classes' traffic goes to its routes before they are published.
+                stateful.rules.drain(&mut c.routes);
                 counters.publish(&c, route_ids);
                 next_publish = now + interval;
             }
         }
+        stateful.rules.drain(&mut c.routes);
         counters.publish(&c, route_ids);
         log::info!("worker {id} stopped");
         0

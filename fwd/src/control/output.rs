@@ -58,7 +58,9 @@ impl Control {
             routing_mark: 0,
             packet_mark: 0,
         };
-        let mut hits = vec![0; rules.mangle_len()];
+        // The router's own probes are not counted in the rules' statistics.
+        let mut matched = crate::firewall::Matched::default();
+        let mut hits = crate::firewall::Hits::new(&mut [], 0, &mut matched);
         rules.mangle(Hook::Output, &mut m, &mut hits);
         match m.routing_mark {
             0 => table,

@@ -7,9 +7,14 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// How many ids there are, 0 included. A power of two, so that indexing needs no bounds
-/// check.
+/// How many route counter ids the control core hands out, 0 included.
 pub const ROUTE_COUNTERS: usize = 1024;
+
+/// How many counter ids a worker counts by: the route counters, then as many ids of its
+/// own (the stateful path's cached decisions that matched rules, `stateful::rule_counters`),
+/// which it adds to their route counters before it publishes them. A power of two, so that
+/// indexing needs no bounds check.
+pub const PATH_COUNTERS: usize = 2 * ROUTE_COUNTERS;
 
 /// The id of traffic no series counts (local delivery, snapshots built by hand): the
 /// control core never hands it out.
@@ -76,11 +81,11 @@ impl BurstSums {
 
 /// One thread's traffic per route counter id: packets, bytes.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RouteCounters(Box<[[u64; 2]; ROUTE_COUNTERS]>);
+pub struct RouteCounters(Box<[[u64; 2]; PATH_COUNTERS]>);
 
 impl Default for RouteCounters {
     fn default() -> RouteCounters {
-        RouteCounters(Box::new([[0; 2]; ROUTE_COUNTERS]))
+        RouteCounters(Box::new([[0; 2]; PATH_COUNTERS]))
     }
 }
 
@@ -88,14 +93,19 @@ impl RouteCounters {
     /// Adds `packets` of `bytes` in all to counter `id`.
     #[inline(always)]
     pub fn count(&mut self, id: u16, packets: u64, bytes: u64) {
-        let e = &mut self.0[usize::from(id) % ROUTE_COUNTERS];
+        let e = &mut self.0[usize::from(id) % PATH_COUNTERS];
         e[0] += packets;
         e[1] += bytes;
     }
 
     /// Packets and bytes of counter `id`.
     pub fn get(&self, id: u16) -> [u64; 2] {
-        self.0[usize::from(id) % ROUTE_COUNTERS]
+        self.0[usize::from(id) % PATH_COUNTERS]
+    }
+
+    /// Takes counter `id`'s packets and bytes, leaving it at zero.
+    pub fn take(&mut self, id: u16) -> [u64; 2] {
+        std::mem::take(&mut self.0[usize::from(id) % PATH_COUNTERS])
     }
 
     pub fn add(&mut self, o: &RouteCounters) {

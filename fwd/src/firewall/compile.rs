@@ -229,6 +229,7 @@ pub(super) fn compile(
     Ok(super::RuleSet {
         mangle: mangle_table,
         nat: nat_table,
+        version: 0,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use super::pcc;
 use super::rules::{Mark, MarkAction, Match, Step, Table};
-use super::{Meta, SrcNat};
+use super::{Hits, Meta, SrcNat};
 
 #[inline]
 fn port_in(ports: u64, port: u16) -> bool {
@@ -55,7 +55,7 @@ fn run<A: Copy>(
     t: &Table<A>,
     c: u32,
     m: &mut Meta,
-    hits: &mut [u64],
+    hits: &mut Hits,
     act: &mut impl FnMut(A, &mut Meta) -> bool,
 ) -> Flow {
     let chain = &t.chains[c as usize];
@@ -63,9 +63,7 @@ fn run<A: Copy>(
         if !rule.matchers.iter().all(|x| test(x, m)) {
             continue;
         }
-        if let Some(h) = hits.get_mut(rule.item as usize) {
-            *h += 1;
-        }
+        hits.hit(rule.item);
         match rule.step {
             Step::Do(a) => {
                 if act(a, m) {
@@ -86,7 +84,7 @@ fn run<A: Copy>(
     Flow::Continue
 }
 
-pub(super) fn mangle(t: &Table<MarkAction>, builtin: usize, m: &mut Meta, hits: &mut [u64]) {
+pub(super) fn mangle(t: &Table<MarkAction>, builtin: usize, m: &mut Meta, hits: &mut Hits) {
     let Some(c) = t.builtin[builtin] else {
         return;
     };
@@ -100,13 +98,13 @@ pub(super) fn mangle(t: &Table<MarkAction>, builtin: usize, m: &mut Meta, hits: 
     });
 }
 
-pub(super) fn srcnat(t: &Table<SrcNat>, m: &Meta) -> SrcNat {
+pub(super) fn srcnat(t: &Table<SrcNat>, m: &Meta, hits: &mut Hits) -> SrcNat {
     let Some(c) = t.builtin[0] else {
         return SrcNat::None;
     };
     let mut meta = *m;
     let mut out = SrcNat::None;
-    run(t, c, &mut meta, &mut [], &mut |a: SrcNat, _: &mut Meta| {
+    run(t, c, &mut meta, hits, &mut |a: SrcNat, _: &mut Meta| {
         out = a;
         true
     });

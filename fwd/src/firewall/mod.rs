@@ -10,6 +10,7 @@
 mod chains;
 mod compile;
 mod eval;
+mod hits;
 pub mod items;
 mod matchers;
 pub mod pcc;
@@ -20,6 +21,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 pub use compile::RuleError;
+pub use hits::{add_to, Hits, Matched, MATCHED_MAX};
 pub use items::{
     InterfaceListItem, InterfaceListMemberItem, Item, MangleAction, MangleItem, NatAction, NatItem,
     INTERFACE_LIST, INTERFACE_LIST_MEMBER, MANGLE, NAT,
@@ -174,6 +176,9 @@ pub enum SrcNat {
 pub struct RuleSet {
     mangle: rules::Table<rules::MarkAction>,
     nat: rules::Table<SrcNat>,
+    /// Which rules these are: the control core numbers each set it installs, and the rule
+    /// counters start over when it changes (see [`RuleSet::set_version`]).
+    version: u64,
 }
 
 impl RuleSet {
@@ -182,6 +187,7 @@ impl RuleSet {
         RuleSet {
             mangle: rules::Table::empty(0),
             nat: rules::Table::empty(0),
+            version: 0,
         }
     }
 
@@ -210,6 +216,23 @@ impl RuleSet {
         packet_marks: &mut Marks,
     ) -> Result<RuleSet, RuleError> {
         compile::compile(mangle, nat, lists, members, r, conn_marks, packet_marks)
+    }
+
+    /// The number the control core gave these rules (0 until it gives one).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Numbers the rules: workers and the control core count rule hits per version, and
+    /// start over from zero on a new one.
+    pub fn set_version(&mut self, version: u64) {
+        self.version = version;
+    }
+
+    /// Whether `o` decides every packet as these rules do (their versions aside): the
+    /// same compiled rules, chains and item numbers.
+    pub fn same_rules(&self, o: &RuleSet) -> bool {
+        self.mangle == o.mangle && self.nat == o.nat
     }
 
     /// Whether the hook's chain has an enabled rule (the packet path skips it otherwise).
@@ -244,9 +267,9 @@ impl RuleSet {
 
     /// Runs the hook's built-in mangle chain on `m`: rules in order; `mark-*` set the marks
     /// (`passthrough=no` then stops), `accept` stops, `jump`/`return` as RouterOS (a return
-    /// in a built-in chain ends it). Each matching rule counts one in `hits[rule]`.
+    /// in a built-in chain ends it). Each matching rule is counted in `hits`.
     #[inline]
-    pub fn mangle(&self, hook: Hook, m: &mut Meta, hits: &mut [u64]) {
+    pub fn mangle(&self, hook: Hook, m: &mut Meta, hits: &mut Hits) {
         eval::mangle(&self.mangle, hook as usize, m, hits)
     }
 
@@ -254,7 +277,13 @@ impl RuleSet {
     /// matches decides; `accept` or the end of the chain means no translation.
     #[inline]
     pub fn srcnat(&self, m: &Meta) -> SrcNat {
-        eval::srcnat(&self.nat, m)
+        self.srcnat_counted(m, &mut Hits::new(&mut [], 0, &mut Matched::default()))
+    }
+
+    /// [`srcnat`](Self::srcnat), each matching rule counted in `hits`.
+    #[inline]
+    pub fn srcnat_counted(&self, m: &Meta, hits: &mut Hits) -> SrcNat {
+        eval::srcnat(&self.nat, m, hits)
     }
 }
 

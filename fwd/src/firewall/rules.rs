@@ -3,7 +3,7 @@
 
 use super::pcc::PccFields;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) enum Match {
     InPort {
         port: u16,
@@ -99,7 +99,7 @@ pub(super) enum Step<A> {
     Return,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct Rule<A> {
     pub matchers: Box<[Match]>,
     pub step: Step<A>,
@@ -107,7 +107,7 @@ pub(super) struct Rule<A> {
     pub item: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct Chain {
     pub name: String,
     pub start: u32,
@@ -115,7 +115,7 @@ pub(super) struct Chain {
 }
 
 /// One table (mangle or NAT): rules grouped by chain.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct Table<A> {
     pub rules: Vec<Rule<A>>,
     pub chains: Vec<Chain>,

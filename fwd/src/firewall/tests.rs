@@ -98,13 +98,24 @@ pub(super) fn lan_packet(sport: u16) -> Meta {
 impl Set {
     /// Runs the prerouting chain; returns which rules matched.
     pub(super) fn run(&self, hook: Hook, m: &mut Meta) -> Vec<usize> {
-        let mut hits = vec![0; self.rules.mangle_len()];
-        self.rules.mangle(hook, m, &mut hits);
-        hits.iter()
+        let mut counts = vec![[0; 2]; self.rules.mangle_len()];
+        let mut matched = super::Matched::default();
+        self.rules.mangle(
+            hook,
+            m,
+            &mut super::Hits::new(&mut counts, 60, &mut matched),
+        );
+        let counted: Vec<usize> = counts
+            .iter()
             .enumerate()
-            .filter(|(_, h)| **h > 0)
+            .filter(|(_, h)| h[0] > 0)
             .map(|(i, _)| i)
-            .collect()
+            .collect();
+        let mut listed: Vec<usize> = matched.items().iter().map(|&i| usize::from(i)).collect();
+        listed.sort_unstable();
+        listed.dedup();
+        assert_eq!(counted, listed, "what is counted is listed");
+        counted
     }
 
     fn matches(&self, rule: &str, m: &Meta) -> bool {

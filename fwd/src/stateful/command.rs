@@ -3,8 +3,9 @@
 //! answered over a channel. Requests are rare (an operator's command, a link going down);
 //! the worker serves one per round, between bursts.
 
-use super::Stateful;
+use super::{ItemCounts, Stateful};
 use crate::conntrack::{Conn, Timeouts};
+use crate::counters::RouteCounters;
 use crate::flow::FlowKey;
 use std::sync::mpsc::SyncSender;
 
@@ -28,6 +29,16 @@ pub enum WorkerCmd {
     FlushTranslated { port: u16 },
     /// New timeouts from `/ip/firewall/connection/tracking`.
     SetTimeouts(Timeouts),
+    /// The worker's rule counters (`print stats`).
+    RuleStats { reply: SyncSender<RuleStats> },
+}
+
+/// A worker's packets and bytes per mangle and NAT item, for the rules of one version.
+#[derive(Debug)]
+pub struct RuleStats {
+    pub version: u64,
+    pub mangle: ItemCounts,
+    pub nat: ItemCounts,
 }
 
 /// The most connections a worker copies for one `List` request.
@@ -39,14 +50,13 @@ pub struct ConnList {
     pub conns: Vec<(u32, Conn)>,
     /// Where the next chunk starts, if there is more.
     pub next: Option<u32>,
-    /// Matches per mangle rule.
-    pub hits: Vec<u64>,
 }
 
 impl Stateful {
-    /// Serves one request. A closed reply channel (the control core gave up waiting) is not
-    /// an error: the answer is dropped.
-    pub fn serve(&mut self, cmd: WorkerCmd, now_ms: u64) {
+    /// Serves one request (`routes`: the worker's counters by id, which hold the traffic of
+    /// its rule classes not drained yet). A closed reply channel (the control core gave up
+    /// waiting) is not an error: the answer is dropped.
+    pub fn serve(&mut self, cmd: WorkerCmd, now_ms: u64, routes: &RouteCounters) {
         match cmd {
             WorkerCmd::List { from, reply } => {
                 let mut conns = Vec::with_capacity(LIST_CHUNK.min(self.conns.len()));
@@ -62,7 +72,6 @@ impl Stateful {
                     now_ms,
                     conns,
                     next,
-                    hits: self.hits.clone(),
                 });
             }
             WorkerCmd::Remove { conns, reply } => {
@@ -82,6 +91,14 @@ impl Stateful {
                 }
             }
             WorkerCmd::SetTimeouts(t) => self.conns.set_timeouts(&t),
+            WorkerCmd::RuleStats { reply } => {
+                let (mangle, nat) = self.rules.totals(routes);
+                let _ = reply.try_send(RuleStats {
+                    version: self.rules.version(),
+                    mangle,
+                    nat,
+                });
+            }
         }
     }
 }
