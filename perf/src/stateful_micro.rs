@@ -341,7 +341,8 @@ fn main() {
         for run in 0..a.runs {
             let mut st = Stateful::new(a.capacity, &Timeouts::default(), 0, usize::from(a.workers));
             st.rss = rss.clone();
-            st.hits = vec![0; rules.mangle_len()];
+            st.rules
+                .follow(&rules, 1, &mut wanfwd::counters::RouteCounters::default());
             let mut now_ms = 1_000u64;
             // Creation: one packet per flow, in flow order, timed.
             let mut work = pristine.clone();
