@@ -80,6 +80,20 @@ pub(super) fn item_matches<T: Item + Clone>(
     }
 }
 
+/// Item `i`'s properties as the REST API gives them: its `.id` first, `disabled` as true or
+/// false (also where the item has the property at its default).
+pub(super) fn json_props<T: Item + Clone>(i: usize, it: &T) -> Vec<(&'static str, String)> {
+    let mut v = vec![(".id", format_id(i))];
+    v.extend(it.properties());
+    if !v.iter().any(|p| p.0 == "disabled") && item_matches(it, "disabled", "no").is_ok() {
+        v.push(("disabled", "false".into()));
+    }
+    for p in v.iter_mut().filter(|p| p.0 == "disabled") {
+        p.1 = if p.1 == "yes" { "true" } else { "false" }.into();
+    }
+    v
+}
+
 /// The flags column: X for a disabled item.
 pub(super) fn flags<T: Item>(it: &T) -> String {
     if it
@@ -95,12 +109,17 @@ pub(super) fn flags<T: Item>(it: &T) -> String {
 
 impl Session<'_> {
     /// A command in one of the item menus; `get` picks the menu's items in the working copy.
-    pub(super) fn item_command<T: Item + Clone>(
+    pub(super) fn item_command<T: Item + Clone + PartialEq>(
         &mut self,
         c: &Command,
         menu: &str,
         get: fn(&mut super::Items) -> &mut Vec<T>,
     ) -> Result<(), Error> {
+        if super::rule_stats::is_stats_command(c, menu) {
+            let list = get(&mut self.items).clone();
+            let in_force = get(&mut self.items_in_force).clone();
+            return self.rule_stats_command(c, menu, &list, &in_force);
+        }
         let mut list = std::mem::take(get(&mut self.items));
         let r = self.item_verb(c, menu, &mut list);
         *get(&mut self.items) = list;
@@ -246,7 +265,11 @@ impl Session<'_> {
 
     /// The items a command's positional values select: `[find ...]`, numbers of print
     /// order, `*ID`, or the name of an item that has one (`/interface/list set WAN ...`).
-    fn select_items<T: Item + Clone>(&self, c: &Command, list: &[T]) -> Result<Vec<usize>, Error> {
+    pub(super) fn select_items<T: Item + Clone>(
+        &self,
+        c: &Command,
+        list: &[T],
+    ) -> Result<Vec<usize>, Error> {
         let mut out = Vec::new();
         let mut any = false;
         for a in &c.args {
@@ -373,19 +396,7 @@ impl Session<'_> {
         if c.has_flag("count-only") {
             let _ = writeln!(out, "{}", shown.len());
         } else if self.json {
-            out = json_array(&shown, |(i, it)| {
-                let mut v = vec![(".id", format_id(*i))];
-                v.extend(it.properties());
-                if !v.iter().any(|p| p.0 == "disabled")
-                    && item_matches(*it, "disabled", "no").is_ok()
-                {
-                    v.push(("disabled", "false".into()));
-                }
-                for p in v.iter_mut().filter(|p| p.0 == "disabled") {
-                    p.1 = if p.1 == "yes" { "true" } else { "false" }.into();
-                }
-                v
-            });
+            out = json_array(&shown, |(i, it)| json_props(*i, *it));
             out.push('\n');
         } else {
             match columns(menu) {

@@ -198,3 +198,17 @@ impl Session<'_> {
         }
     }
 }
+
+/// `n` with a space between groups of three digits ("1 234 567"), as RouterOS prints
+/// counters.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(ch);
+    }
+    out
+}

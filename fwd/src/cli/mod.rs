@@ -30,12 +30,13 @@ mod listing;
 mod monitor;
 mod netwatch;
 mod route;
+mod rule_stats;
 mod settings;
 mod value;
 
 pub use items::Items;
 pub use job::{format_ping, Job, PingRequest, PingResult, Reply, Step, Wait};
-pub use listing::{ListRow, Listing};
+pub use listing::{grouped, ListRow, Listing};
 pub use monitor::Traffic;
 pub use value::{Globals, Value};
 
@@ -106,6 +107,11 @@ pub trait Env {
     fn stats_listing(&self, _menu: &str) -> Option<Listing> {
         None
     }
+    /// Per item of a rules menu (`/ip/firewall/mangle`, `/ip/firewall/nat`) in force, the
+    /// packets and bytes it matched (`print stats`); None where nothing is counted.
+    fn rule_counts(&self, _menu: &str) -> Option<Vec<[u64; 2]>> {
+        None
+    }
     /// Every interface's traffic rates over the last second (`monitor-traffic`).
     fn traffic(&self) -> Vec<Traffic> {
         Vec::new()
@@ -146,6 +152,8 @@ pub struct Outcome {
     pub removals: Vec<(String, Vec<u64>)>,
     /// Interfaces (their handles: ports) whose `print stats` counters start again from zero.
     pub counter_resets: Vec<u64>,
+    /// Rules whose counters start again from zero: (menu, item numbers in force).
+    pub rule_resets: Vec<(String, Vec<u64>)>,
     /// `/routing/nexthop flush`: the daemon forgets its nexthops' resolution and resolves
     /// them again.
     pub flush_nexthops: bool,
@@ -205,6 +213,8 @@ struct Session<'a> {
     /// `/ip/address` before the script: while the working copy is the same, the routes are
     /// viewed with the addresses in force.
     addresses_in_force: Vec<crate::config::AddressItem>,
+    /// The items before the script (the rules whose counters `print stats` shows).
+    items_in_force: Items,
     /// Where the items were last changed, if they were.
     items_changed: Option<Span>,
     json: bool,
@@ -230,6 +240,7 @@ impl<'a> Session<'a> {
             changed: false,
             items: items.clone(),
             addresses_in_force: items.addresses.clone(),
+            items_in_force: items.clone(),
             items_changed: None,
             json,
             out: Outcome::default(),

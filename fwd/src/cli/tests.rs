@@ -141,6 +141,22 @@ impl Env for Fake {
         vec![t("ether1", 3, 2_900), t("ether2", 12_345, 98_760_000)]
     }
 
+    /// Counters for the guide's six mangle rules and its NAT rule.
+    fn rule_counts(&self, menu: &str) -> Option<Vec<[u64; 2]>> {
+        match menu {
+            crate::firewall::MANGLE => Some(vec![
+                [3, 180],
+                [1_234, 74_040],
+                [40, 2_400],
+                [0, 0],
+                [0, 0],
+                [0, 0],
+            ]),
+            crate::firewall::NAT => Some(vec![[7, 420]]),
+            _ => None,
+        }
+    }
+
     fn stats_listing(&self, menu: &str) -> Option<Listing> {
         let row = |name: &str, rx: &str, raw: &str, port: u64| ListRow {
             flags: "R".into(),

@@ -4,7 +4,7 @@
 use super::tests::fake;
 use super::*;
 use crate::config::Config;
-use crate::firewall::{MangleAction, NatAction};
+use crate::firewall::{MangleAction, NatAction, MANGLE, NAT};
 
 /// The guide's PCC section, as it writes it (line continuations included).
 const GUIDE_PCC: &str = r#"# 1) Create routing tables for policy routing
@@ -418,4 +418,111 @@ fn named_items_are_selected_by_name() {
     assert!(e.message.contains("to_wan2"), "{e}");
     let e = run_on("/interface/list set \"NOPE\" comment=x", &routes, &items).unwrap_err();
     assert!(e.message.contains("no such item 'NOPE'"), "{e}");
+}
+
+/// `print stats` shows each rule's chain, action, bytes and packets, numbers grouped as
+/// RouterOS prints them; `where`, `count-only` and JSON work on them.
+#[test]
+fn print_stats_shows_what_each_rule_matched() {
+    let (routes, items) = guide();
+    let out = print("/ip/firewall/mangle print stats", &routes, &items);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Flags: X - disabled, I - invalid; D - dynamic")
+    );
+    let header = lines.next().unwrap();
+    for title in ["CHAIN", "ACTION", "BYTES", "PACKETS"] {
+        assert!(header.contains(title), "{out}");
+    }
+    let row = |n: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(n))
+            .unwrap_or_else(|| panic!("row {n}: {out}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(row("0 "), "0 prerouting mark-connection 180 3");
+    assert_eq!(row("1 "), "1 prerouting mark-connection 74 040 1 234");
+    assert_eq!(row("4 "), "4 output mark-routing 0 0");
+    let n = print(
+        "/ip/firewall/mangle print stats count-only where packets=0",
+        &routes,
+        &items,
+    );
+    assert_eq!(n.trim(), "3");
+    let n = print(
+        "/ip/firewall/mangle print stats count-only where chain=output",
+        &routes,
+        &items,
+    );
+    assert_eq!(n.trim(), "2");
+    let nat = print("/ip/firewall/nat print stats", &routes, &items);
+    let last: Vec<&str> = nat.lines().last().unwrap().split_whitespace().collect();
+    assert_eq!(last, ["0", "srcnat", "masquerade", "420", "7"], "{nat}");
+    let json = run(
+        "/ip/firewall/mangle print stats",
+        &routes,
+        &items,
+        &fake(),
+        true,
+    )
+    .unwrap()
+    .output;
+    assert!(json.starts_with("[{\".id\":\"*0\""), "{json}");
+    assert!(
+        json.contains("\"bytes\":\"74040\",\"packets\":\"1234\""),
+        "{json}"
+    );
+}
+
+/// A rule the script changed has counted nothing yet: its counters print as zero and are
+/// not reset (the daemon's are those of the rule in force).
+#[test]
+fn a_changed_rule_has_no_counts_yet() {
+    let (routes, items) = guide();
+    let out = run_on(
+        "/ip/firewall/mangle set 1 passthrough=no\n/ip/firewall/mangle print stats",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    let line: Vec<&str> = out
+        .output
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(line, ["1", "prerouting", "mark-connection", "0", "0"]);
+    let out = run_on(
+        "/ip/firewall/mangle set 1 passthrough=no\n/ip/firewall/mangle reset-counters 0,1",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.rule_resets, [(MANGLE.to_string(), vec![0])]);
+}
+
+#[test]
+fn reset_counters_selects_rules_for_the_daemon() {
+    let (routes, items) = guide();
+    let reset = |cmd: &str| run_on(cmd, &routes, &items).map(|o| o.rule_resets);
+    assert_eq!(
+        reset("/ip/firewall/mangle reset-counters [find chain=output]").unwrap(),
+        [(MANGLE.to_string(), vec![4, 5])]
+    );
+    assert_eq!(
+        reset("/ip/firewall/nat reset-counters-all").unwrap(),
+        [(NAT.to_string(), vec![0])]
+    );
+    let e = reset("/ip/firewall/mangle reset-counters").unwrap_err();
+    assert!(e.message.contains("needs the items"), "{e}");
+    let e = reset("/ip/firewall/mangle reset-counters 9").unwrap_err();
+    assert!(e.message.contains("no such item '9'"), "{e}");
+    let e = reset("/ip/firewall/nat reset-counters-all 0").unwrap_err();
+    assert!(e.message.contains("takes no argument"), "{e}");
+    // Not on a menu without counters.
+    assert!(reset("/interface/list reset-counters-all").is_err());
 }

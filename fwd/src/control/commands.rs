@@ -177,6 +177,10 @@ impl cli::Env for Env<'_> {
         self.0.traffic()
     }
 
+    fn rule_counts(&self, menu: &str) -> Option<Vec<[u64; 2]>> {
+        Some(self.0.rule_counts(menu))
+    }
+
     fn stats_listing(&self, menu: &str) -> Option<Listing> {
         matches!(menu, "/interface" | "/interface/ethernet").then(|| self.0.interface_stats())
     }
@@ -239,6 +243,9 @@ impl Control {
             }
         }
         self.reset_counters(&out.counter_resets);
+        for (menu, items) in &out.rule_resets {
+            self.reset_rule_counters(menu, items);
+        }
         let mut recompute = false;
         if out.flush_nexthops {
             self.flush_nexthops(Instant::now());
@@ -254,7 +261,7 @@ impl Control {
                 self.follow_netwatch(Instant::now());
             }
             match self.model.rules() {
-                Ok(r) => self.rules = std::sync::Arc::new(r),
+                Ok(r) => self.install_rules(r),
                 // Checked by the script already: not expected.
                 Err(e) => log::error!("firewall rules not installed: {e}"),
             }

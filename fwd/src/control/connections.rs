@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// How long the control core waits for a worker's answer before going on without it.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
+pub(super) const ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A connection as listed: which worker holds it, its id there, and a copy.
 #[derive(Clone)]

@@ -4,7 +4,7 @@
 //! for the rates).
 
 use super::Control;
-use crate::cli::{ListRow, Listing, Traffic};
+use crate::cli::{grouped, ListRow, Listing, Traffic};
 use crate::dpdk::{PortId, PortStats};
 
 /// The legend of every interface listing.
@@ -158,20 +158,6 @@ pub(crate) fn stats_row(name: &str, enabled: bool, running: bool, s: &PortStats)
         props,
         handle: 0,
     }
-}
-
-/// `n` with a space between groups of three digits ("1 234 567"), as RouterOS prints
-/// counters.
-pub(crate) fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// X for a disabled interface, else R while its link is up.

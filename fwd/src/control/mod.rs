@@ -17,6 +17,7 @@ mod ping;
 mod probes;
 mod rates;
 pub mod route_counters;
+mod rule_stats;
 mod scripts;
 mod tx;
 
@@ -139,6 +140,8 @@ pub struct Control {
     pub counters: Counters,
     /// The compiled mangle and NAT rules in force.
     rules: Arc<RuleSet>,
+    /// The rules' counters at their last `reset-counters`.
+    rule_base: rule_stats::RuleBase,
     /// Each worker's command ring.
     pub cmds: Vec<Arc<ArrayQueue<WorkerCmd>>>,
     /// Each worker's hand-off ring: held packets go back through the stateful path.
@@ -196,12 +199,13 @@ impl Control {
             workers: Vec::new(),
             counters: Counters::default(),
             rules: Arc::new(RuleSet::empty()),
+            rule_base: rule_stats::RuleBase::default(),
             cmds: Vec::new(),
             handoff: Vec::new(),
             listed: RefCell::new(Vec::new()),
         };
         match c.model.rules() {
-            Ok(r) => c.rules = Arc::new(r),
+            Ok(r) => c.install_rules(r),
             Err(e) => log::error!("firewall rules not installed: {e}"),
         }
         let rib = c.model.compute();

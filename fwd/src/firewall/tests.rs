@@ -350,3 +350,30 @@ fn masquerade_on_the_wan_list() {
     m.out_port = BRIDGE;
     assert_eq!(s.rules.srcnat(&m), SrcNat::None);
 }
+
+/// Rules compiled again from the same items (a comment aside) decide as before: the
+/// control core then keeps them, and their counters; any other change is new rules.
+#[test]
+fn the_same_rules_are_recognised_whatever_their_version() {
+    let mangle = [
+        "chain=prerouting in-interface=bridge action=mark-connection new-connection-mark=a",
+        "chain=prerouting connection-mark=a action=mark-routing new-routing-mark=to_wan1",
+    ];
+    let nat = ["chain=srcnat out-interface-list=WAN action=masquerade"];
+    let mut a = compile(&mangle, &nat).rules;
+    a.set_version(3);
+    assert_eq!(a.version(), 3);
+    let commented = [
+        mangle[0],
+        "chain=prerouting connection-mark=a action=mark-routing new-routing-mark=to_wan1 comment=x",
+    ];
+    assert!(a.same_rules(&compile(&commented, &nat).rules));
+    let changed = [
+        mangle[0],
+        "chain=prerouting connection-mark=a action=mark-routing new-routing-mark=to_wan2",
+    ];
+    assert!(!a.same_rules(&compile(&changed, &nat).rules));
+    let disabled = [mangle[0], &format!("{} disabled=yes", mangle[1])];
+    assert!(!a.same_rules(&compile(&disabled, &nat).rules));
+    assert!(!a.same_rules(&compile(&mangle, &[]).rules));
+}
