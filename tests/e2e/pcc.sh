@@ -126,6 +126,30 @@ total=$(ctl '/ip/firewall/connection/tracking print' | awk '$1 == "total-entries
 check "/ip/firewall/connection/tracking print shows total-entries (${total:-none}; $conns in the metrics)" \
     test "${total:-0}" -gt 0
 
+# The rules' counters count every packet a rule matched, those that took their connection's
+# cached decision too: PCC's mark-connection matches the packets of new connections, each
+# table's mark-routing every LAN packet of a marked connection, so at least all that its
+# table routed (scraped first: the counters only grow).
+packets() { # MENU: the packets column of print stats, one rule a line
+    ctl --json "$1 print stats" | python3 -c 'import json, sys; [print(r["packets"]) for r in json.load(sys.stdin)]'
+}
+mapfile -t routed < <(scrape 'wanfwd_routing_table_packets_total{routing_table="to_wan1"}' \
+    'wanfwd_routing_table_packets_total{routing_table="to_wan2"}')
+mapfile -t p < <(packets /ip/firewall/mangle)
+mapfile -t n < <(packets /ip/firewall/nat)
+ctl '/ip/firewall/mangle print stats'
+check "mangle print stats: PCC ${p[0]:-?}+${p[1]:-?}, mark-routing ${p[2]:-?}+${p[3]:-?} packets (the tables routed ${routed[0]}+${routed[1]})" \
+    test "${p[0]:-0}" -gt 0 -a "${p[1]:-0}" -gt 0 -a "${routed[0]}" -gt 0 -a "${routed[1]}" -gt 0 \
+    -a "${p[2]:-0}" -ge "${routed[0]}" -a "${p[3]:-0}" -ge "${routed[1]}" \
+    -a "$((${p[2]:-0} + ${p[3]:-0}))" -gt "$((2 * (${p[0]:-0} + ${p[1]:-0})))"
+check "nat print stats: masquerade counted each connection's first packet (${n[0]:-?}, $created connections created)" \
+    test "${n[0]:-0}" -ge 80 -a "${n[0]:-0}" -le "$created"
+ctl '/ip/firewall/mangle reset-counters-all'
+mapfile -t p < <(packets /ip/firewall/mangle)
+# (Nothing opens connections meanwhile; 2 allows for a straggler.)
+check "mangle reset-counters-all: the counters start again (${p[*]})" \
+    test "$((${p[0]:-1} + ${p[1]:-1}))" -le 2
+
 # The flows above still hold their translations (TCP in time-wait, UDP streams).
 series=('wanfwd_nat_ports{address="203.0.113.2"}' 'wanfwd_nat_ports{address="198.51.100.2"}')
 for ((w = 0; w < ${PCC_WORKERS:-1}; w++)); do
