@@ -87,12 +87,14 @@ pub struct Conn {
 /// neighbours, rules), the input interface, the connection state and the mark a packet
 /// arrives with are all a mangle matcher depends on, so the rules would decide the same
 /// again (like RouterOS's fasttrack, but invisible: a decision whose rules changed the mark
-/// is never cached). The rules' hit counters then count the packets that were evaluated, not
-/// every packet.
+/// is never cached). The same rules would match too: the packets that reuse it are counted
+/// for them through [`Path::counter`] (`stateful::rule_counters`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct Path {
-    /// The route counter its packets are counted under (routing table and nexthop).
+    /// The counter its packets are counted under: the route's (routing table and nexthop),
+    /// or, when rules matched, the worker's class of the route and those rules
+    /// (`stateful::rule_counters`).
     pub counter: u16,
     /// The next hop's MAC.
     pub mac: [u8; 6],
