@@ -38,6 +38,8 @@
 //! | `wanfwd_nexthop_bytes_total` | counter | `address`, `interface` | bytes of those packets |
 //! | `wanfwd_neighbours` | gauge | | entries in the neighbour (ARP) table |
 //! | `wanfwd_netwatch_up` | gauge | `host` | 1 if the `/tool/netwatch` host is up, 0 if down (no series while unknown) |
+//! | `wanfwd_firewall_rule_packets_total` | counter | `table`, `rule`, `chain`, `action`, `comment` | packets the mangle or NAT rule matched, all workers |
+//! | `wanfwd_firewall_rule_bytes_total` | counter | `table`, `rule`, `chain`, `action`, `comment` | bytes of those packets |
 //!
 //! `worker` is the worker's index (`"0"`, `"1"`, ...) or `"control"` for the control core.
 //! `wanfwd_drops_total` has a series for every reason of [`DropReason::ALL`] (named by
@@ -53,6 +55,13 @@
 //! series while the RIB knows it, also while its gateway is down, so that failover shows as
 //! one counter stopping and another taking over. Bytes are Ethernet frames without the FCS.
 //! `wanfwd_nat_ports` counts up to 8 addresses per worker; `wanfwd_worker_nat_ports` all.
+//!
+//! A firewall rule's series is named by `table` (`mangle` or `nat`), its number in `print`
+//! (`rule`), `chain`, `action` and `comment` (empty without one). It counts what
+//! `print stats` counts (a mangle rule every packet it matched, a NAT rule each connection's
+//! first packet), but never goes back: `reset-counters` leaves it alone, and when the rules
+//! change, a series whose labels the new rules still have goes on from its total (see
+//! `control::rule_stats::RuleMetrics`).
 //!
 //! A series that [`Metrics::update`] has not published for [`IDLE_TIMEOUT`] is removed, so
 //! that a nexthop, interface or routing table removed by a live change does not linger with
@@ -101,6 +110,21 @@ pub struct Sample<'a> {
     pub neighbours: u64,
     /// Per watched `/tool/netwatch` host with a verdict: whether it is up.
     pub netwatch: &'a [(String, bool)],
+    /// Per firewall rule: its labels, packets and bytes (totals since start).
+    pub rules: &'a [(RuleLabels, [u64; 2])],
+}
+
+/// What names a firewall rule's series.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RuleLabels {
+    /// `mangle` or `nat`.
+    pub table: &'static str,
+    /// Its number in `print`.
+    pub rule: usize,
+    pub chain: String,
+    pub action: String,
+    /// Empty without one.
+    pub comment: String,
 }
 
 /// The Prometheus exporter: its recorder and the runtime serving it over HTTP.
@@ -255,6 +279,16 @@ fn describe_all() {
     for (name, unit, help) in INTERFACE_COUNTERS {
         describe_counter!(*name, *unit, *help);
     }
+    describe_counter!(
+        "wanfwd_firewall_rule_packets_total",
+        Unit::Count,
+        "Packets the mangle or NAT rule matched"
+    );
+    describe_counter!(
+        "wanfwd_firewall_rule_bytes_total",
+        Unit::Bytes,
+        "Bytes of the packets the mangle or NAT rule matched"
+    );
     describe_gauge!(
         "wanfwd_nexthop_up",
         "1 if the nexthop's gateway is reachable (or recursive), 0 if unreachable"
@@ -390,6 +424,17 @@ fn publish(s: &Sample) {
     gauge!("wanfwd_neighbours").set(s.neighbours as f64);
     for (host, up) in s.netwatch {
         gauge!("wanfwd_netwatch_up", "host" => host.clone()).set(if *up { 1.0 } else { 0.0 });
+    }
+    for (l, [packets, bytes]) in s.rules {
+        let labels = [
+            ("table", l.table.to_string()),
+            ("rule", l.rule.to_string()),
+            ("chain", l.chain.clone()),
+            ("action", l.action.clone()),
+            ("comment", l.comment.clone()),
+        ];
+        counter!("wanfwd_firewall_rule_packets_total", &labels).absolute(*packets);
+        counter!("wanfwd_firewall_rule_bytes_total", &labels).absolute(*bytes);
     }
 }
 
@@ -533,6 +578,16 @@ mod tests {
             nat_ports: &[("203.0.113.2".to_string(), 2)],
             neighbours: 3,
             netwatch: &[("192.0.2.10".to_string(), true)],
+            rules: &[(
+                RuleLabels {
+                    table: "mangle",
+                    rule: 1,
+                    chain: "prerouting".into(),
+                    action: "mark-connection".into(),
+                    comment: "PCC 2/1".into(),
+                },
+                [42, 2520],
+            )],
         });
         let body = scrape(addr);
         let v =
@@ -640,6 +695,15 @@ mod tests {
         assert_eq!(v(r#"wanfwd_routes_active{routing_table="to-ISP1"}"#), 2.0);
         assert_eq!(v("wanfwd_neighbours"), 3.0);
         assert_eq!(v(r#"wanfwd_netwatch_up{host="192.0.2.10"}"#), 1.0);
+        let rule = r#"{table="mangle",rule="1",chain="prerouting",action="mark-connection",comment="PCC 2/1"}"#;
+        assert_eq!(
+            v(&format!("wanfwd_firewall_rule_packets_total{rule}")),
+            42.0
+        );
+        assert_eq!(
+            v(&format!("wanfwd_firewall_rule_bytes_total{rule}")),
+            2520.0
+        );
         assert!(body.contains("# TYPE wanfwd_drops_total counter"), "{body}");
         assert!(body.contains("# TYPE wanfwd_nexthop_up gauge"), "{body}");
         assert!(
@@ -675,6 +739,7 @@ mod tests {
             nat_ports: &[],
             neighbours: 5,
             netwatch: &[("192.0.2.10".to_string(), false)],
+            rules: &[],
         });
         let body = scrape(addr);
         let v =

@@ -142,6 +142,8 @@ pub struct Control {
     rules: Arc<RuleSet>,
     /// The rules' counters at their last `reset-counters`.
     rule_base: rule_stats::RuleBase,
+    /// The rules' Prometheus series.
+    rule_metrics: rule_stats::RuleMetrics,
     /// Each worker's command ring.
     pub cmds: Vec<Arc<ArrayQueue<WorkerCmd>>>,
     /// Each worker's hand-off ring: held packets go back through the stateful path.
@@ -200,6 +202,7 @@ impl Control {
             counters: Counters::default(),
             rules: Arc::new(RuleSet::empty()),
             rule_base: rule_stats::RuleBase::default(),
+            rule_metrics: rule_stats::RuleMetrics::default(),
             cmds: Vec::new(),
             handoff: Vec::new(),
             listed: RefCell::new(Vec::new()),

@@ -29,6 +29,7 @@ impl Control {
         let workers: Vec<Counters> = obs.workers.iter().map(|c| c.read()).collect();
         let (table_traffic, nexthop_traffic) = self.route_traffic(&workers, now);
         let nat_ports = nat_ports(&workers);
+        let rules = self.rule_series();
         let Some(obs) = &self.observer else { return };
         let ports: Vec<(String, _)> = self
             .ports
@@ -67,6 +68,7 @@ impl Control {
             nat_ports: &nat_ports,
             neighbours,
             netwatch: &netwatch,
+            rules: &rules,
         });
         if let Some(obs) = &mut self.observer {
             obs.next = now + METRICS_EVERY;

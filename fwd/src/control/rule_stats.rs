@@ -4,8 +4,10 @@
 
 use super::connections::ANSWER_TIMEOUT;
 use super::Control;
-use crate::firewall::{RuleSet, MANGLE, NAT};
+use crate::firewall::{Item, RuleSet, MANGLE, NAT};
+use crate::metrics::RuleLabels;
 use crate::stateful::{ItemCounts, RuleStats, WorkerCmd};
+use std::collections::HashMap;
 use std::sync::{mpsc, Arc};
 
 /// Per menu (mangle, NAT), the counts at each item's last `reset-counters` (what `print
@@ -96,5 +98,158 @@ impl Control {
                 b[1] += n[1];
             }
         }
+    }
+}
+
+/// The rules' Prometheus series: asked of the workers once a second without waiting (the
+/// answers are collected at the next sample, so a stuck worker never holds the control core
+/// up), and kept monotonic across rule changes.
+#[derive(Default)]
+pub(super) struct RuleMetrics {
+    /// Per worker, the request sent at the last sample.
+    pending: Vec<Option<mpsc::Receiver<RuleStats>>>,
+    /// Per worker, its last answer (kept while it does not answer).
+    latest: Vec<Option<RuleStats>>,
+    totals: MonotonicTotals,
+}
+
+/// Per series, totals that never go back although the rules' own counts start over with
+/// each new version of the rules.
+#[derive(Default)]
+struct MonotonicTotals {
+    /// The version the `current` counts are for.
+    version: u64,
+    /// What earlier versions counted, per series.
+    carried: HashMap<RuleLabels, [u64; 2]>,
+    /// The highest counts seen for the current version, per series.
+    current: HashMap<RuleLabels, [u64; 2]>,
+}
+
+impl MonotonicTotals {
+    /// The totals of `series` (counts of rules of `version`) since start.
+    fn fold(
+        &mut self,
+        version: u64,
+        series: Vec<(RuleLabels, [u64; 2])>,
+    ) -> Vec<(RuleLabels, [u64; 2])> {
+        if version != self.version {
+            for (k, v) in self.current.drain() {
+                let c = self.carried.entry(k).or_default();
+                c[0] += v[0];
+                c[1] += v[1];
+            }
+            self.version = version;
+        }
+        series
+            .into_iter()
+            .map(|(k, v)| {
+                let cur = self.current.entry(k.clone()).or_default();
+                // A worker's answer missing for a while must not make a series go back.
+                *cur = [cur[0].max(v[0]), cur[1].max(v[1])];
+                let base = self.carried.get(&k).copied().unwrap_or_default();
+                let total = [base[0] + cur[0], base[1] + cur[1]];
+                (k, total)
+            })
+            .collect()
+    }
+}
+
+impl Control {
+    /// The rules' series for this metrics sample (see [`RuleMetrics`]).
+    pub(super) fn rule_series(&mut self) -> Vec<(RuleLabels, [u64; 2])> {
+        let m = &mut self.rule_metrics;
+        let n = self.cmds.len();
+        m.pending.resize_with(n, || None);
+        m.latest.resize_with(n, || None);
+        for (w, ring) in self.cmds.iter().enumerate() {
+            if let Some(rx) = &m.pending[w] {
+                match rx.try_recv() {
+                    Ok(s) => m.latest[w] = Some(s),
+                    // Not answered yet: asked again below only once it has.
+                    Err(mpsc::TryRecvError::Empty) => continue,
+                    Err(mpsc::TryRecvError::Disconnected) => {}
+                }
+            }
+            let (tx, rx) = mpsc::sync_channel(1);
+            m.pending[w] = ring
+                .push(WorkerCmd::RuleStats { reply: tx })
+                .is_ok()
+                .then_some(rx);
+        }
+        let version = self.rules.version();
+        let mut series = Vec::new();
+        for (table, items) in [
+            ("mangle", labels(&self.model.mangle)),
+            ("nat", labels(&self.model.nat)),
+        ] {
+            for (rule, (chain, action, comment)) in items.into_iter().enumerate() {
+                let mut v = [0u64; 2];
+                for s in m.latest.iter().flatten().filter(|s| s.version == version) {
+                    let counts = if table == "mangle" { &s.mangle } else { &s.nat };
+                    if let Some(c) = counts.get(rule) {
+                        v[0] += c[0];
+                        v[1] += c[1];
+                    }
+                }
+                let l = RuleLabels {
+                    table,
+                    rule,
+                    chain,
+                    action,
+                    comment,
+                };
+                series.push((l, v));
+            }
+        }
+        m.totals.fold(version, series)
+    }
+}
+
+/// Each item's chain, action and comment.
+fn labels<T: Item>(items: &[T]) -> Vec<(String, String, String)> {
+    items
+        .iter()
+        .map(|it| {
+            let props = it.properties();
+            let get = |k: &str| {
+                props
+                    .iter()
+                    .find(|p| p.0 == k)
+                    .map_or_else(String::new, |p| p.1.clone())
+            };
+            (get("chain"), get("action"), get("comment"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn l(rule: usize, comment: &str) -> RuleLabels {
+        RuleLabels {
+            table: "mangle",
+            rule,
+            chain: "prerouting".into(),
+            action: "mark-routing".into(),
+            comment: comment.into(),
+        }
+    }
+
+    #[test]
+    fn series_never_go_back_across_rule_changes() {
+        let mut t = MonotonicTotals::default();
+        let out = t.fold(1, vec![(l(0, "a"), [10, 600]), (l(1, "b"), [5, 300])]);
+        assert_eq!(out, [(l(0, "a"), [10, 600]), (l(1, "b"), [5, 300])]);
+        // A worker's answer missing: the lower sum is not shown.
+        let out = t.fold(1, vec![(l(0, "a"), [4, 240]), (l(1, "b"), [6, 360])]);
+        assert_eq!(out, [(l(0, "a"), [10, 600]), (l(1, "b"), [6, 360])]);
+        // New rules: counts start over; a series the new rules keep goes on from its total,
+        // a new one starts from zero.
+        let out = t.fold(2, vec![(l(0, "a"), [1, 60]), (l(1, "c"), [2, 120])]);
+        assert_eq!(out, [(l(0, "a"), [11, 660]), (l(1, "c"), [2, 120])]);
+        // And back to a label set seen two versions ago.
+        let out = t.fold(3, vec![(l(1, "b"), [1, 60])]);
+        assert_eq!(out, [(l(1, "b"), [7, 420])]);
     }
 }
