@@ -66,6 +66,9 @@ pub const N_DROPS: usize = DropReason::ALL.len();
 /// A worker's (or the control core's) own counters, written without atomics.
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
+    /// TSC cycles of the rounds that had packets to handle (the worker's load: busy polling
+    /// spins through idle rounds, which are not counted).
+    pub busy_cycles: u64,
     pub rx_packets: u64,
     pub tx_packets: u64,
     /// Bytes of the packets received and sent (Ethernet frames without the FCS).
@@ -99,6 +102,7 @@ impl Counters {
 
     pub fn add(&mut self, o: &Counters) {
         self.rx_packets += o.rx_packets;
+        self.busy_cycles += o.busy_cycles;
         self.tx_packets += o.tx_packets;
         self.rx_bytes += o.rx_bytes;
         self.tx_bytes += o.tx_bytes;
@@ -119,6 +123,7 @@ impl Counters {
 #[derive(Default)]
 pub struct SharedCounters {
     rx_packets: AtomicU64,
+    busy_cycles: AtomicU64,
     tx_packets: AtomicU64,
     rx_bytes: AtomicU64,
     tx_bytes: AtomicU64,
@@ -138,6 +143,7 @@ impl SharedCounters {
     /// `route_ids` (the ids handed out so far).
     pub fn publish(&self, c: &Counters, route_ids: usize) {
         self.rx_packets.store(c.rx_packets, Ordering::Relaxed);
+        self.busy_cycles.store(c.busy_cycles, Ordering::Relaxed);
         self.tx_packets.store(c.tx_packets, Ordering::Relaxed);
         self.rx_bytes.store(c.rx_bytes, Ordering::Relaxed);
         self.tx_bytes.store(c.tx_bytes, Ordering::Relaxed);
@@ -157,6 +163,7 @@ impl SharedCounters {
     pub fn read(&self) -> Counters {
         let mut c = Counters {
             rx_packets: self.rx_packets.load(Ordering::Relaxed),
+            busy_cycles: self.busy_cycles.load(Ordering::Relaxed),
             tx_packets: self.tx_packets.load(Ordering::Relaxed),
             rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
             tx_bytes: self.tx_bytes.load(Ordering::Relaxed),
@@ -202,6 +209,7 @@ mod tests {
     fn publish_and_read_round_trip() {
         let mut c = Counters {
             rx_packets: 7,
+            busy_cycles: 123_456,
             rx_bytes: 420,
             tx_bytes: 360,
             ..Default::default()
@@ -216,6 +224,7 @@ mod tests {
         s.publish(&c, 3);
         let r = s.read();
         assert_eq!(r.rx_packets, 7);
+        assert_eq!(r.busy_cycles, 123_456);
         assert_eq!((r.rx_bytes, r.tx_bytes), (420, 360));
         assert_eq!(r.nat, c.nat);
         assert_eq!(r.routes.get(2), [5, 300]);

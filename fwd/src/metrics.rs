@@ -18,6 +18,8 @@
 //! | `wanfwd_worker_tx_bytes_total` | counter | `worker` | bytes of the packets handed to a device by the worker |
 //! | `wanfwd_worker_punted_total` | counter | `worker` | packets the worker passed to the control core |
 //! | `wanfwd_worker_connections` | gauge | `worker` | connections in the worker's table |
+//! | `wanfwd_worker_busy_cycles_total` | counter | `worker` | TSC cycles of the worker's rounds that had packets to handle |
+//! | `wanfwd_worker_load` | gauge | `worker` | the share of the last second the worker was busy (0 to 1; `/system/resource/cpu print`) |
 //! | `wanfwd_worker_connections_created_total` | counter | `worker` | connections the worker created |
 //! | `wanfwd_worker_nat_ports` | gauge | `worker` | NAT ports (or ICMP echo ids) in use: the worker's translated connections |
 //! | `wanfwd_nat_ports` | gauge | `address` | NAT ports in use per translated address, all workers |
@@ -110,6 +112,8 @@ pub struct Sample<'a> {
     pub neighbours: u64,
     /// Per watched `/tool/netwatch` host with a verdict: whether it is up.
     pub netwatch: &'a [(String, bool)],
+    /// Per worker, its load over the last second (0 to 1).
+    pub load: &'a [f64],
     /// Per firewall rule: its labels, packets and bytes (totals since start).
     pub rules: &'a [(RuleLabels, [u64; 2])],
 }
@@ -280,6 +284,15 @@ fn describe_all() {
         describe_counter!(*name, *unit, *help);
     }
     describe_counter!(
+        "wanfwd_worker_busy_cycles_total",
+        Unit::Count,
+        "TSC cycles of the worker's rounds that had packets to handle"
+    );
+    describe_gauge!(
+        "wanfwd_worker_load",
+        "The share of the last second the worker spent on packets (0 to 1)"
+    );
+    describe_counter!(
         "wanfwd_firewall_rule_packets_total",
         Unit::Count,
         "Packets the mangle or NAT rule matched"
@@ -391,6 +404,11 @@ fn publish_thread(worker: &str, c: &Counters) {
 fn publish(s: &Sample) {
     for (i, c) in s.workers.iter().enumerate() {
         publish_thread(&i.to_string(), c);
+        let w = i.to_string();
+        counter!("wanfwd_worker_busy_cycles_total", "worker" => w.clone()).absolute(c.busy_cycles);
+        if let Some(l) = s.load.get(i) {
+            gauge!("wanfwd_worker_load", "worker" => w).set(*l);
+        }
     }
     publish_thread("control", s.control);
     for (name, stats) in s.ports {
@@ -491,6 +509,7 @@ mod tests {
     fn sample_data(scale: u64) -> (Vec<Counters>, Counters, Vec<(String, PortStats)>) {
         let mut w0 = Counters {
             rx_packets: 100 * scale,
+            busy_cycles: 7_000 * scale,
             tx_packets: 90 * scale,
             rx_bytes: 6000 * scale,
             tx_bytes: 5400 * scale,
@@ -578,6 +597,7 @@ mod tests {
             nat_ports: &[("203.0.113.2".to_string(), 2)],
             neighbours: 3,
             netwatch: &[("192.0.2.10".to_string(), true)],
+            load: &[0.25],
             rules: &[(
                 RuleLabels {
                     table: "mangle",
@@ -695,6 +715,9 @@ mod tests {
         assert_eq!(v(r#"wanfwd_routes_active{routing_table="to-ISP1"}"#), 2.0);
         assert_eq!(v("wanfwd_neighbours"), 3.0);
         assert_eq!(v(r#"wanfwd_netwatch_up{host="192.0.2.10"}"#), 1.0);
+        assert_eq!(v(r#"wanfwd_worker_load{worker="0"}"#), 0.25);
+        assert_eq!(v(r#"wanfwd_worker_busy_cycles_total{worker="0"}"#), 7000.0);
+        assert!(value(&body, r#"wanfwd_worker_load{worker="1"}"#).is_none());
         let rule = r#"{table="mangle",rule="1",chain="prerouting",action="mark-connection",comment="PCC 2/1"}"#;
         assert_eq!(
             v(&format!("wanfwd_firewall_rule_packets_total{rule}")),
@@ -739,6 +762,7 @@ mod tests {
             nat_ports: &[],
             neighbours: 5,
             netwatch: &[("192.0.2.10".to_string(), false)],
+            load: &[],
             rules: &[],
         });
         let body = scrape(addr);

@@ -271,6 +271,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
         .map(|_| Arc::new(SharedCounters::default()))
         .collect();
     control.workers = counters.clone();
+    control.worker_lcores = lcores.iter().take(n_workers).map(|l| l.0).collect();
     // Metrics are for watching the router: if their address is taken, say so and route anyway.
     match Metrics::start(cfg.metrics.listen) {
         Ok(metrics) => {

@@ -178,6 +178,9 @@ impl Worker {
         let mut next_publish = dpdk::tsc() + interval;
         // Route counter ids in use so far: what to publish of `c.routes`.
         let mut route_ids = 0;
+        // The load: where the last round began, and whether it had work (packets received,
+        // or handed over by another worker); such a round is busy until the next begins.
+        let (mut round_start, mut rx_seen, mut handed) = (dpdk::tsc(), 0u64, false);
         log::info!(
             "worker {id} polling {} port(s), TSC {} Hz",
             ports.len(),
@@ -191,9 +194,13 @@ impl Worker {
             let tracking = rules.active();
             // New rules start their counters over; a new snapshot ends the rule classes.
             stateful.rules.follow(rules, snap.generation, &mut c.routes);
-            // One TSC read a round: the clock of the connections and of the counters.
+            // One TSC read a round: the clock of the connections, the counters and the load.
             let now = dpdk::tsc();
             let now_ms = ms.convert(now);
+            if c.rx_packets != rx_seen || handed {
+                c.busy_cycles += now.wrapping_sub(round_start);
+            }
+            (round_start, rx_seen, handed) = (now, c.rx_packets, false);
             let round = Round {
                 snap: &snap,
                 rules,
@@ -260,6 +267,7 @@ impl Worker {
             if !own_ring.is_empty() {
                 // What other workers received for this one's connections, and held packets
                 // the control core releases.
+                handed = true;
                 let mut out = Out {
                     ports: &ports,
                     tx: &mut tx,

@@ -90,6 +90,17 @@ tx_pps=$(awk '$1 == "tx-packets-per-second:" { print $2 }' <<<"$out")
 check "/interface monitor-traffic shows ether1 sending the pings (${tx_pps:-none}/s)" \
     test "${tx_pps:-0}" -ge 20 -a "${tx_pps:-0}" -le 150
 check "and a column for the bridge" grep -qE '^ +name: ether1 +bridge$' <<<"$out"
+# The workers' load: the share of their time spent on packets (their cores always poll).
+res=$(ctl '/system/resource print' 2>&1 || true)
+echo "$res"
+load=$(awk '$1 == "cpu-load:" { sub("%", "", $2); print $2 }' <<<"$res")
+check "/system/resource print: the workers' cpu-load (${load:-none}%) is far from their polling's 100%" \
+    test -n "$load" -a "${load:-100}" -lt 50
+check "and the uptime" grep -qE '^ +uptime: [0-9]+' <<<"$res"
+check "/system/resource/cpu print has a line per worker" \
+    test "$(ctl '/system/resource/cpu print count-only')" = 1
+busy=$(tb_metric 'wanfwd_worker_busy_cycles_total{worker="0"}')
+check "metrics: worker 0 counted busy cycles for the packets ($busy)" test "${busy:-0}" -gt 0
 check "/ip/arp print stats is refused: ARP has no counters" bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print stats'"
 check "/ip/address print where interface=ether2 shows only 198.51.100.2/24" \
     test "$(ctl '/ip/address print count-only where interface=ether2')" = 1

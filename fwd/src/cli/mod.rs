@@ -70,6 +70,8 @@ const MENUS: &[&str] = &[
     "/routing/settings",
     "/routing/table",
     "/system",
+    "/system/resource",
+    "/system/resource/cpu",
     "/system/script",
     "/system/script/job",
     "/tool",
@@ -111,6 +113,11 @@ pub trait Env {
     /// packets and bytes it matched (`print stats`); None where nothing is counted.
     fn rule_counts(&self, _menu: &str) -> Option<Vec<[u64; 2]>> {
         None
+    }
+    /// `/system/resource print`: what the router says of itself (uptime, version, the
+    /// workers' `cpu-load`...); empty where there is no router.
+    fn resource(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
     }
     /// Every interface's traffic rates over the last second (`monitor-traffic`).
     fn traffic(&self) -> Vec<Traffic> {
@@ -417,7 +424,8 @@ impl<'a> Session<'a> {
             (crate::netwatch::NETWATCH, "print") => self.print_netwatch(c),
             (crate::netwatch::NETWATCH, _) => self.item_command(c, &menu, |i| &mut i.netwatch),
             ("/interface" | "/interface/ethernet", "monitor-traffic") => self.monitor_traffic(c),
-            ("/ip/arp" | "/interface" | "/interface/ethernet" | "/ip/firewall/connection" | "/log" | "/system/script/job", _) => {
+            ("/system/resource", "print") => self.print_resource(c),
+            ("/ip/arp" | "/interface" | "/interface/ethernet" | "/ip/firewall/connection" | "/log" | "/system/script/job" | "/system/resource/cpu", _) => {
                 self.listing_command(c, &menu)
             }
             ("/ip/route" | "/routing/nexthop", verb) => {

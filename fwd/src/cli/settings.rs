@@ -23,15 +23,7 @@ impl Session<'_> {
                 super::check_print_args(c, &[])?;
                 let mut props = get(&mut self.items).properties();
                 props.extend(self.env.settings_status(menu));
-                if self.json {
-                    json_object(&mut self.out.output, &props);
-                    self.out.output.push('\n');
-                } else {
-                    let w = props.iter().map(|p| p.0.len()).max().unwrap_or(0);
-                    for (k, v) in props {
-                        let _ = writeln!(self.out.output, "{k:>w$}: {v}");
-                    }
-                }
+                self.print_properties(&props);
                 Ok(())
             }
             "set" => {
@@ -54,6 +46,33 @@ impl Session<'_> {
                 Ok(())
             }
             verb => err(c.span, format!("no such command '{verb}' in {menu}")),
+        }
+    }
+
+    /// `/system/resource print`: read-only properties of the router.
+    pub(super) fn print_resource(&mut self, c: &Command) -> Result<(), Error> {
+        super::check_print_args(c, &[])?;
+        let props = self.env.resource();
+        if props.is_empty() {
+            return err(
+                c.span,
+                "/system/resource is not available (no router to describe)",
+            );
+        }
+        self.print_properties(&props);
+        Ok(())
+    }
+
+    /// One `name: value` line per property, names right-aligned (a JSON object with `--json`).
+    fn print_properties(&mut self, props: &[(&'static str, String)]) {
+        if self.json {
+            json_object(&mut self.out.output, props);
+            self.out.output.push('\n');
+        } else {
+            let w = props.iter().map(|p| p.0.len()).max().unwrap_or(0);
+            for (k, v) in props {
+                let _ = writeln!(self.out.output, "{k:>w$}: {v}");
+            }
         }
     }
 }

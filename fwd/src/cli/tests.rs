@@ -141,6 +141,14 @@ impl Env for Fake {
         vec![t("ether1", 3, 2_900), t("ether2", 12_345, 98_760_000)]
     }
 
+    fn resource(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("uptime", "1h2m3s".into()),
+            ("cpu-count", "3".into()),
+            ("cpu-load", "37%".into()),
+        ]
+    }
+
     /// Counters for the guide's six mangle rules and its NAT rule.
     fn rule_counts(&self, menu: &str) -> Option<Vec<[u64; 2]>> {
         match menu {
@@ -542,4 +550,48 @@ fn monitor_traffic_prints_the_last_second_of_each_interface() {
         let e = run(cmd).unwrap_err();
         assert!(e.message.contains(why), "{cmd}: {e}");
     }
+}
+
+#[test]
+fn system_resource_prints_the_router_and_its_workers_load() {
+    let run = |cmd: &str, json: bool| run(cmd, &[], &Items::default(), &fake(), json);
+    let out = run("/system/resource print", false).unwrap().output;
+    assert_eq!(
+        out, "   uptime: 1h2m3s\ncpu-count: 3\n cpu-load: 37%\n",
+        "names right-aligned as RouterOS prints them"
+    );
+    let out = run("/system/resource print", true).unwrap().output;
+    assert!(out.contains("\"cpu-load\":\"37%\""), "{out}");
+    let e = run("/system/resource print detail", false).unwrap_err();
+    assert!(e.message.contains("unknown print option"), "{e}");
+    let e = run("/system/resource set cpu-load=1", false).unwrap_err();
+    assert!(e.message.contains("not supported"), "{e}");
+    // Without a router (no resource to show), a clear error.
+    struct Bare;
+    impl Env for Bare {
+        fn route_view(&self, _: &[RouteItem], _: &[String]) -> Vec<RouteView> {
+            Vec::new()
+        }
+        fn nexthop_view(&self) -> Vec<NexthopItem> {
+            Vec::new()
+        }
+        fn check_route(&self, _: &RouteItem, _: &[String]) -> Result<(), String> {
+            Ok(())
+        }
+        fn check_items(&self, _: &Items) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    let e = super::run(
+        "/system/resource print",
+        &[],
+        &Items::default(),
+        &Bare,
+        false,
+    )
+    .unwrap_err();
+    assert!(
+        e.message.contains("/system/resource is not available"),
+        "{e}"
+    );
 }

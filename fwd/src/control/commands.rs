@@ -159,6 +159,7 @@ impl cli::Env for Env<'_> {
                 })
             }
             "/interface" => Some(c.interface_listing(true)),
+            "/system/resource/cpu" => Some(c.cpu_listing()),
             "/interface/ethernet" => Some(c.interface_listing(false)),
             _ => None,
         }
@@ -175,6 +176,10 @@ impl cli::Env for Env<'_> {
 
     fn traffic(&self) -> Vec<cli::Traffic> {
         self.0.traffic()
+    }
+
+    fn resource(&self) -> Vec<(&'static str, String)> {
+        self.0.resource()
     }
 
     fn rule_counts(&self, menu: &str) -> Option<Vec<[u64; 2]>> {

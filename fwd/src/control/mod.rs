@@ -9,6 +9,7 @@ mod connections;
 pub mod forwarding;
 mod input;
 mod interfaces;
+mod load;
 mod model;
 mod netwatch;
 mod observe;
@@ -110,6 +111,12 @@ pub struct Control {
     stats_base: Vec<crate::dpdk::PortStats>,
     /// The ports' rates over the last second (`monitor-traffic`).
     traffic: TrafficSampler,
+    /// The workers' load over the last second (`/system/resource`).
+    load: load::LoadSampler,
+    /// When the control core started (`uptime`).
+    started: Instant,
+    /// The EAL lcore of each worker, in worker order.
+    pub worker_lcores: Vec<u32>,
     next_link_check: Instant,
     rib: Rib,
     fibs: Vec<Arc<Lpm>>,
@@ -179,6 +186,9 @@ impl Control {
             link_up: vec![true; model.ports.len()],
             stats_base: vec![Default::default(); model.ports.len()],
             traffic: TrafficSampler::new(model.ports.len()),
+            load: load::LoadSampler::default(),
+            started: Instant::now(),
+            worker_lcores: Vec::new(),
             next_link_check: Instant::now(),
             model,
             rib: Rib::default(),
@@ -405,6 +415,7 @@ impl Control {
         self.counters.drops[DropReason::NoNeighbour as usize] += t.dropped.len() as u64;
         self.check_links(now);
         self.traffic.maybe_sample(now, &self.ports);
+        self.sample_load(now);
         self.observe(now);
         let changed = self.run_probes(now);
         if t.changed || changed {

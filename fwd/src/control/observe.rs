@@ -68,6 +68,7 @@ impl Control {
             nat_ports: &nat_ports,
             neighbours,
             netwatch: &netwatch,
+            load: &self.load.last,
             rules: &rules,
         });
         if let Some(obs) = &mut self.observer {
