@@ -63,6 +63,10 @@ drop_reasons! {
 
 pub const N_DROPS: usize = DropReason::ALL.len();
 
+/// How many ports' TX queue drops are counted each (`tx-queue-drop`); the drops of ports
+/// past them count only under [`DropReason::TxFull`].
+pub const QUEUE_DROP_PORTS: usize = 32;
+
 /// A worker's (or the control core's) own counters, written without atomics.
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
@@ -82,6 +86,8 @@ pub struct Counters {
     /// NAT ports in use now (gauges).
     pub nat: NatUse,
     pub drops: [u64; N_DROPS],
+    /// Per port (by index), the packets its TX queue refused (part of `TxFull`).
+    pub queue_drops: [u64; QUEUE_DROP_PORTS],
     /// Traffic per route counter (routing table and nexthop).
     pub routes: RouteCounters,
 }
@@ -90,6 +96,15 @@ impl Counters {
     #[inline]
     pub fn drop(&mut self, r: DropReason) {
         self.drops[r as usize] += 1;
+    }
+
+    /// `n` packets port `port`'s TX queue refused.
+    #[inline]
+    pub fn queue_full(&mut self, port: usize, n: u64) {
+        self.drops[DropReason::TxFull as usize] += n;
+        if let Some(q) = self.queue_drops.get_mut(port) {
+            *q += n;
+        }
     }
 
     pub fn dropped(&self, r: DropReason) -> u64 {
@@ -111,6 +126,9 @@ impl Counters {
         self.conns_created += o.conns_created;
         self.nat.total += o.nat.total;
         for (a, b) in self.drops.iter_mut().zip(o.drops.iter()) {
+            *a += b;
+        }
+        for (a, b) in self.queue_drops.iter_mut().zip(o.queue_drops.iter()) {
             *a += b;
         }
         self.routes.add(&o.routes);
@@ -135,6 +153,7 @@ pub struct SharedCounters {
     /// with another's count.
     nat_by_address: [AtomicU64; NAT_ADDRESSES],
     drops: [AtomicU64; N_DROPS],
+    queue_drops: [AtomicU64; QUEUE_DROP_PORTS],
     routes: SharedRouteCounters,
 }
 
@@ -157,6 +176,9 @@ impl SharedCounters {
         for (a, v) in self.drops.iter().zip(c.drops.iter()) {
             a.store(*v, Ordering::Relaxed);
         }
+        for (a, v) in self.queue_drops.iter().zip(c.queue_drops.iter()) {
+            a.store(*v, Ordering::Relaxed);
+        }
         self.routes.publish(&c.routes, route_ids);
     }
 
@@ -175,6 +197,7 @@ impl SharedCounters {
                 ..NatUse::default()
             },
             drops: [0; N_DROPS],
+            queue_drops: [0; QUEUE_DROP_PORTS],
             routes: self.routes.read(),
         };
         for (v, a) in c.nat.by_address.iter_mut().zip(self.nat_by_address.iter()) {
@@ -182,6 +205,9 @@ impl SharedCounters {
             *v = ((p >> 32) as u32, p as u32);
         }
         for (v, a) in c.drops.iter_mut().zip(self.drops.iter()) {
+            *v = a.load(Ordering::Relaxed);
+        }
+        for (v, a) in c.queue_drops.iter_mut().zip(self.queue_drops.iter()) {
             *v = a.load(Ordering::Relaxed);
         }
         c
@@ -217,6 +243,8 @@ mod tests {
         c.drop(DropReason::NoRoute);
         c.drop(DropReason::NoRoute);
         c.drop(DropReason::TxFull);
+        c.queue_full(2, 5);
+        c.queue_full(QUEUE_DROP_PORTS, 1);
         c.nat.bind(0xcb00_7102);
         c.nat.bind(0xcb00_7102);
         c.routes.count(2, 5, 300);
@@ -229,7 +257,14 @@ mod tests {
         assert_eq!(r.nat, c.nat);
         assert_eq!(r.routes.get(2), [5, 300]);
         assert_eq!(r.dropped(DropReason::NoRoute), 2);
-        assert_eq!(r.total_dropped(), 3);
+        assert_eq!(r.total_dropped(), 9, "the queue drops are TX-full drops");
+        assert_eq!(r.dropped(DropReason::TxFull), 7);
+        assert_eq!(r.queue_drops[2], 5);
+        assert_eq!(
+            r.queue_drops.iter().sum::<u64>(),
+            5,
+            "a port past the array only in TxFull"
+        );
         let mut sum = Counters::default();
         sum.add(&r);
         sum.add(&r);

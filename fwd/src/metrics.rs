@@ -32,6 +32,7 @@
 //! | `wanfwd_interface_rx_errors_total` | counter | `interface` | erroneous packets received |
 //! | `wanfwd_interface_tx_errors_total` | counter | `interface` | packets the device failed to send |
 //! | `wanfwd_interface_rx_nombuf_total` | counter | `interface` | RX buffer allocation failures |
+//! | `wanfwd_interface_tx_queue_drops_total` | counter | `interface` | packets its TX queues refused (the link saturated; `tx-queue-drop`) |
 //! | `wanfwd_nexthop_up` | gauge | `address`, `interface` | 1 if the gateway is reachable (or recursive), 0 if not |
 //! | `wanfwd_routes_active` | gauge | `routing_table` | active routes in the routing table |
 //! | `wanfwd_routing_table_packets_total` | counter | `routing_table` | packets forwarded by a lookup in the routing table, all workers |
@@ -95,8 +96,8 @@ pub struct Sample<'a> {
     pub workers: &'a [Counters],
     /// The control core's own counters.
     pub control: &'a Counters,
-    /// Per interface name: the device's counters.
-    pub ports: &'a [(String, PortStats)],
+    /// Per interface name: the device's counters, and what its TX queues refused.
+    pub ports: &'a [(String, PortStats, u64)],
     /// (address, interface, gw-state `reachable`|`unreachable`|`recursive`), as
     /// `/routing/nexthop` shows them.
     pub nexthops: &'a [(String, String, String)],
@@ -364,9 +365,14 @@ const INTERFACE_COUNTERS: &[(&str, Unit, &str)] = &[
         Unit::Count,
         "RX buffer allocation failures",
     ),
+    (
+        "wanfwd_interface_tx_queue_drops_total",
+        Unit::Count,
+        "Packets the interface's TX queues refused",
+    ),
 ];
 
-fn port_values(p: &PortStats) -> [u64; 8] {
+fn port_values(p: &PortStats, queue_drops: u64) -> [u64; 9] {
     [
         p.ipackets,
         p.opackets,
@@ -376,6 +382,7 @@ fn port_values(p: &PortStats) -> [u64; 8] {
         p.ierrors,
         p.oerrors,
         p.rx_nombuf,
+        queue_drops,
     ]
 }
 
@@ -411,8 +418,11 @@ fn publish(s: &Sample) {
         }
     }
     publish_thread("control", s.control);
-    for (name, stats) in s.ports {
-        for ((metric, _, _), v) in INTERFACE_COUNTERS.iter().zip(port_values(stats)) {
+    for (name, stats, queue_drops) in s.ports {
+        for ((metric, _, _), v) in INTERFACE_COUNTERS
+            .iter()
+            .zip(port_values(stats, *queue_drops))
+        {
             counter!(*metric, "interface" => name.clone()).absolute(v);
         }
     }
@@ -506,7 +516,9 @@ mod tests {
         })
     }
 
-    fn sample_data(scale: u64) -> (Vec<Counters>, Counters, Vec<(String, PortStats)>) {
+    type Ports = Vec<(String, PortStats, u64)>;
+
+    fn sample_data(scale: u64) -> (Vec<Counters>, Counters, Ports) {
         let mut w0 = Counters {
             rx_packets: 100 * scale,
             busy_cycles: 7_000 * scale,
@@ -542,6 +554,7 @@ mod tests {
                     oerrors: 2 * scale,
                     rx_nombuf: 0,
                 },
+                7 * scale,
             ),
             (
                 "ether2".to_string(),
@@ -549,6 +562,7 @@ mod tests {
                     ipackets: 10 * scale,
                     ..PortStats::default()
                 },
+                0,
             ),
         ];
         (vec![w0, w1], control, ports)
@@ -694,6 +708,10 @@ mod tests {
         assert_eq!(
             v(r#"wanfwd_interface_rx_nombuf_total{interface="ether1"}"#),
             0.0
+        );
+        assert_eq!(
+            v(r#"wanfwd_interface_tx_queue_drops_total{interface="ether1"}"#),
+            7.0
         );
         assert_eq!(
             v(r#"wanfwd_interface_rx_packets_total{interface="ether2"}"#),

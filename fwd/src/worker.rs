@@ -87,7 +87,7 @@ impl Out<'_> {
             if self.tx[out].len() == BURST {
                 // `flush` takes back the bytes of what the device refuses: count them first.
                 self.c.tx_bytes += std::mem::take(&mut tx_bytes);
-                flush(&self.ports[out], &mut self.tx[out], self.c);
+                flush(&self.ports[out], out, &mut self.tx[out], self.c);
             }
         }
         self.c.tx_bytes += tx_bytes;
@@ -104,7 +104,7 @@ impl Out<'_> {
                 let out = usize::from(out);
                 self.tx[out].push(m);
                 if self.tx[out].len() == BURST {
-                    flush(&self.ports[out], &mut self.tx[out], self.c);
+                    flush(&self.ports[out], out, &mut self.tx[out], self.c);
                 }
             }
             Verdict::Punt(reason) => {
@@ -233,7 +233,15 @@ impl Worker {
                     if let Verdict::Forward { port, counter } = verdicts[0] {
                         if verdicts[..n].iter().all(|v| *v == verdicts[0]) {
                             let out = usize::from(port);
-                            whole(&mut rx, &ports[out], &mut tx[out], counter, bytes, &mut c);
+                            whole(
+                                &mut rx,
+                                &ports[out],
+                                out,
+                                &mut tx[out],
+                                counter,
+                                bytes,
+                                &mut c,
+                            );
                             continue;
                         }
                     }
@@ -242,7 +250,15 @@ impl Worker {
                     if route_burst(&mut rx, pi as u16, &snap, &mut fast) {
                         let first = fast[0];
                         let (out, counter) = (usize::from((first >> 16) as u16), first as u16);
-                        whole(&mut rx, &ports[out], &mut tx[out], counter, bytes, &mut c);
+                        whole(
+                            &mut rx,
+                            &ports[out],
+                            out,
+                            &mut tx[out],
+                            counter,
+                            bytes,
+                            &mut c,
+                        );
                         continue;
                     }
                     verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
@@ -303,7 +319,7 @@ impl Worker {
             }
             for (out, buf) in tx.iter_mut().enumerate() {
                 if !buf.is_empty() {
-                    flush(&ports[out], buf, &mut c);
+                    flush(&ports[out], out, buf, &mut c);
                 }
             }
             stateful.expire(now_ms);
@@ -416,6 +432,7 @@ impl Round<'_> {
 fn whole(
     rx: &mut Burst,
     port: &WorkerPort,
+    index: usize,
     tx: &mut Burst,
     counter: u16,
     bytes: u64,
@@ -425,7 +442,7 @@ fn whole(
     c.routes.count(counter, n as u64, bytes);
     c.tx_bytes += bytes;
     if tx.len() + n > BURST {
-        flush(port, tx, c);
+        flush(port, index, tx, c);
     }
     tx.extend(std::mem::take(rx));
 }
@@ -462,12 +479,12 @@ fn route_burst(
 /// queue means the link is saturated, and retrying would stall RX).
 /// `tx_bytes` counted the packets as they were put in the buffer: the refused are taken back.
 #[inline]
-fn flush(p: &WorkerPort, buf: &mut Burst, c: &mut Counters) {
+fn flush(p: &WorkerPort, index: usize, buf: &mut Burst, c: &mut Counters) {
     let sent = dpdk::tx_burst(p.dpdk_port, p.txq, buf);
     c.tx_packets += sent as u64;
     if !buf.is_empty() {
         c.tx_bytes -= buf.iter().map(|m| u64::from(m.pkt_len())).sum::<u64>();
-        c.drops[DropReason::TxFull as usize] += buf.len() as u64;
+        c.queue_full(index, buf.len() as u64);
         buf.clear();
     }
 }

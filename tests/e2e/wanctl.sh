@@ -60,7 +60,7 @@ check "/interface print lists ether1 as a running ether interface" \
 out=$(ctl '/interface print stats' 2>&1 || true)
 echo "$out"
 check "/interface print stats has RouterOS's counter columns" \
-    grep -qE 'NAME +RX-BYTE +TX-BYTE +RX-PACKET +TX-PACKET +RX-DROP +RX-ERROR +TX-ERROR' <<<"$out"
+    grep -qE 'NAME +RX-BYTE +TX-BYTE +RX-PACKET +TX-PACKET +RX-DROP +TX-QUEUE-DROP +RX-ERROR +TX-ERROR' <<<"$out"
 # An interface's TX packets, as its device counts them.
 port_tx() {
     ctl --json "/interface print stats where name=$1" |

@@ -17,11 +17,13 @@ pub struct Traffic {
     pub tx_packets: u64,
     pub tx_bits: u64,
     pub tx_errors: u64,
+    /// What the TX queues refused.
+    pub tx_queue_drops: u64,
 }
 
 impl Traffic {
     /// The properties RouterOS prints, in its order, with their values as it writes them.
-    fn lines(&self) -> [(&'static str, String); 8] {
+    fn lines(&self) -> [(&'static str, String); 9] {
         [
             ("name", self.name.clone()),
             ("rx-packets-per-second", self.rx_packets.to_string()),
@@ -30,6 +32,7 @@ impl Traffic {
             ("rx-errors-per-second", self.rx_errors.to_string()),
             ("tx-packets-per-second", self.tx_packets.to_string()),
             ("tx-bits-per-second", bits(self.tx_bits)),
+            ("tx-queue-drops-per-second", self.tx_queue_drops.to_string()),
             ("tx-errors-per-second", self.tx_errors.to_string()),
         ]
     }

@@ -138,7 +138,9 @@ impl Env for Fake {
             rx_bits,
             ..Default::default()
         };
-        vec![t("ether1", 3, 2_900), t("ether2", 12_345, 98_760_000)]
+        let mut saturated = t("ether2", 12_345, 98_760_000);
+        saturated.tx_queue_drops = 250;
+        vec![t("ether1", 3, 2_900), saturated]
     }
 
     fn resource(&self) -> Vec<(&'static str, String)> {
@@ -507,21 +509,26 @@ fn monitor_traffic_prints_the_last_second_of_each_interface() {
         .unwrap()
         .output;
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "                   name: ether1", "{out}");
-    assert_eq!(lines[1], "  rx-packets-per-second: 3", "{out}");
-    assert_eq!(lines[2], "     rx-bits-per-second: 2.9kbps", "{out}");
-    assert_eq!(lines.len(), 8, "{out}");
+    assert_eq!(lines[0], "                       name: ether1", "{out}");
+    assert_eq!(lines[1], "      rx-packets-per-second: 3", "{out}");
+    assert_eq!(lines[2], "         rx-bits-per-second: 2.9kbps", "{out}");
+    assert_eq!(lines[7], "  tx-queue-drops-per-second: 0", "{out}");
+    assert_eq!(lines.len(), 9, "{out}");
     // Several interfaces: a column each.
     let out = run("/interface monitor-traffic interface=ether2,ether1 once")
         .unwrap()
         .output;
     assert!(
-        out.contains("     rx-bits-per-second: 98.8Mbps 2.9kbps\n"),
+        out.contains("         rx-bits-per-second: 98.8Mbps 2.9kbps\n"),
         "{out}"
     );
     assert!(
-        out.contains("  rx-packets-per-second: 12345    3\n"),
+        out.contains("      rx-packets-per-second: 12345    3\n"),
         "{out}"
+    );
+    assert!(
+        out.contains("  tx-queue-drops-per-second: 250      0\n"),
+        "a saturated link's queue drops: {out}"
     );
     let bare = run("/interface monitor-traffic ether2,ether1 once")
         .unwrap()

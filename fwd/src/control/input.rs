@@ -249,14 +249,14 @@ impl Control {
                 self.counters.tx_packets += 1;
                 self.counters.tx_bytes += bytes;
             }
-            Err(n) => self.counters.drops[DropReason::TxFull as usize] += n as u64,
+            Err(n) => self.counters.queue_full(usize::from(port), n as u64),
         }
     }
 
     pub(super) fn flush_tx(&mut self) {
-        for p in self.ports.iter_mut() {
+        for (i, p) in self.ports.iter_mut().enumerate() {
             let lost = p.tx.flush();
-            self.counters.drops[DropReason::TxFull as usize] += lost as u64;
+            self.counters.queue_full(i, lost as u64);
         }
     }
 }

@@ -71,12 +71,32 @@ impl Control {
     /// `reset-counters`: `print stats` of these ports (by index) counts from now on. The
     /// devices' own counters go on (the metrics must never go back).
     pub(super) fn reset_counters(&mut self, ports: &[u64]) {
+        let now = self.port_counts();
         for &i in ports {
-            let i = i as usize;
-            if let (Some(p), Some(base)) = (self.ports.get(i), self.stats_base.get_mut(i)) {
-                *base = PortId(p.dpdk_port).stats();
+            if let (Some(n), Some(base)) =
+                (now.get(i as usize), self.stats_base.get_mut(i as usize))
+            {
+                *base = *n;
             }
         }
+    }
+
+    /// Each port's counters now: the device's, and the packets its TX queues refused (the
+    /// workers' and the control core's, as last published).
+    pub(super) fn port_counts(&self) -> Vec<PortCounts> {
+        let workers: Vec<_> = self.workers.iter().map(|w| w.read()).collect();
+        self.ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PortCounts {
+                dev: PortId(p.dpdk_port).stats(),
+                queue_drops: workers
+                    .iter()
+                    .chain(std::iter::once(&self.counters))
+                    .map(|c| c.queue_drops.get(i).copied().unwrap_or(0))
+                    .sum(),
+            })
+            .collect()
     }
 
     /// Each port's rates over the last second, for `monitor-traffic`. Bits count the
@@ -85,7 +105,8 @@ impl Control {
         self.ports
             .iter()
             .zip(&self.traffic.last)
-            .map(|(p, r)| Traffic {
+            .map(|(p, c)| (p, &c.dev, c))
+            .map(|(p, r, c)| Traffic {
                 name: p.name.clone(),
                 rx_packets: r.ipackets,
                 rx_bits: r.ibytes * 8,
@@ -94,6 +115,7 @@ impl Control {
                 tx_packets: r.opackets,
                 tx_bits: r.obytes * 8,
                 tx_errors: r.oerrors,
+                tx_queue_drops: c.queue_drops,
             })
             .collect()
     }
@@ -105,14 +127,11 @@ impl Control {
             .ports
             .iter()
             .zip(&self.link_up)
-            .zip(&self.stats_base)
-            .map(|((p, &running), base)| {
+            .zip(self.port_counts().iter().zip(&self.stats_base))
+            .map(|((p, &running), (now, base))| {
                 // Counts since the base (a device that restarted its counters counts
                 // from 0).
-                let s = PortId(p.dpdk_port)
-                    .stats()
-                    .zip_with(base, u64::saturating_sub);
-                stats_row(&p.name, p.enabled, running, &s)
+                stats_row(&p.name, p.enabled, running, &now.since(base))
             })
             .collect();
         Listing {
@@ -125,26 +144,45 @@ impl Control {
     }
 }
 
-/// A counter of `print stats`: column title, property name, and how to read it off the
-/// device's counters.
-type Stat = (&'static str, &'static str, fn(&PortStats) -> u64);
+/// A port's counters: the device's own, and the packets its TX queues refused (counted by
+/// the workers and the control core: the device never saw them).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PortCounts {
+    pub dev: PortStats,
+    pub queue_drops: u64,
+}
 
-/// The counters `print stats` shows. RouterOS's rx-drop is what the device could not take
-/// (its queues full, or no buffer); what the TX queues refused is counted by the workers as
-/// the `tx-full` drop reason.
-const STATS: [Stat; 7] = [
-    ("RX-BYTE", "rx-byte", |s| s.ibytes),
-    ("TX-BYTE", "tx-byte", |s| s.obytes),
-    ("RX-PACKET", "rx-packet", |s| s.ipackets),
-    ("TX-PACKET", "tx-packet", |s| s.opackets),
-    ("RX-DROP", "rx-drop", |s| s.imissed + s.rx_nombuf),
-    ("RX-ERROR", "rx-error", |s| s.ierrors),
-    ("TX-ERROR", "tx-error", |s| s.oerrors),
+impl PortCounts {
+    /// The counts since `base`, none negative (a device that restarted its counters counts
+    /// from 0).
+    pub(crate) fn since(&self, base: &PortCounts) -> PortCounts {
+        PortCounts {
+            dev: self.dev.zip_with(&base.dev, u64::saturating_sub),
+            queue_drops: self.queue_drops.saturating_sub(base.queue_drops),
+        }
+    }
+}
+
+/// A counter of `print stats`: column title, property name, and how to read it.
+type Stat = (&'static str, &'static str, fn(&PortCounts) -> u64);
+
+/// The counters `print stats` shows, in RouterOS's order. RouterOS's rx-drop is what the
+/// device could not take (its queues full, or no buffer); tx-queue-drop what the TX queues
+/// refused (a link saturated: also counted as the `tx-full` drop reason).
+const STATS: [Stat; 8] = [
+    ("RX-BYTE", "rx-byte", |s| s.dev.ibytes),
+    ("TX-BYTE", "tx-byte", |s| s.dev.obytes),
+    ("RX-PACKET", "rx-packet", |s| s.dev.ipackets),
+    ("TX-PACKET", "tx-packet", |s| s.dev.opackets),
+    ("RX-DROP", "rx-drop", |s| s.dev.imissed + s.dev.rx_nombuf),
+    ("TX-QUEUE-DROP", "tx-queue-drop", |s| s.queue_drops),
+    ("RX-ERROR", "rx-error", |s| s.dev.ierrors),
+    ("TX-ERROR", "tx-error", |s| s.dev.oerrors),
 ];
 
 /// One port's line of `print stats`: numbers grouped by thousands as RouterOS prints them,
 /// plain in the properties (`where`, JSON).
-pub(crate) fn stats_row(name: &str, enabled: bool, running: bool, s: &PortStats) -> ListRow {
+pub(crate) fn stats_row(name: &str, enabled: bool, running: bool, s: &PortCounts) -> ListRow {
     let mut cells = vec![name.to_string()];
     let mut props = vec![("name", name.to_string()), ("running", yes(running))];
     for (_, prop, get) in STATS {
@@ -224,16 +262,26 @@ mod tests {
             oerrors: 5,
             rx_nombuf: 2,
         };
+        let s = PortCounts {
+            dev: s,
+            queue_drops: 1_500,
+        };
         let r = stats_row("ether1", true, true, &s);
         assert_eq!(r.flags, "R");
         assert_eq!(
             r.cells,
-            ["ether1", "72 000", "66 000", "1 200", "1 100", "5", "4", "5"]
+            ["ether1", "72 000", "66 000", "1 200", "1 100", "5", "1 500", "4", "5"]
         );
+        let base = PortCounts {
+            dev: PortStats::default(),
+            queue_drops: 2_000,
+        };
+        assert_eq!(s.since(&base).queue_drops, 0, "never negative");
         let prop = |k: &str| r.props.iter().find(|p| p.0 == k).map(|p| p.1.as_str());
         assert_eq!(prop("rx-drop"), Some("5"), "missed + no buffer");
         assert_eq!(prop("rx-byte"), Some("72000"));
         assert_eq!(prop("tx-packet"), Some("1100"));
+        assert_eq!(prop("tx-queue-drop"), Some("1500"));
         assert_eq!(prop("running"), Some("true"));
         assert_eq!(stats_row("ether2", false, false, &s).flags, "X");
     }

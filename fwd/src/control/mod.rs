@@ -108,7 +108,7 @@ pub struct Control {
     link_up: Vec<bool>,
     /// Per port, the device counters at its last `reset-counters` (what `print stats`
     /// subtracts).
-    stats_base: Vec<crate::dpdk::PortStats>,
+    stats_base: Vec<interfaces::PortCounts>,
     /// The ports' rates over the last second (`monitor-traffic`).
     traffic: TrafficSampler,
     /// The workers' load over the last second (`/system/resource`).
@@ -414,7 +414,10 @@ impl Control {
         }
         self.counters.drops[DropReason::NoNeighbour as usize] += t.dropped.len() as u64;
         self.check_links(now);
-        self.traffic.maybe_sample(now, &self.ports);
+        if self.traffic.due(now) {
+            let counts = self.port_counts();
+            self.traffic.sample(now, counts);
+        }
         self.sample_load(now);
         self.observe(now);
         let changed = self.run_probes(now);

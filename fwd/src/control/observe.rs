@@ -2,7 +2,6 @@
 
 use super::Control;
 use crate::counters::{Counters, RouteCounters, SharedCounters};
-use crate::dpdk::PortId;
 use crate::metrics::{Metrics, Sample};
 use crate::rib::{view, Target};
 use std::net::Ipv4Addr;
@@ -31,10 +30,11 @@ impl Control {
         let nat_ports = nat_ports(&workers);
         let rules = self.rule_series();
         let Some(obs) = &self.observer else { return };
-        let ports: Vec<(String, _)> = self
+        let ports: Vec<_> = self
             .ports
             .iter()
-            .map(|p| (p.name.clone(), PortId(p.dpdk_port).stats()))
+            .zip(self.port_counts())
+            .map(|(p, c)| (p.name.clone(), c.dev, c.queue_drops))
             .collect();
         let (nexthops, routes_active) = self.with_view(|ctx| {
             let nexthops: Vec<(String, String, String)> = view::nexthops(ctx)

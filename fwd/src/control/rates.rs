@@ -1,5 +1,6 @@
 //! Rate limits and rate logs of the control core.
 
+use super::interfaces::PortCounts;
 use super::CtlPort;
 use crate::dpdk::{PortId, PortStats};
 use std::time::{Duration, Instant};
@@ -84,36 +85,40 @@ impl RateLog {
     }
 }
 
-/// Every port's traffic rates over the last full second, from the devices' counters, for
-/// `/interface monitor-traffic` (sampled by the control core's tick, whether anyone asks or
-/// not: an answer never waits for a second to pass).
+/// Every port's traffic rates over the last full second, from the devices' counters and the
+/// TX queue drops, for `/interface monitor-traffic` (sampled by the control core's tick,
+/// whether anyone asks or not: an answer never waits for a second to pass).
 pub(super) struct TrafficSampler {
     at: Instant,
-    prev: Vec<PortStats>,
+    prev: Vec<PortCounts>,
     /// Per port, the last second's rates.
-    pub(super) last: Vec<PortStats>,
+    pub(super) last: Vec<PortCounts>,
 }
 
 impl TrafficSampler {
     pub(super) fn new(n: usize) -> Self {
         TrafficSampler {
             at: Instant::now(),
-            prev: vec![PortStats::default(); n],
-            last: vec![PortStats::default(); n],
+            prev: vec![PortCounts::default(); n],
+            last: vec![PortCounts::default(); n],
         }
     }
 
-    /// Takes a sample when a second has passed since the last.
-    pub(super) fn maybe_sample(&mut self, now: Instant, ports: &[CtlPort]) {
+    /// Whether a second has passed since the last sample.
+    pub(super) fn due(&self, now: Instant) -> bool {
+        now.duration_since(self.at) >= Duration::from_secs(1)
+    }
+
+    /// Takes a sample of the ports' counters `counts` (see [`due`](Self::due)).
+    pub(super) fn sample(&mut self, now: Instant, counts: Vec<PortCounts>) {
         let dt = now.duration_since(self.at);
-        if dt < Duration::from_secs(1) {
-            return;
-        }
         let secs = dt.as_secs_f64();
         let per_sec = |now: u64, prev: u64| (now.saturating_sub(prev) as f64 / secs).round() as u64;
-        for ((p, prev), last) in ports.iter().zip(&mut self.prev).zip(&mut self.last) {
-            let s = PortId(p.dpdk_port).stats();
-            *last = s.zip_with(prev, per_sec);
+        for ((s, prev), last) in counts.into_iter().zip(&mut self.prev).zip(&mut self.last) {
+            *last = PortCounts {
+                dev: s.dev.zip_with(&prev.dev, per_sec),
+                queue_drops: per_sec(s.queue_drops, prev.queue_drops),
+            };
             *prev = s;
         }
         self.at = now;
