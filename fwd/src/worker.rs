@@ -233,15 +233,7 @@ impl Worker {
                     if let Verdict::Forward { port, counter } = verdicts[0] {
                         if verdicts[..n].iter().all(|v| *v == verdicts[0]) {
                             let out = usize::from(port);
-                            whole(
-                                &mut rx,
-                                &ports[out],
-                                out,
-                                &mut tx[out],
-                                counter,
-                                bytes,
-                                &mut c,
-                            );
+                            whole(&mut rx, out, &ports, &mut tx, counter, bytes, &mut c);
                             continue;
                         }
                     }
@@ -250,15 +242,7 @@ impl Worker {
                     if route_burst(&mut rx, pi as u16, &snap, &mut fast) {
                         let first = fast[0];
                         let (out, counter) = (usize::from((first >> 16) as u16), first as u16);
-                        whole(
-                            &mut rx,
-                            &ports[out],
-                            out,
-                            &mut tx[out],
-                            counter,
-                            bytes,
-                            &mut c,
-                        );
+                        whole(&mut rx, out, &ports, &mut tx, counter, bytes, &mut c);
                         continue;
                     }
                     verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
@@ -431,9 +415,9 @@ impl Round<'_> {
 #[inline]
 fn whole(
     rx: &mut Burst,
-    port: &WorkerPort,
-    index: usize,
-    tx: &mut Burst,
+    out: usize,
+    ports: &[WorkerPort],
+    tx: &mut [Burst],
     counter: u16,
     bytes: u64,
     c: &mut Counters,
@@ -441,10 +425,10 @@ fn whole(
     let n = rx.len();
     c.routes.count(counter, n as u64, bytes);
     c.tx_bytes += bytes;
-    if tx.len() + n > BURST {
-        flush(port, index, tx, c);
+    if tx[out].len() + n > BURST {
+        flush(&ports[out], out, &mut tx[out], c);
     }
-    tx.extend(std::mem::take(rx));
+    tx[out].extend(std::mem::take(rx));
 }
 
 /// The fast path's decisions for a burst of the plain (stateless) router, packed per packet

@@ -573,32 +573,4 @@ fn system_resource_prints_the_router_and_its_workers_load() {
     assert!(e.message.contains("unknown print option"), "{e}");
     let e = run("/system/resource set cpu-load=1", false).unwrap_err();
     assert!(e.message.contains("not supported"), "{e}");
-    // Without a router (no resource to show), a clear error.
-    struct Bare;
-    impl Env for Bare {
-        fn route_view(&self, _: &[RouteItem], _: &[String]) -> Vec<RouteView> {
-            Vec::new()
-        }
-        fn nexthop_view(&self) -> Vec<NexthopItem> {
-            Vec::new()
-        }
-        fn check_route(&self, _: &RouteItem, _: &[String]) -> Result<(), String> {
-            Ok(())
-        }
-        fn check_items(&self, _: &Items) -> Result<(), String> {
-            Ok(())
-        }
-    }
-    let e = super::run(
-        "/system/resource print",
-        &[],
-        &Items::default(),
-        &Bare,
-        false,
-    )
-    .unwrap_err();
-    assert!(
-        e.message.contains("/system/resource is not available"),
-        "{e}"
-    );
 }
