@@ -151,6 +151,20 @@ for ((w = 0; w < ${PCC_WORKERS:-1}; w++)); do
 done
 check "nat print stats: masquerade counted each connection's first packet (${n[0]:-?}; $total in the table, $created_now created)" \
     test "${n[0]:-0}" -ge 80 -a "${n[0]:-0}" -ge "${total:-0}" -a "${n[0]:-0}" -le "$created_now"
+# A rule added does not reset the others' counters (RouterOS keeps them): the rules in
+# force are replaced by a new version, and each unchanged item carries its counts over.
+# The new rule (forward chain, passthrough) counts from zero; removing it again carries them
+# once more.
+ctl '/ip/firewall/mangle add chain=forward action=passthrough comment=added-later'
+mapfile -t q < <(packets /ip/firewall/mangle)
+mapfile -t m < <(packets /ip/firewall/nat)
+check "mangle add: the others keep counting (mark-routing ${q[2]:-?}+${q[3]:-?} after ${p[2]:-?}+${p[3]:-?}, NAT ${m[0]:-?} after ${n[0]:-?}), the new rule from ${q[6]:-?}" \
+    test "${#q[@]}" -eq 7 -a "${q[2]:-0}" -ge "${p[2]:-1}" -a "${q[3]:-0}" -ge "${p[3]:-1}" \
+    -a "${m[0]:-0}" -ge "${n[0]:-1}" -a "${q[6]:-3}" -le 2
+ctl '/ip/firewall/mangle remove [find comment=added-later]'
+mapfile -t q < <(packets /ip/firewall/mangle)
+check "mangle remove: the others keep counting (mark-routing ${q[2]:-?} after ${p[2]:-?})" \
+    test "${#q[@]}" -eq 6 -a "${q[2]:-0}" -ge "${p[2]:-1}" -a "${q[0]:-0}" -ge "${p[0]:-1}"
 routing_before=${p[2]:-0}
 ctl '/ip/firewall/mangle reset-counters-all'
 mapfile -t p < <(packets /ip/firewall/mangle)

@@ -1,6 +1,7 @@
 //! Commands from the API socket, run by the control core between packets: a script that
 //! changes routes becomes a new RIB and a new snapshot (design invariant 7).
 
+use super::rule_stats;
 use super::scripts::Origin;
 use super::Control;
 use crate::api::Response;
@@ -266,7 +267,13 @@ impl Control {
                 self.follow_netwatch(Instant::now());
             }
             match self.model.rules() {
-                Ok(r) => self.install_rules(r),
+                Ok(r) => {
+                    let before = rule_stats::Before {
+                        mangle: &old.mangle,
+                        nat: &old.nat,
+                    };
+                    self.install_rules(r, before)
+                }
                 // Checked by the script already: not expected.
                 Err(e) => log::error!("firewall rules not installed: {e}"),
             }

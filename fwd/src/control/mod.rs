@@ -218,7 +218,7 @@ impl Control {
             listed: RefCell::new(Vec::new()),
         };
         match c.model.rules() {
-            Ok(r) => c.install_rules(r),
+            Ok(r) => c.install_rules(r, rule_stats::Before::default()),
             Err(e) => log::error!("firewall rules not installed: {e}"),
         }
         let rib = c.model.compute();

@@ -4,16 +4,22 @@
 
 use super::connections::ANSWER_TIMEOUT;
 use super::Control;
-use crate::firewall::{Item, RuleSet, MANGLE, NAT};
+use crate::firewall::{Item, MangleItem, NatItem, RuleSet, MANGLE, NAT};
 use crate::metrics::RuleLabels;
 use crate::stateful::{ItemCounts, RuleStats, WorkerCmd};
 use std::collections::HashMap;
 use std::sync::{mpsc, Arc};
 
-/// Per menu (mangle, NAT), the counts at each item's last `reset-counters` (what `print
-/// stats` subtracts), for the rules in force.
+/// Per menu (mangle, NAT) and item in force, what `print stats` adds to the workers' counts
+/// and what it takes from them.
 #[derive(Default)]
-pub(super) struct RuleBase([ItemCounts; 2]);
+pub(super) struct RuleBase {
+    /// What the item counted under earlier rules, unchanged in them: the workers' counts
+    /// start over with each new version of the rules, an item's own go on as in RouterOS.
+    carried: [ItemCounts; 2],
+    /// The counts at the item's last `reset-counters`.
+    reset: [ItemCounts; 2],
+}
 
 /// The index of `menu`'s counters in [`RuleBase`].
 fn slot(menu: &str) -> Option<usize> {
@@ -25,16 +31,31 @@ fn slot(menu: &str) -> Option<usize> {
 }
 
 impl Control {
-    /// Installs compiled rules. Rules that decide every packet as those in force do (a
-    /// comment changed, or another menu) are not installed again, so that their counters go
-    /// on; others get the next version, and their counters start from zero.
-    pub(super) fn install_rules(&mut self, mut rules: RuleSet) {
+    /// Installs compiled rules, those of the model's items; `before` are the items of the
+    /// rules in force. Rules that decide every packet as those in force do (a comment
+    /// changed, or another menu) are not installed again, so that their counters go on;
+    /// others get the next version. An item found unchanged in `before` (the first equal one
+    /// not taken yet, wherever it was: a moved rule keeps its counts) keeps what it
+    /// counted; an added or changed one starts from zero. What the workers count between
+    /// the last read of the old counts and their next round is not carried.
+    pub(super) fn install_rules(&mut self, mut rules: RuleSet, before: Before) {
         if rules.same_rules(&self.rules) && self.rules.version() > 0 {
             return;
         }
+        let carried = if self.rules.version() > 0 {
+            [
+                carry(before.mangle, &self.rule_counts(MANGLE), &self.model.mangle),
+                carry(before.nat, &self.rule_counts(NAT), &self.model.nat),
+            ]
+        } else {
+            Default::default()
+        };
         rules.set_version(self.rules.version() + 1);
         self.rules = Arc::new(rules);
-        self.rule_base = RuleBase::default();
+        self.rule_base = RuleBase {
+            carried,
+            reset: Default::default(),
+        };
     }
 
     /// Per item of `menu` (mangle or NAT) in force, the packets and bytes it matched since
@@ -73,8 +94,12 @@ impl Control {
                 t[1] += c[1];
             }
         }
-        if let Some(base) = slot(menu).map(|i| &self.rule_base.0[i]) {
-            for (t, b) in total.iter_mut().zip(base) {
+        if let Some(i) = slot(menu) {
+            for (t, c) in total.iter_mut().zip(&self.rule_base.carried[i]) {
+                t[0] += c[0];
+                t[1] += c[1];
+            }
+            for (t, b) in total.iter_mut().zip(&self.rule_base.reset[i]) {
                 t[0] = t[0].saturating_sub(b[0]);
                 t[1] = t[1].saturating_sub(b[1]);
             }
@@ -86,7 +111,7 @@ impl Control {
     /// from now on.
     pub(super) fn reset_rule_counters(&mut self, menu: &str, items: &[u64]) {
         let now = self.rule_counts(menu);
-        let Some(base) = slot(menu).map(|i| &mut self.rule_base.0[i]) else {
+        let Some(base) = slot(menu).map(|i| &mut self.rule_base.reset[i]) else {
             return;
         };
         base.resize(now.len(), [0; 2]);
@@ -99,6 +124,27 @@ impl Control {
             }
         }
     }
+}
+
+/// The items of the rules in force before a change (see [`Control::install_rules`]).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Before<'a> {
+    pub mangle: &'a [MangleItem],
+    pub nat: &'a [NatItem],
+}
+
+/// Per item of `new`, the counts of the same item in `old` (`counts` per item of `old`):
+/// each new item takes the first equal old one not taken yet; one without is at zero.
+fn carry<T: PartialEq>(old: &[T], counts: &ItemCounts, new: &[T]) -> ItemCounts {
+    let mut taken = vec![false; old.len()];
+    new.iter()
+        .map(|it| {
+            let i = (0..old.len()).find(|&i| !taken[i] && old[i] == *it)?;
+            taken[i] = true;
+            counts.get(i).copied()
+        })
+        .map(Option::unwrap_or_default)
+        .collect()
 }
 
 /// The rules' Prometheus series: asked of the workers once a second without waiting (the
@@ -234,6 +280,23 @@ mod tests {
             action: "mark-routing".into(),
             comment: comment.into(),
         }
+    }
+
+    /// Unchanged items keep their counts wherever they moved, duplicates pair in order, a
+    /// changed or added item starts from zero.
+    #[test]
+    fn unchanged_items_carry_their_counts_to_new_rules() {
+        let old = ["a", "b", "c", "b"];
+        let counts = vec![[1, 10], [2, 20], [3, 30], [4, 40]];
+        // c moved to the top, the first b changed to x, d added, a kept.
+        let new = ["c", "a", "x", "b", "d"];
+        let got = carry(&old, &counts, &new);
+        assert_eq!(got, [[3, 30], [1, 10], [0, 0], [2, 20], [0, 0]]);
+        // Two equal items keep the two counts in their order.
+        assert_eq!(carry(&old, &counts, &["b", "b"]), [[2, 20], [4, 40]]);
+        // Counts missing (a worker left out): zero, not a panic.
+        assert_eq!(carry(&old, &vec![[1, 10]], &["c", "a"]), [[0, 0], [1, 10]]);
+        assert!(carry(&old, &counts, &[] as &[&str]).is_empty());
     }
 
     #[test]

@@ -176,8 +176,9 @@ pub enum SrcNat {
 pub struct RuleSet {
     mangle: rules::Table<rules::MarkAction>,
     nat: rules::Table<SrcNat>,
-    /// Which rules these are: the control core numbers each set it installs, and the rule
-    /// counters start over when it changes (see [`RuleSet::set_version`]).
+    /// Which rules these are: the control core numbers each set it installs, and the
+    /// workers' rule counters start over when it changes (see [`RuleSet::set_version`]; the
+    /// control core carries the counts of unchanged items over).
     version: u64,
 }
 
