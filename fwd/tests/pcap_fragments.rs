@@ -10,7 +10,9 @@
 //! - a later fragment of a datagram whose first fragment never came: dropped, counted as
 //!   `fragment`;
 //! - a whole 1400-byte UDP datagram with DF clear: fragmented (two pieces), masqueraded;
-//! - the same with DF set: not sent, ICMP fragmentation-needed (MTU 1280) back to the host.
+//! - the same with DF set: not sent, ICMP fragmentation-needed (MTU 1280) back to the host;
+//! - the same with IP options (router alert, record route), DF clear: two pieces, the first
+//!   with both options, the second with the router alert only (the copied one, RFC 791).
 
 mod common;
 
@@ -27,6 +29,10 @@ const IDENT: u16 = 0x5151;
 const WHOLE_SPORT: u16 = 40_200;
 const WHOLE_IDENT: u16 = 0x6161;
 const DF_IDENT: u16 = 0x7171;
+const OPT_IDENT: u16 = 0x8181;
+/// Router alert (copied into every fragment), then record route (first fragment only).
+const ROUTER_ALERT: [u8; 4] = [0x94, 4, 0, 0];
+const OPTIONS: [u8; 12] = [0x94, 4, 0, 0, 0x07, 7, 4, 0, 0, 0, 0, 0];
 const MTU: usize = 1280;
 
 fn config(dir: &TestDir) -> Config {
@@ -109,6 +115,19 @@ fn whole(ident: u16, dont_frag: bool, data: &[u8]) -> Vec<u8> {
     ethernet(LAN_MAC, HOST_MAC, ether::ETHERTYPE_IPV4, &l3)
 }
 
+/// [`whole`] with [`OPTIONS`] in its IPv4 header (DF clear).
+fn with_options(ident: u16, data: &[u8]) -> Vec<u8> {
+    let mut f = whole(ident, false, data);
+    f.splice(14 + 20..14 + 20, OPTIONS);
+    let l3 = &mut f[14..];
+    l3[0] = 0x40 | ((20 + OPTIONS.len()) / 4) as u8;
+    let total = u16::from_be_bytes([l3[2], l3[3]]) + OPTIONS.len() as u16;
+    l3[2..4].copy_from_slice(&total.to_be_bytes());
+    let mut ip = Ipv4Packet::new_unchecked(l3);
+    ip.fill_checksum();
+    f
+}
+
 #[test]
 fn fragments_are_masqueraded_without_reassembly_and_big_packets_fragmented() {
     capture_log();
@@ -124,6 +143,7 @@ fn fragments_are_masqueraded_without_reassembly_and_big_packets_fragmented() {
     input.push(stray);
     input.push(whole(WHOLE_IDENT, false, &small));
     input.push(whole(DF_IDENT, true, &small));
+    input.push(with_options(OPT_IDENT, &small));
     let LanToWan {
         total,
         wan_out,
@@ -163,6 +183,22 @@ fn fragments_are_masqueraded_without_reassembly_and_big_packets_fragmented() {
             .any(|f| icmp_type_of(f) == Some((3, 4)) && f[14 + 20 + 6..14 + 20 + 8] == [5, 0]),
         "ICMP fragmentation-needed with next-hop MTU 1280 back to the host"
     );
-    assert_eq!(wan_out.len(), 7, "5 + 2 pieces, and not the stray fragment");
+    // RFC 791: every option in the first piece, only the copied router alert in the other.
+    let (payload, n) = reassemble(&wan_out, OPT_IDENT);
+    assert_eq!(n, 2, "a 1412-byte datagram with options in two pieces");
+    let u = UdpPacket::new_checked(&payload[..]).expect("UDP");
+    assert!(u.verify_checksum(WAN_IP, REMOTE_IP), "masqueraded");
+    assert_eq!(u.payload(), &small[..]);
+    let opts: Vec<&[u8]> = wan_out
+        .iter()
+        .filter(|f| ipv4_of(f).is_some_and(|ip| ip.ident() == OPT_IDENT))
+        .map(|f| &f[14 + 20..14 + usize::from(f[14] & 0xf) * 4])
+        .collect();
+    assert_eq!(opts, [&OPTIONS[..], &ROUTER_ALERT[..]], "options per piece");
+    assert_eq!(
+        wan_out.len(),
+        9,
+        "5 + 2 + 2 pieces, and not the stray fragment"
+    );
     assert_eq!(total.dropped(DropReason::Fragment), 1, "the stray fragment");
 }
