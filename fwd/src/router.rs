@@ -272,6 +272,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
         .collect();
     control.workers = counters.clone();
     control.worker_lcores = lcores.iter().take(n_workers).map(|l| l.0).collect();
+    control.control_lcore = eal.main_lcore().0;
     // Metrics are for watching the router: if their address is taken, say so and route anyway.
     match Metrics::start(cfg.metrics.listen) {
         Ok(metrics) => {

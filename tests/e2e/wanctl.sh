@@ -97,8 +97,12 @@ load=$(awk '$1 == "cpu-load:" { sub("%", "", $2); print $2 }' <<<"$res")
 check "/system/resource print: the workers' cpu-load (${load:-none}%) is far from their polling's 100%" \
     test -n "$load" -a "${load:-100}" -lt 50
 check "and the uptime" grep -qE '^ +uptime: [0-9]+' <<<"$res"
-check "/system/resource/cpu print has a line per worker" \
-    test "$(ctl '/system/resource/cpu print count-only')" = 1
+check "and the machine's memory" grep -qE '^ +free-memory: [0-9]+\.[0-9]MiB$' <<<"$res"
+cpus=$(ctl '/system/resource/cpu print' 2>&1 || true)
+echo "$cpus"
+check "/system/resource/cpu print has a line for the control core and one per worker" \
+    test "$(ctl '/system/resource/cpu print count-only')" = 2 -a \
+    "$(awk '$4 == "control" { n++ } $4 == "worker" && $5 == "0" { w++ } END { print n + 0, w + 0 }' <<<"$cpus")" = "1 1"
 busy=$(tb_metric 'wanfwd_worker_busy_cycles_total{worker="0"}')
 check "metrics: worker 0 counted busy cycles for the packets ($busy)" test "${busy:-0}" -gt 0
 check "/ip/arp print stats is refused: ARP has no counters" bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print stats'"

@@ -117,6 +117,8 @@ pub struct Control {
     started: Instant,
     /// The EAL lcore of each worker, in worker order.
     pub worker_lcores: Vec<u32>,
+    /// The EAL lcore of the control core (the thread that runs `tick`).
+    pub control_lcore: u32,
     next_link_check: Instant,
     rib: Rib,
     fibs: Vec<Arc<Lpm>>,
@@ -189,6 +191,7 @@ impl Control {
             load: load::LoadSampler::default(),
             started: Instant::now(),
             worker_lcores: Vec::new(),
+            control_lcore: 0,
             next_link_check: Instant::now(),
             model,
             rib: Rib::default(),
