@@ -9,8 +9,8 @@
 //! `connection-mark=no-mark`, addresses, protocol and ports match as RouterOS would match the
 //! first packet; the guide's `connection-mark=wan1_conn` rules never match, as in RouterOS
 //! for a connection the router opens itself. Only the routing mark has an effect; connection
-//! and packet marks have nothing to stay on. The rules' hit counters are not kept (no menu
-//! shows mangle counters yet).
+//! and packet marks have nothing to stay on. These packets are not counted in the rules'
+//! counters (`print stats` counts the forwarded traffic the workers see).
 
 use super::Control;
 use crate::firewall::{Hook, Meta};
