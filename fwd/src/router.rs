@@ -259,7 +259,6 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     let cmd_rings: Vec<Arc<ArrayQueue<WorkerCmd>>> = (0..n_workers)
         .map(|_| Arc::new(ArrayQueue::new(CMD_RING)))
         .collect();
-    control.cmds = cmd_rings.clone();
     let handoff_rings: Vec<Arc<ArrayQueue<Handoff>>> = (0..n_workers)
         .map(|_| Arc::new(ArrayQueue::new(HANDOFF_RING)))
         .collect();
@@ -290,9 +289,26 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
             "the RSS devices steer differently: some packets will be handed between workers"
         );
     }
+    // The start-up script runs before any worker does, so that no packet is forwarded (or
+    // connection opened) by the YAML alone when the script changes it. It reaches the
+    // workers through the snapshot they start from and their initial timeouts; the command
+    // rings are handed to the control core only once the workers are there to answer.
+    let mut script_error = None;
+    if let Some((name, text)) = &opts.script {
+        match control.execute(text, false) {
+            crate::api::Response::Ok(out) => {
+                log::info!("{name}: applied");
+                if !out.is_empty() {
+                    log::info!("{name}: {}", out.trim_end());
+                }
+            }
+            crate::api::Response::Error(e) => script_error = Some(format!("{name}: {e}")),
+        }
+    }
     let mut launched = Vec::new();
     let mut launch_error = None;
-    for (w, lcore) in lcores.iter().take(n_workers).enumerate() {
+    let to_launch = if script_error.is_none() { n_workers } else { 0 };
+    for (w, lcore) in lcores.iter().take(to_launch).enumerate() {
         let ports = started
             .iter()
             .enumerate()
@@ -310,7 +326,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
             .collect();
         let mut stateful = Stateful::new(
             cfg.tracking.max_entries,
-            &cfg.tracking.timeouts,
+            &control.tracking_timeouts(),
             w,
             n_workers,
         );
@@ -341,18 +357,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
             }
         }
     }
-    let mut script_error = None;
-    if let Some((name, text)) = &opts.script {
-        match control.execute(text, false) {
-            crate::api::Response::Ok(out) => {
-                log::info!("{name}: applied");
-                if !out.is_empty() {
-                    log::info!("{name}: {}", out.trim_end());
-                }
-            }
-            crate::api::Response::Error(e) => script_error = Some(format!("{name}: {e}")),
-        }
-    }
+    control.cmds = cmd_rings.clone();
     if launch_error.is_none() && script_error.is_none() {
         log::info!(
             "wanfwd ready: {} port(s), {} worker(s), {} of {} route(s) resolved",

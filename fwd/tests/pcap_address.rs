@@ -2,7 +2,7 @@
 //! `bridge` 192.168.1.1/24; a script at start (as `wanctl` would) adds 192.168.7.1/24 and
 //! removes 192.168.1.1/24. The control core must then answer ARP for the new address and
 //! no longer for the old one. (The workers' side, ping to the new address, is checked end
-//! to end by tests/e2e/wanctl.sh: here the workers may see the frames before the script ran.)
+//! to end by tests/e2e/wanctl.sh.)
 
 mod common;
 

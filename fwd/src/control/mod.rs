@@ -275,6 +275,11 @@ impl Control {
     }
 
     /// Readers for the workers.
+    /// The connection tracking timeouts in force (the YAML's, or a start-up script's).
+    pub fn tracking_timeouts(&self) -> crate::conntrack::Timeouts {
+        self.model.tracking.timeouts
+    }
+
     pub fn reader(&self) -> crate::fib::publish::Reader {
         self.publisher.reader()
     }

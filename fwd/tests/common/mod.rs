@@ -387,9 +387,19 @@ pub fn pcap_config(
 /// counters added up and what ether1 and bridge sent, all printed first for a failing test's
 /// log.
 pub fn run_lan_to_wan(dir: &TestDir, cfg: &Config, lan_in: &[Vec<u8>]) -> LanToWan {
+    run_lan_to_wan_with(dir, cfg, &RunOptions::default(), lan_in)
+}
+
+/// [`run_lan_to_wan`] with options (a script run at start).
+pub fn run_lan_to_wan_with(
+    dir: &TestDir,
+    cfg: &Config,
+    opts: &RunOptions,
+    lan_in: &[Vec<u8>],
+) -> LanToWan {
     write_pcap(&dir.file("lan-in.pcap"), lan_in);
     write_pcap(&dir.file("wan-in.pcap"), &[]);
-    let report = run_router(cfg, Duration::from_secs(2));
+    let report = run_router_with(cfg, opts, Duration::from_secs(2));
     let wan_out = read_pcap(&dir.file("wan-out.pcap"));
     let lan_out = read_pcap(&dir.file("lan-out.pcap"));
     let total = report.total();
