@@ -103,6 +103,20 @@ echo "$cpus"
 check "/system/resource/cpu print has a line for the control core and one per worker" \
     test "$(ctl '/system/resource/cpu print count-only')" = 2 -a \
     "$(awk '$4 == "control" { n++ } $4 == "worker" && $5 == "0" { w++ } END { print n + 0, w + 0 }' <<<"$cpus")" = "1 1"
+# *IDs stay with their items across requests (the daemon keeps them), and select them.
+list_id() { # NAME: the *ID of /interface/list NAME
+    ctl --json '/interface/list print' |
+        python3 -c 'import json, sys; print(" ".join(r[".id"] for r in json.load(sys.stdin) if r["name"] == sys.argv[1]))' "$1"
+}
+ctl '/interface/list add name=ids-a' >/dev/null
+ctl '/interface/list add name=ids-b' >/dev/null
+id_before=$(list_id ids-b)
+ctl '/interface/list remove [find name=ids-a]' >/dev/null
+id_after=$(list_id ids-b)
+check "*ID stable: ids-b keeps ${id_before:-none} when the list before it goes (${id_after:-none})" \
+    test -n "$id_before" -a "$id_before" = "$id_after"
+ctl "/interface/list remove $id_after" >/dev/null || true
+check "remove by *ID ($id_after)" test -z "$(list_id ids-b)"
 busy=$(tb_metric 'wanfwd_worker_busy_cycles_total{worker="0"}')
 check "metrics: worker 0 counted busy cycles for the packets ($busy)" test "${busy:-0}" -gt 0
 check "/ip/arp print stats is refused: ARP has no counters" bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print stats'"

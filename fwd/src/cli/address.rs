@@ -5,7 +5,7 @@
 
 use super::items::{detail_entry, item_matches};
 use super::{eval_cond, Error, Session};
-use crate::config::AddressItem;
+use crate::config::{AddressItem, IP_ADDRESS};
 use crate::firewall::Item;
 use crate::rib::view::{format_id, json_array, render_table, Row};
 use crate::ros::Command;
@@ -48,8 +48,9 @@ impl Session<'_> {
         if c.has_flag("count-only") {
             let _ = writeln!(out, "{}", shown.len());
         } else if self.json {
+            let ids = self.items.ids.get(IP_ADDRESS, self.items.addresses.len());
             out = json_array(&shown, |(i, it, invalid)| {
-                let mut v = vec![(".id", format_id(*i))];
+                let mut v = vec![(".id", format_id(ids.id(*i) as usize))];
                 v.extend(it.properties().into_iter().filter(|p| p.0 != "disabled"));
                 v.push(("disabled", it.disabled.to_string()));
                 v.push(("dynamic", "false".into()));

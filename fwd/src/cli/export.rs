@@ -179,6 +179,8 @@ fn overlay(cfg: &mut Config, routes: &[RouteItem], items: &Items) {
         addresses,
         ip_settings,
         routing_settings,
+        // Ids are the running router's, not configuration.
+        ids: _,
     } = items.clone();
     cfg.routes = routes.to_vec();
     cfg.routing_tables = routing_tables;

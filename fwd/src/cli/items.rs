@@ -3,7 +3,7 @@
 //! properties go through `Item::set`, the parser the YAML configuration uses, and come back
 //! through `Item::properties`. And the singleton `/ip/firewall/connection/tracking`.
 
-use super::{err, eval_cond, Error, Session};
+use super::{err, eval_cond, Error, IdList, Session};
 use crate::config::{
     AddressItem, IpSettings, RoutingSettings, RoutingTableItem, IP_ADDRESS, MAIN_TABLE,
 };
@@ -32,6 +32,8 @@ pub struct Items {
     pub ip_settings: IpSettings,
     /// `/routing/settings`.
     pub routing_settings: RoutingSettings,
+    /// The items' `*ID`s, per menu.
+    pub ids: super::Ids,
 }
 
 impl Items {
@@ -80,10 +82,10 @@ pub(super) fn item_matches<T: Item + Clone>(
     }
 }
 
-/// Item `i`'s properties as the REST API gives them: its `.id` first, `disabled` as true or
-/// false (also where the item has the property at its default).
-pub(super) fn json_props<T: Item + Clone>(i: usize, it: &T) -> Vec<(&'static str, String)> {
-    let mut v = vec![(".id", format_id(i))];
+/// An item's properties as the REST API gives them: its `.id` (`id`) first, `disabled` as
+/// true or false (also where the item has the property at its default).
+pub(super) fn json_props<T: Item + Clone>(id: u32, it: &T) -> Vec<(&'static str, String)> {
+    let mut v = vec![(".id", format_id(id as usize))];
     v.extend(it.properties());
     if !v.iter().any(|p| p.0 == "disabled") && item_matches(it, "disabled", "no").is_ok() {
         v.push(("disabled", "false".into()));
@@ -118,11 +120,14 @@ impl Session<'_> {
         if super::rule_stats::is_stats_command(c, menu) {
             let list = get(&mut self.items).clone();
             let in_force = get(&mut self.items_in_force).clone();
-            return self.rule_stats_command(c, menu, &list, &in_force);
+            let ids = self.items.ids.get(menu, list.len());
+            return self.rule_stats_command(c, menu, &list, &in_force, &ids);
         }
         let mut list = std::mem::take(get(&mut self.items));
-        let r = self.item_verb(c, menu, &mut list);
+        let mut ids = self.items.ids.take(menu, list.len());
+        let r = self.item_verb(c, menu, &mut list, &mut ids);
         *get(&mut self.items) = list;
+        self.items.ids.put(menu, ids);
         if r? {
             self.items_changed = Some(c.span);
             // Each change is checked as RouterOS does: a rule naming an unknown interface,
@@ -135,16 +140,17 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Runs the verb; whether the items changed.
+    /// Runs the verb on `list` and its `ids`; whether the items changed.
     fn item_verb<T: Item + Clone>(
         &mut self,
         c: &Command,
         menu: &str,
         list: &mut Vec<T>,
+        ids: &mut IdList,
     ) -> Result<bool, Error> {
         match c.verb.as_str() {
             "print" => {
-                self.print_items(c, menu, list)?;
+                self.print_items(c, menu, list, ids)?;
                 Ok(false)
             }
             "add" => {
@@ -156,7 +162,7 @@ impl Session<'_> {
                             let Some(v) = value else {
                                 return err(*span, "place-before needs a value");
                             };
-                            let sel = self.select_value(v, *span, list)?;
+                            let sel = self.select_value(v, *span, list, ids)?;
                             match sel.as_slice() {
                                 [i] => at = Some(*i),
                                 _ => return err(*span, "place-before takes one item"),
@@ -185,17 +191,16 @@ impl Session<'_> {
                         return err(c.span, "a routing table needs a name");
                     }
                 }
-                match at {
-                    Some(i) => list.insert(i, it),
-                    None => list.push(it),
-                }
+                let at = at.unwrap_or(list.len());
+                list.insert(at, it);
+                ids.insert(at);
                 if menu == crate::config::ROUTING_TABLE || menu == INTERFACE_LIST {
                     self.unique_names(c.span, menu, list)?;
                 }
                 Ok(true)
             }
             "set" => {
-                let sel = self.select_items(c, list)?;
+                let sel = self.select_items(c, list, ids)?;
                 let props: Vec<&Arg> = c.args.iter().filter(|a| !selector(list, a)).collect();
                 for i in sel {
                     for a in &props {
@@ -211,17 +216,18 @@ impl Session<'_> {
             }
             "remove" => {
                 no_properties_but_names(c, list)?;
-                let mut sel = self.select_items(c, list)?;
+                let mut sel = self.select_items(c, list, ids)?;
                 sel.sort_unstable();
                 for i in sel.into_iter().rev() {
                     list.remove(i);
+                    ids.remove(i);
                 }
                 Ok(true)
             }
             verb @ ("enable" | "disable") => {
                 no_properties_but_names(c, list)?;
                 let v = if verb == "disable" { "yes" } else { "no" };
-                for i in self.select_items(c, list)? {
+                for i in self.select_items(c, list, ids)? {
                     list[i].set("disabled", v).map_err(|_| Error {
                         span: c.span,
                         message: format!("{menu} items cannot be disabled"),
@@ -264,11 +270,13 @@ impl Session<'_> {
     }
 
     /// The items a command's positional values select: `[find ...]`, numbers of print
-    /// order, `*ID`, or the name of an item that has one (`/interface/list set WAN ...`).
+    /// order, `*ID` (of `ids`), or the name of an item that has one (`/interface/list set
+    /// WAN ...`).
     pub(super) fn select_items<T: Item + Clone>(
         &self,
         c: &Command,
         list: &[T],
+        ids: &IdList,
     ) -> Result<Vec<usize>, Error> {
         let mut out = Vec::new();
         let mut any = false;
@@ -276,7 +284,7 @@ impl Session<'_> {
             match a {
                 Arg::Positional { value, span } => {
                     any = true;
-                    out.extend(self.select_value(value, *span, list)?);
+                    out.extend(self.select_value(value, *span, list, ids)?);
                 }
                 Arg::Named {
                     name, value: None, ..
@@ -308,6 +316,7 @@ impl Session<'_> {
         value: &Expr,
         span: Span,
         list: &[T],
+        ids: &IdList,
     ) -> Result<Vec<usize>, Error> {
         let mut out = Vec::new();
         let no_such = |what: &str| {
@@ -335,7 +344,9 @@ impl Session<'_> {
             Expr::Word(w) => {
                 for part in w.split(',') {
                     let i = match part.strip_prefix('*') {
-                        Some(hex) => usize::from_str_radix(hex, 16).ok(),
+                        Some(hex) => u32::from_str_radix(hex, 16)
+                            .ok()
+                            .and_then(|id| ids.index_of(id)),
                         None => part.parse::<usize>().ok().or_else(|| by_name(list, part)),
                     };
                     match i.filter(|i| *i < list.len()) {
@@ -380,6 +391,7 @@ impl Session<'_> {
         c: &Command,
         menu: &str,
         list: &[T],
+        ids: &IdList,
     ) -> Result<(), Error> {
         super::check_print_args(c, &["detail", "count-only", "terse"])?;
         let mut shown = Vec::new();
@@ -396,7 +408,7 @@ impl Session<'_> {
         if c.has_flag("count-only") {
             let _ = writeln!(out, "{}", shown.len());
         } else if self.json {
-            out = json_array(&shown, |(i, it)| json_props(*i, *it));
+            out = json_array(&shown, |(i, it)| json_props(ids.id(*i), *it));
             out.push('\n');
         } else {
             match columns(menu) {

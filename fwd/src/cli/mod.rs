@@ -24,6 +24,7 @@
 mod address;
 mod eval;
 mod export;
+mod ids;
 mod items;
 mod job;
 mod listing;
@@ -34,6 +35,7 @@ mod rule_stats;
 mod settings;
 mod value;
 
+pub use ids::{IdList, Ids};
 pub use items::Items;
 pub use job::{format_ping, Job, PingRequest, PingResult, Reply, Step, Wait};
 pub use listing::{grouped, ListRow, Listing};

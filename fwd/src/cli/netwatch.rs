@@ -4,7 +4,7 @@
 use super::items::{detail_entry, flags, item_matches};
 use super::{eval_cond, Error, Session};
 use crate::firewall::Item;
-use crate::netwatch::{NetwatchItem, StatusView};
+use crate::netwatch::{NetwatchItem, StatusView, NETWATCH};
 use crate::rib::view::{format_id, json_array, render_table, Row};
 use crate::ros::Command;
 use std::fmt::Write;
@@ -45,8 +45,9 @@ impl Session<'_> {
         if c.has_flag("count-only") {
             let _ = writeln!(out, "{}", shown.len());
         } else if self.json {
+            let ids = self.items.ids.get(NETWATCH, self.items.netwatch.len());
             out = json_array(&shown, |(i, it, s)| {
-                let mut v = vec![(".id", format_id(*i))];
+                let mut v = vec![(".id", format_id(ids.id(*i) as usize))];
                 v.extend(it.properties().into_iter().filter(|p| p.0 != "disabled"));
                 v.push(("type", "icmp".into()));
                 v.push(("disabled", it.disabled.to_string()));

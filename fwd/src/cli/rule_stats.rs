@@ -2,7 +2,7 @@
 //! `/ip/firewall/nat`: the packets and bytes each rule matched, as RouterOS prints them.
 
 use super::items::{flags, item_matches, json_props};
-use super::{err, eval_cond, grouped, Error, Session};
+use super::{err, eval_cond, grouped, Error, IdList, Session};
 use crate::firewall::{Item, MANGLE, NAT};
 use crate::rib::view::{json_array, render_table, Row};
 use crate::ros::Command;
@@ -31,14 +31,15 @@ impl Session<'_> {
         menu: &str,
         list: &[T],
         in_force: &[T],
+        ids: &IdList,
     ) -> Result<(), Error> {
         let selected = match c.verb.as_str() {
-            "print" => return self.print_rule_stats(c, menu, list, in_force),
+            "print" => return self.print_rule_stats(c, menu, list, in_force, ids),
             "reset-counters-all" if !c.args.is_empty() => {
                 return err(c.span, "reset-counters-all takes no argument")
             }
             "reset-counters-all" => (0..list.len()).collect(),
-            _ => self.select_items(c, list)?,
+            _ => self.select_items(c, list, ids)?,
         };
         let items = selected
             .into_iter()
@@ -55,6 +56,7 @@ impl Session<'_> {
         menu: &str,
         list: &[T],
         in_force: &[T],
+        ids: &IdList,
     ) -> Result<(), Error> {
         super::check_print_args(c, &["stats", "count-only"])?;
         let counts = self.env.rule_counts(menu).unwrap_or_default();
@@ -81,7 +83,7 @@ impl Session<'_> {
             let _ = writeln!(out, "{}", shown.len());
         } else if self.json {
             out = json_array(&shown, |&(i, it, packets, bytes)| {
-                let mut v = json_props(i, it);
+                let mut v = json_props(ids.id(i), it);
                 v.push(("bytes", bytes.to_string()));
                 v.push(("packets", packets.to_string()));
                 v

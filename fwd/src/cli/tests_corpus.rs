@@ -493,11 +493,11 @@ fn addresses_print_as_the_rest_api_returns_them() {
     assert_eq!(
         out.output.lines().next(),
         Some(concat!(
-            r#"[{".id":"*0","address":"192.168.1.1/24","disabled":"false","dynamic":"false","#,
+            r#"[{".id":"*1","address":"192.168.1.1/24","disabled":"false","dynamic":"false","#,
             r#""interface":"bridge","invalid":"false","network":"192.168.1.0"},"#,
-            r#"{".id":"*1","address":"203.0.113.2/24","disabled":"false","dynamic":"false","#,
+            r#"{".id":"*2","address":"203.0.113.2/24","disabled":"false","dynamic":"false","#,
             r#""interface":"ether1","invalid":"false","network":"203.0.113.0"},"#,
-            r#"{".id":"*2","address":"198.51.100.2/24","disabled":"true","dynamic":"false","#,
+            r#"{".id":"*3","address":"198.51.100.2/24","disabled":"true","dynamic":"false","#,
             r#""interface":"ether2","invalid":"false","network":"198.51.100.0"}]"#
         ))
     );

@@ -147,7 +147,7 @@ fn json_is_rest_style() {
     let out = run("/ip/firewall/nat print", &routes, &items, &fake(), true).unwrap();
     assert_eq!(
         out.output,
-        "[{\".id\":\"*0\",\"chain\":\"srcnat\",\"action\":\"masquerade\",\"out-interface-list\":\"WAN\",\"disabled\":\"false\"}]\n"
+        "[{\".id\":\"*1\",\"chain\":\"srcnat\",\"action\":\"masquerade\",\"out-interface-list\":\"WAN\",\"disabled\":\"false\"}]\n"
     );
 }
 
@@ -196,7 +196,7 @@ fn set_disable_remove_by_find_comment_and_number() {
     assert!(!items.mangle[0].disabled);
 
     let items = run_on(
-        "/ip/firewall/mangle remove [find chain=output]\n/ip/firewall/mangle remove *0",
+        "/ip/firewall/mangle remove [find chain=output]\n/ip/firewall/mangle remove *1",
         &routes,
         &items,
     )
@@ -208,6 +208,55 @@ fn set_disable_remove_by_find_comment_and_number() {
         items.mangle[0].new_connection_mark.as_deref(),
         Some("wan2_conn")
     );
+}
+
+/// `*ID`s stay with their items: removing or placing an item before others does not move
+/// the others' ids (the numbers of print are positions), and an id is not given twice.
+#[test]
+fn ids_stay_with_their_items() {
+    let (routes, items) = guide();
+    let json = |items: &Items| {
+        run("/ip/firewall/mangle print", &routes, items, &fake(), true)
+            .unwrap()
+            .output
+    };
+    assert!(
+        json(&items).starts_with("[{\".id\":\"*1\""),
+        "{}",
+        json(&items)
+    );
+    // Item 0 (*1) removed: *3 is the item that was third, now second.
+    let third = items.mangle[2].clone();
+    let items = run_on(
+        "/ip/firewall/mangle remove 0\n/ip/firewall/mangle remove *3",
+        &routes,
+        &items,
+    )
+    .unwrap()
+    .items
+    .unwrap();
+    assert_eq!(items.mangle.len(), 4);
+    assert!(!items.mangle.contains(&third), "*3 named the third item");
+    let out = json(&items);
+    assert!(out.starts_with("[{\".id\":\"*2\""), "{out}");
+    // A new item placed first gets a new id; the others keep theirs, as the next script sees.
+    let items = run_on(
+        "/ip/firewall/mangle add chain=prerouting action=accept place-before=*2",
+        &routes,
+        &items,
+    )
+    .unwrap()
+    .items
+    .unwrap();
+    let out = json(&items);
+    let ids: Vec<&str> = out
+        .split("\".id\":\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(ids, ["*7", "*2", "*4", "*5", "*6"], "{out}");
+    let e = run_on("/ip/firewall/mangle remove *1", &routes, &items).unwrap_err();
+    assert!(e.message.contains("no such item '*1'"), "{e}");
 }
 
 #[test]
@@ -370,6 +419,8 @@ fn the_yaml_configurations_items_are_the_ones_commands_see() {
     assert_eq!(items.addresses.len(), 3);
     let without_addresses = Items {
         addresses: Vec::new(),
+        // The commands gave their items ids; the YAML's get theirs when first used.
+        ids: from_commands.ids.clone(),
         ..items.clone()
     };
     assert_eq!(without_addresses, from_commands);
@@ -470,7 +521,7 @@ fn print_stats_shows_what_each_rule_matched() {
     )
     .unwrap()
     .output;
-    assert!(json.starts_with("[{\".id\":\"*0\""), "{json}");
+    assert!(json.starts_with("[{\".id\":\"*1\""), "{json}");
     assert!(
         json.contains("\"bytes\":\"74040\",\"packets\":\"1234\""),
         "{json}"

@@ -33,6 +33,8 @@ pub struct Model {
     pub tracking: TrackingSettings,
     /// `/tool/netwatch`.
     pub netwatch: Vec<crate::netwatch::NetwatchItem>,
+    /// The items' `*ID`s (see `cli::Ids`).
+    pub ids: crate::cli::Ids,
     /// The configuration wanfwd started with. `export` takes from it what commands do not
     /// change (wanfwd's own sections, interfaces, addresses, ARP, settings).
     pub loaded: std::sync::Arc<Config>,
@@ -71,6 +73,7 @@ impl Model {
             interface_list_members: cfg.interface_list_members.clone(),
             mangle: cfg.mangle.clone(),
             nat: cfg.nat.clone(),
+            ids: Default::default(),
             conn_marks: Marks::new(),
             packet_marks: Marks::new(),
             tracking: cfg.tracking.clone(),
@@ -94,6 +97,7 @@ impl Model {
             addresses: self.addresses.iter().map(|(_, a)| a.clone()).collect(),
             ip_settings: self.ip_settings,
             routing_settings: self.routing_settings,
+            ids: self.ids.clone(),
         }
     }
 
@@ -110,6 +114,7 @@ impl Model {
         self.set_addresses(items.addresses);
         self.ip_settings = items.ip_settings;
         self.routing_settings = items.routing_settings;
+        self.ids = items.ids;
     }
 
     /// Installs `/ip/address` items, each on the port it names (checked by `check_items`).
