@@ -32,15 +32,7 @@ const TTL1_SPORT: u16 = 41_000;
 const LOCAL_DPORT: u16 = 33_434;
 
 fn config(dir: &TestDir) -> Config {
-    pcap_config(
-        dir,
-        "wf-it-forward",
-        &[
-            ("bridge", "lan", r#"mac-address: "02:00:00:00:00:01""#),
-            ("ether1", "wan", r#"mac-address: "02:00:00:00:00:02""#),
-        ],
-        LAN_WAN,
-    )
+    lan_wan_config(dir, "wf-it-forward", LAN_WAN)
 }
 
 /// What the LAN host sends, in order.

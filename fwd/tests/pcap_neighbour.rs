@@ -11,13 +11,9 @@ use wanfwd::counters::DropReason;
 use wanfwd::neigh::MAX_REQUESTS;
 
 fn config(dir: &TestDir) -> Config {
-    pcap_config(
+    lan_wan_config(
         dir,
         "wf-it-neighbour",
-        &[
-            ("bridge", "lan", r#"mac-address: "02:00:00:00:00:01""#),
-            ("ether1", "wan", r#"mac-address: "02:00:00:00:00:02""#),
-        ],
         r#"/ip/address:
   - { address: 192.168.1.1/24, interface: bridge }
   - { address: 203.0.113.2/24, interface: ether1 }

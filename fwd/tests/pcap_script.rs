@@ -13,15 +13,7 @@ use wanfwd::router::RunOptions;
 const PACKETS: u16 = 64;
 
 fn config(dir: &TestDir) -> Config {
-    pcap_config(
-        dir,
-        "wf-it-script",
-        &[
-            ("bridge", "lan", r#"mac-address: "02:00:00:00:00:01""#),
-            ("ether1", "wan", r#"mac-address: "02:00:00:00:00:02""#),
-        ],
-        LAN_WAN,
-    )
+    lan_wan_config(dir, "wf-it-script", LAN_WAN)
 }
 
 #[test]

@@ -1,10 +1,17 @@
 //! Stable `*ID`s for the items of the item menus (`/ip/address`, firewall rules, netwatch,
-//! interface lists, routing tables), as RouterOS gives them: an item keeps its id while
-//! others are added, removed or placed before it, and a removed item's id is not reused.
-//! The numbers `print` shows stay positions in the list; `.id` in `--json` and `*N` in a
-//! command are these ids.
+//! interface lists, routing tables) and the static routes, as RouterOS gives them: an item
+//! keeps its id while others are added, removed or placed before it, and a removed item's
+//! id is not reused. The numbers `print` shows stay positions in the list; `.id` in
+//! `--json` and `*N` in a command are these ids. Dynamic (connected) routes are numbered
+//! from [`DYNAMIC_ROUTE_IDS`] up, in the RIB's order.
 
 use std::collections::BTreeMap;
+
+/// The key of the static routes' ids.
+pub const IP_ROUTE: &str = "/ip/route";
+
+/// The first id of the dynamic routes (`*80000001`...), apart from the static routes' ids.
+pub const DYNAMIC_ROUTE_IDS: usize = 0x8000_0000;
 
 /// One menu's ids: `ids[i]` is item `i`'s; `next` is the id the next added item gets.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -35,7 +35,7 @@ mod rule_stats;
 mod settings;
 mod value;
 
-pub use ids::{IdList, Ids};
+pub use ids::{IdList, Ids, IP_ROUTE};
 pub use items::Items;
 pub use job::{format_ping, Job, PingRequest, PingResult, Reply, Step, Wait};
 pub use listing::{grouped, ListRow, Listing};
@@ -153,6 +153,8 @@ pub trait Env {
 pub struct Outcome {
     pub output: String,
     pub routes: Option<Vec<RouteItem>>,
+    /// The static routes' `*ID`s, with `routes`.
+    pub route_ids: Option<IdList>,
     /// The configuration menus' items to install when they changed.
     pub items: Option<Items>,
     /// `:log` messages, to be logged by the caller (level, text).
@@ -272,6 +274,7 @@ impl<'a> Session<'a> {
         }
         let mut out = self.out;
         if self.changed {
+            out.route_ids = Some(self.items.ids.get(IP_ROUTE, self.routes.len()));
             out.routes = Some(self.routes);
         }
         if self.items_changed.is_some() {
@@ -444,14 +447,26 @@ impl<'a> Session<'a> {
     }
 
     /// The routes as `/ip/route print` shows them, with the script's working copy.
+    /// The routes as `print` shows them, with their `*ID`s (the view numbers the RIB's
+    /// routes, statics in configuration order: a static view's rank is its route's index).
     fn route_views(&self) -> Vec<RouteView> {
         let tables = self.items.fib_tables();
-        if self.items.addresses == self.addresses_in_force {
+        let mut views = if self.items.addresses == self.addresses_in_force {
             self.env.route_view(&self.routes, &tables)
         } else {
             self.env
                 .route_view_with_addresses(&self.routes, &tables, &self.items.addresses)
+        };
+        let route_ids = self.items.ids.get(IP_ROUTE, self.routes.len());
+        let mut statics: Vec<usize> = views.iter().filter(|v| !v.dynamic).map(|v| v.id).collect();
+        statics.sort_unstable();
+        for v in &mut views {
+            v.id = match statics.binary_search(&v.id) {
+                Ok(k) if !v.dynamic => route_ids.id(k) as usize,
+                _ => ids::DYNAMIC_ROUTE_IDS + v.id,
+            };
         }
+        views
     }
 
     fn print_routes(&mut self, c: &Command) -> Result<(), Error> {

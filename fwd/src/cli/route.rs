@@ -1,6 +1,6 @@
 //! `/ip/route add|set|remove|enable|disable`, and how items are selected.
 
-use super::{err, route_cond, Error, Session};
+use super::{err, route_cond, Error, Session, IP_ROUTE};
 use crate::config::{CheckGateway, Gateway, RouteItem};
 use crate::net::Ipv4Prefix;
 use crate::ros::{Arg, Command, Expr, Span};
@@ -101,7 +101,10 @@ impl Session<'_> {
         let mut r = new_route();
         self.apply_properties(c, &mut r)?;
         self.validate(&r, c.span)?;
+        let mut ids = self.items.ids.take(IP_ROUTE, self.routes.len());
         self.routes.push(r);
+        ids.insert(self.routes.len() - 1);
+        self.items.ids.put(IP_ROUTE, ids);
         self.changed = true;
         Ok(())
     }
@@ -122,9 +125,12 @@ impl Session<'_> {
         self.no_properties(c)?;
         let mut sel = self.selection(c)?;
         sel.sort_unstable();
+        let mut ids = self.items.ids.take(IP_ROUTE, self.routes.len());
         for i in sel.into_iter().rev() {
             self.routes.remove(i);
+            ids.remove(i);
         }
+        self.items.ids.put(IP_ROUTE, ids);
         self.changed = true;
         Ok(())
     }
@@ -162,12 +168,9 @@ impl Session<'_> {
     /// `[find ...]`, numbers of the last print (static routes, in print order), or `*ID`.
     fn selection(&self, c: &Command) -> Result<Vec<usize>, Error> {
         let views = self.route_views();
-        // Static routes appear in the views after the connected ones, in configuration
-        // order: a view's rank among the static ids is its index in the configuration.
-        let mut static_ids: Vec<usize> =
-            views.iter().filter(|v| !v.dynamic).map(|v| v.id).collect();
-        static_ids.sort_unstable();
-        let to_index = |id: usize| static_ids.iter().position(|x| *x == id);
+        // A static route's view carries its `*ID`; dynamic ones cannot be selected.
+        let ids = self.items.ids.get(IP_ROUTE, self.routes.len());
+        let to_index = |id: usize| u32::try_from(id).ok().and_then(|id| ids.index_of(id));
         let printed: Vec<usize> = views.iter().filter(|v| !v.dynamic).map(|v| v.id).collect();
         let mut out = Vec::new();
         let mut any = false;

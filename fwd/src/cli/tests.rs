@@ -290,8 +290,8 @@ fn disable_enable_and_remove_by_number_and_id() {
     .routes
     .unwrap();
     assert!(!r[1].disabled);
-    // Static route ids come after the three connected routes: *4 is the first static one.
-    let r = run("/ip/route remove *4", &r, &Items::default(), &fake(), false)
+    // Static routes have ids from *1 (the connected ones from *80000001).
+    let r = run("/ip/route remove *1", &r, &Items::default(), &fake(), false)
         .unwrap()
         .routes
         .unwrap();
@@ -355,6 +355,56 @@ fn errors_name_line_column_and_what_is_wrong() {
         assert_eq!(e.span.line, line, "{text}: {e}");
         assert!(e.message.contains(needle), "{text}: {e}");
     }
+}
+
+/// A static route keeps its `*ID` when others are removed or added (the ids go with the
+/// routes to the next request); connected routes have ids of their own, not selectable.
+#[test]
+fn route_ids_stay_with_their_routes() {
+    let r = guide_routes();
+    let id_of = |r: &[RouteItem], items: &Items, comment: &str| {
+        let text = format!("/ip/route print where comment={comment}");
+        let out = run(&text, r, items, &fake(), true).unwrap().output;
+        let at = out.find("\".id\":\"").map(|i| i + 7).expect("an .id");
+        out[at..at + out[at..].find('"').unwrap()].to_string()
+    };
+    assert_eq!(id_of(&r, &Items::default(), "wan2-default"), "*2");
+    let out = run("/ip/route remove *1", &r, &Items::default(), &fake(), false).unwrap();
+    let mut items = Items::default();
+    items
+        .ids
+        .put(IP_ROUTE, out.route_ids.expect("ids with the routes"));
+    let r = out.routes.unwrap();
+    assert_eq!(
+        id_of(&r, &items, "wan2-default"),
+        "*2",
+        "kept, not renumbered"
+    );
+    let out = run(
+        "/ip/route add dst-address=10.0.0.0/8 gateway=203.0.113.1 comment=new",
+        &r,
+        &items,
+        &fake(),
+        false,
+    )
+    .unwrap();
+    items.ids.put(IP_ROUTE, out.route_ids.unwrap());
+    let r = out.routes.unwrap();
+    assert_eq!(id_of(&r, &items, "new"), "*3", "*1 is not given again");
+    assert_eq!(id_of(&r, &items, "wan2-default"), "*2");
+    // Removed by its id, the other stays.
+    let r2 = run("/ip/route remove *3", &r, &items, &fake(), false)
+        .unwrap()
+        .routes
+        .unwrap();
+    assert_eq!(r2.len(), 1);
+    assert_eq!(r2[0].comment.as_deref(), Some("wan2-default"));
+    let dynamic = run("/ip/route print where dynamic", &r, &items, &fake(), true)
+        .unwrap()
+        .output;
+    assert!(dynamic.contains("\".id\":\"*8000000"), "{dynamic}");
+    let e = run("/ip/route remove *80000001", &r, &items, &fake(), false).unwrap_err();
+    assert!(e.message.contains("no such item"), "{e}");
 }
 
 #[test]

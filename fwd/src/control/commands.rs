@@ -296,6 +296,9 @@ impl Control {
             self.model.routes = routes;
             recompute = true;
         }
+        if let Some(ids) = out.route_ids {
+            self.model.ids.put(cli::IP_ROUTE, ids);
+        }
         if recompute {
             let rib = self.model.compute();
             self.set_rib(rib, Instant::now());

@@ -379,6 +379,20 @@ pub fn pcap_config(
         .unwrap_or_else(|e| panic!("expected the test configuration to be valid: {e}\n{yaml}"))
 }
 
+/// The two-port set-up's ports: `bridge` (LAN, `lan-*.pcap`, MAC 02:00:00:00:00:01) and
+/// `ether1` (WAN, `wan-*.pcap`, MAC 02:00:00:00:00:02), then `rest`.
+pub fn lan_wan_config(dir: &TestDir, prefix: &str, rest: &str) -> Config {
+    pcap_config(
+        dir,
+        prefix,
+        &[
+            ("bridge", "lan", r#"mac-address: "02:00:00:00:00:01""#),
+            ("ether1", "wan", r#"mac-address: "02:00:00:00:00:02""#),
+        ],
+        rest,
+    )
+}
+
 /// Runs the router on `cfg` in a thread for `run_for`, then stops it and returns its report.
 /// The wait is only there to let `net_pcap` replay its input and the router answer; nothing
 /// is asserted on time. Fails the test if the router does not start (no root, no DPDK).
