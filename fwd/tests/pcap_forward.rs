@@ -64,18 +64,7 @@ fn input() -> Input {
     let forwarded: Vec<Vec<u8>> = FORWARD_SIZES
         .iter()
         .enumerate()
-        .map(|(i, &n)| {
-            udp_frame(
-                LAN_MAC,
-                HOST_MAC,
-                HOST_IP,
-                REMOTE_IP,
-                64,
-                FIRST_SPORT + i as u16,
-                5000,
-                &pattern(10 + i as u8, n),
-            )
-        })
+        .map(|(i, &n)| lan_udp(FIRST_SPORT + i as u16, 5000, &pattern(10 + i as u8, n)))
         .collect();
     frames.extend(forwarded.iter().cloned());
 

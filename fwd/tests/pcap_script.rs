@@ -22,19 +22,7 @@ fn the_start_up_script_is_in_force_for_the_first_packet() {
     let dir = TestDir::new("wf-it-script");
     let cfg = config(&dir);
     let input: Vec<Vec<u8>> = (0..PACKETS)
-        .map(|i| {
-            let data = pattern(i as u8, 32);
-            udp_frame(
-                LAN_MAC,
-                HOST_MAC,
-                HOST_IP,
-                REMOTE_IP,
-                64,
-                40000 + i,
-                53,
-                &data,
-            )
-        })
+        .map(|i| lan_udp(40000 + i, 53, &pattern(i as u8, 32)))
         .collect();
     let opts = RunOptions {
         script: Some((

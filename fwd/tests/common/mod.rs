@@ -129,6 +129,14 @@ pub fn udp_frame(
     ethernet(dst_mac, src_mac, ether::ETHERTYPE_IPV4, &l3)
 }
 
+/// A UDP datagram from the LAN host to the remote host (TTL 64), sent to the router's LAN
+/// MAC.
+pub fn lan_udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
+    udp_frame(
+        LAN_MAC, HOST_MAC, HOST_IP, REMOTE_IP, 64, sport, dport, data,
+    )
+}
+
 /// A broadcast ARP request, built the way the router builds its own.
 pub fn arp_request(sender_mac: MacAddr, sender_ip: Ipv4Addr, target_ip: Ipv4Addr) -> Vec<u8> {
     let mut f = vec![0u8; MIN_FRAME];
