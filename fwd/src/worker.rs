@@ -289,7 +289,8 @@ impl Worker {
                 }
             }
             for (pi, p) in ports.iter().enumerate() {
-                if let Some(ring) = &p.control_tx {
+                // `is_empty` first: a `pop` that finds the ring empty costs a full fence.
+                if let Some(ring) = p.control_tx.as_ref().filter(|r| !r.is_empty()) {
                     while tx[pi].len() < BURST {
                         match ring.pop() {
                             Some(m) => {
@@ -307,7 +308,7 @@ impl Worker {
                 }
             }
             stateful.expire(now_ms);
-            if let Some(cmd) = cmds.pop() {
+            if let Some(cmd) = (!cmds.is_empty()).then(|| cmds.pop()).flatten() {
                 stateful.serve(cmd, now_ms, &c.routes);
             }
             if now >= next_publish {
@@ -410,8 +411,8 @@ impl Round<'_> {
 }
 
 /// A burst whose every packet leaves by one port under one route counter: counted once and
-/// moved to that port's TX buffer in one extend (each packet keeps its length, so `bytes`
-/// received are the bytes sent).
+/// moved to that port's TX buffer in one extend, or sent at once when it is full and the
+/// buffer empty (each packet keeps its length, so `bytes` received are the bytes sent).
 #[inline]
 fn whole(
     rx: &mut Burst,
@@ -425,6 +426,11 @@ fn whole(
     let n = rx.len();
     c.routes.count(counter, n as u64, bytes);
     c.tx_bytes += bytes;
+    if n == BURST && tx[out].is_empty() {
+        // A full burst with nothing queued before it leaves as it is, without a copy.
+        flush(&ports[out], out, rx, c);
+        return;
+    }
     if tx[out].len() + n > BURST {
         flush(&ports[out], out, &mut tx[out], c);
     }

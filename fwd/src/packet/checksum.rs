@@ -50,13 +50,15 @@ pub fn checksum20(h: &[u8; 20]) -> u16 {
     !u16::from_be(fold(acc as u32))
 }
 
-/// Whether an options-less IPv4 header's checksum is right (its words' ones' complement sum
-/// is 0xFFFF), with a short dependency chain and no carry flags: the ten 16-bit words are
-/// spread into 32-bit lanes of three u64s and added there (no lane can overflow), the two
-/// lanes added, and the sum (below 2^20) folded once. One fold leaves 0xFFFF exactly when the
-/// words' sum is a non-zero multiple of 0xFFFF (the fold is at most 0x1000E), which is what a
-/// right checksum makes it. Words are taken little-endian: a sum of byte-swapped
-/// words is the byte-swapped sum (RFC 1071 2(B)), and 0xFFFF reads the same swapped.
+/// Whether an options-less IPv4 header's checksum is right: its 16-bit words' ones'
+/// complement sum is 0xFFFF. The fold of a sum S is 0xFFFF exactly when S is a non-zero
+/// multiple of 0xFFFF (the fold keeps S's residue mod 0xFFFF and is never 0 for S > 0), and
+/// since 2^16 ≡ 1 (mod 0xFFFF) a 32-bit word's residue is that of its two halves' sum: so
+/// the header is added as five 32-bit words, with no carry to fold, and the test of a
+/// non-zero multiple is one multiplication: by 0xFFFF's inverse modulo 2^64, which maps the
+/// multiples k × 0xFFFF to k, from 0 to `u64::MAX / 0xFFFF`, and every other number above.
+/// Words are taken little-endian: a byte swap multiplies a word's residue by 256, which is
+/// prime to 0xFFFF, so it keeps a multiple a multiple (RFC 1071 2(B)).
 /// The forwarding fast path's check; `checksum20(h) == 0` says the same, more slowly.
 #[inline(always)]
 pub fn header20_ok(h: &[u8; 20]) -> bool {
@@ -71,14 +73,15 @@ pub fn header20_ok(h: &[u8; 20]) -> bool {
 /// from the same words, so the compiler does not rebuild them from single bytes.
 #[inline(always)]
 pub fn header_words_ok(a: u64, b: u64, c: u32) -> bool {
-    const LANES: u64 = 0x0000_FFFF_0000_FFFF;
-    let c = u64::from(c);
-    let s = ((a & LANES) + ((a >> 16) & LANES))
-        + ((b & LANES) + ((b >> 16) & LANES))
-        + ((c & 0xFFFF) + (c >> 16));
-    let s = (s & 0xFFFF_FFFF) + (s >> 32);
-    (s & 0xFFFF) + (s >> 16) == 0xFFFF
+    // Five words below 2^32 each: the sum cannot overflow.
+    let s = (a & 0xFFFF_FFFF) + (a >> 32) + (b & 0xFFFF_FFFF) + (b >> 32) + u64::from(c);
+    // k - 1 < the largest k: k from 1 up (0 wraps around to the top).
+    s.wrapping_mul(INVERSE_FFFF).wrapping_sub(1) < u64::MAX / 0xFFFF
 }
+
+/// 0xFFFF × 0xFFFE_FFFE_FFFE_FFFF ≡ 1 (mod 2^64), since 0xFFFF × 0x0001_0001_0001_0001 is
+/// 2^64 - 1 (the test below checks it).
+const INVERSE_FFFF: u64 = 0xFFFE_FFFE_FFFE_FFFF;
 
 /// The IPv4 header checksum after the TTL is decremented by one, from the checksum field read
 /// as a little-endian `u16` (the TTL/protocol word then reads protocol × 256 + TTL). RFC 1624
@@ -167,8 +170,8 @@ mod tests {
         }
     }
 
-    /// The extremes of the one-fold check: an all-zero header sums to +0 (wrong), all-ones to
-    /// -0 (right, like the general sum says), and a header whose sum needs the lane carry.
+    /// The extremes of the residue check: an all-zero header sums to +0 (wrong), all-ones to
+    /// -0 (right, like the general sum says), and a header whose words carry between halves.
     #[test]
     fn header20_ok_extremes() {
         assert!(!header20_ok(&[0; 20]));
@@ -182,6 +185,22 @@ mod tests {
         assert!(header20_ok(&h));
         h[19] ^= 1;
         assert!(!header20_ok(&h));
+    }
+
+    /// The residue test: 0xFFFF's inverse is one, and the test accepts exactly the non-zero
+    /// multiples of 0xFFFF, up to the largest sum five 32-bit words can make.
+    #[test]
+    fn residue_test_takes_nonzero_multiples() {
+        assert_eq!(0xFFFFu64.wrapping_mul(INVERSE_FFFF), 1);
+        let ok = |s: u64| s.wrapping_mul(INVERSE_FFFF).wrapping_sub(1) < u64::MAX / 0xFFFF;
+        assert!(!ok(0));
+        for k in [1u64, 2, 3, 0xFFFF, 0x1_0000, 0x5_0000, 0x5_0005] {
+            assert!(ok(k * 0xFFFF), "{k}");
+            assert!(!ok(k * 0xFFFF + 1) && !ok(k * 0xFFFF - 1), "{k}");
+        }
+        let top = 5 * u64::from(u32::MAX);
+        assert!(ok(top - top % 0xFFFF));
+        assert!((1..=0x3_0000u64).all(|s| ok(s) == (s % 0xFFFF == 0)));
     }
 
     /// A header decremented with the shortcut still verifies, over many TTLs.
