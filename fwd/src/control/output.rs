@@ -9,8 +9,9 @@
 //! `connection-mark=no-mark`, addresses, protocol and ports match as RouterOS would match the
 //! first packet; the guide's `connection-mark=wan1_conn` rules never match, as in RouterOS
 //! for a connection the router opens itself. Only the routing mark has an effect; connection
-//! and packet marks have nothing to stay on. These packets are not counted in the rules'
-//! counters (`print stats` counts the forwarded traffic the workers see).
+//! and packet marks have nothing to stay on. The rules these packets match count them, as
+//! RouterOS does (`print stats`, metrics): the control core keeps those counts itself
+//! (`RuleBase::own`), beside the workers' counts of forwarded traffic.
 
 use super::Control;
 use crate::firewall::{Hook, Meta};
@@ -26,14 +27,13 @@ impl Control {
     /// (the table asked for; main by default). The source the chain sees is `src`, or the
     /// address the router would send from by `table`'s route.
     pub(super) fn output_table(
-        &self,
+        &mut self,
         table: usize,
         dst: u32,
         src: Option<Ipv4Addr>,
         ident: u16,
     ) -> usize {
-        let rules = &self.snap.rules;
-        if !rules.has_mangle(Hook::Output) {
+        if !self.snap.rules.has_mangle(Hook::Output) {
             return table;
         }
         let src = src
@@ -58,9 +58,12 @@ impl Control {
             routing_mark: 0,
             packet_mark: 0,
         };
-        // The router's own probes are not counted in the rules' statistics.
+        let rules = &self.snap.rules;
+        let own = &mut self.rule_base.own;
+        own.resize(rules.mangle_len(), [0; 2]);
         let mut matched = crate::firewall::Matched::default();
-        let mut hits = crate::firewall::Hits::new(&mut [], 0, &mut matched);
+        let bytes = crate::local::icmp::ECHO_FRAME_LEN as u64;
+        let mut hits = crate::firewall::Hits::new(own, bytes, &mut matched);
         rules.mangle(Hook::Output, &mut m, &mut hits);
         match m.routing_mark {
             0 => table,

@@ -1,6 +1,7 @@
 //! The rules' counters as `print stats` shows them (`/ip/firewall/mangle`,
 //! `/ip/firewall/nat`): the packets and bytes each item matched, summed over the workers,
-//! which are asked over their command rings (see `stateful::rule_counters`).
+//! which are asked over their command rings (see `stateful::rule_counters`), and the
+//! router's own packets the mangle output chain saw (counted here, `control::output`).
 
 use super::connections::ANSWER_TIMEOUT;
 use super::Control;
@@ -19,6 +20,9 @@ pub(super) struct RuleBase {
     carried: [ItemCounts; 2],
     /// The counts at the item's last `reset-counters`.
     reset: [ItemCounts; 2],
+    /// What the mangle items matched of the router's own packets (the output chain's echo
+    /// requests, `control::output`), which the control core counts itself.
+    pub(super) own: ItemCounts,
 }
 
 /// The index of `menu`'s counters in [`RuleBase`].
@@ -54,7 +58,7 @@ impl Control {
         self.rules = Arc::new(rules);
         self.rule_base = RuleBase {
             carried,
-            reset: Default::default(),
+            ..Default::default()
         };
     }
 
@@ -89,16 +93,13 @@ impl Control {
             } else {
                 stats.nat
             };
-            for (t, c) in total.iter_mut().zip(counts) {
-                t[0] += c[0];
-                t[1] += c[1];
-            }
+            add(&mut total, &counts);
+        }
+        if menu == MANGLE {
+            add(&mut total, &self.rule_base.own);
         }
         if let Some(i) = slot(menu) {
-            for (t, c) in total.iter_mut().zip(&self.rule_base.carried[i]) {
-                t[0] += c[0];
-                t[1] += c[1];
-            }
+            add(&mut total, &self.rule_base.carried[i]);
             for (t, b) in total.iter_mut().zip(&self.rule_base.reset[i]) {
                 t[0] = t[0].saturating_sub(b[0]);
                 t[1] = t[1].saturating_sub(b[1]);
@@ -123,6 +124,14 @@ impl Control {
                 b[1] += n[1];
             }
         }
+    }
+}
+
+/// Adds `counts` to `total`, item by item.
+fn add(total: &mut [[u64; 2]], counts: &[[u64; 2]]) {
+    for (t, c) in total.iter_mut().zip(counts) {
+        t[0] += c[0];
+        t[1] += c[1];
     }
 }
 
@@ -223,13 +232,17 @@ impl Control {
                 .then_some(rx);
         }
         let version = self.rules.version();
+        let own = &self.rule_base.own;
         let mut series = Vec::new();
         for (table, items) in [
             ("mangle", labels(&self.model.mangle)),
             ("nat", labels(&self.model.nat)),
         ] {
             for (rule, (chain, action, comment)) in items.into_iter().enumerate() {
-                let mut v = [0u64; 2];
+                let mut v = match own.get(rule) {
+                    Some(c) if table == "mangle" => *c,
+                    _ => [0u64; 2],
+                };
                 for s in m.latest.iter().flatten().filter(|s| s.version == version) {
                     let counts = if table == "mangle" { &s.mangle } else { &s.nat };
                     if let Some(c) = counts.get(rule) {
