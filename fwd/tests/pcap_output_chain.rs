@@ -127,7 +127,7 @@ fn output_chain_routes_the_probes_by_its_table_and_counts_them() {
 
 /// Runs the router for 2 s; after 1.8 s (netwatch probes each host every 500 ms: a few by
 /// then) asks for the mangle rules' stats, resets them and asks again.
-fn run_asking_stats(cfg: &Config, dir: &TestDir) -> (Report, (Vec<(u64, u64)>, Vec<(u64, u64)>)) {
+fn run_asking_stats(cfg: &Config, dir: &TestDir) -> (Report, (Stats, Stats)) {
     let stop = Arc::new(AtomicBool::new(false));
     std::thread::scope(|s| {
         let router_stop = Arc::clone(&stop);
@@ -151,8 +151,11 @@ fn run_asking_stats(cfg: &Config, dir: &TestDir) -> (Report, (Vec<(u64, u64)>, V
     })
 }
 
-/// Each mangle rule's (packets, bytes) from `print stats`, asked through the API socket.
-fn mangle_stats(socket: &std::path::Path) -> Vec<(u64, u64)> {
+/// Each mangle rule's (packets, bytes) from `print stats`.
+type Stats = Vec<(u64, u64)>;
+
+/// The mangle rules' [`Stats`], asked through the API socket.
+fn mangle_stats(socket: &std::path::Path) -> Stats {
     let mut api = ApiClient::connect(socket, Duration::from_secs(5)).expect("the API socket");
     let out = api
         .run("/ip/firewall/mangle print stats", true)
