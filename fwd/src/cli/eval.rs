@@ -24,11 +24,14 @@ impl Session<'_> {
                 Value::Str(s)
             }
             Expr::Sub(c) if is_ping(c) => Value::Num(self.next_ping(c.span)?.received() as i64),
+            Expr::Sub(c) if c.verb == "find" => {
+                Value::Array(self.find_ids(c)?.into_iter().map(Value::Str).collect())
+            }
             Expr::Sub(c) => {
                 return err(
                     c.span,
                     format!(
-                        "[{} {}] is not supported as a value (only [/ping ...])",
+                        "[{} {}] is not supported as a value (only [/ping ...] and [find ...])",
                         c.menu(),
                         c.verb
                     ),
@@ -134,8 +137,14 @@ impl Session<'_> {
                     value: Some(v),
                     span,
                     ..
+                } => *v = self.resolve_expr(v, *span)?,
+                // `set $r ...`: an `*ID` in a variable selects like one written out.
+                Arg::Positional { value: v, span } => {
+                    *v = match self.resolve_expr(v, *span)? {
+                        Expr::Str(s) if is_id(&s) => Expr::Word(s),
+                        e => e,
+                    }
                 }
-                | Arg::Positional { value: v, span } => *v = self.resolve_expr(v, *span)?,
                 Arg::Named { value: None, .. } => {}
                 Arg::Where { cond, .. } => *cond = self.resolve_cond(cond)?,
             }
@@ -149,6 +158,10 @@ impl Session<'_> {
             Expr::Sub(c) if !is_ping(c) => Expr::Sub(Box::new(self.resolve_command(c)?)),
             other => match self.value(other, span)? {
                 Value::Num(n) => Expr::Num(n),
+                // `remove $ids`: the `*ID`s as a command selects several items.
+                Value::Array(a) => {
+                    Expr::Word(a.iter().map(Value::to_text).collect::<Vec<_>>().join(","))
+                }
                 v => Expr::Str(v.to_text()),
             },
         })
@@ -193,7 +206,8 @@ impl Session<'_> {
             Stmt::Log { message: e, .. }
             | Stmt::Put { value: e, .. }
             | Stmt::Delay { duration: e, .. }
-            | Stmt::If { cond: e, .. } => expr_pings(e, &mut cmds),
+            | Stmt::If { cond: e, .. }
+            | Stmt::ForEach { list: e, .. } => expr_pings(e, &mut cmds),
             Stmt::ChangeMenu { .. } | Stmt::Block { .. } => {}
         }
         cmds.iter()
@@ -208,6 +222,12 @@ impl Session<'_> {
         self.out.output.push_str(&format_ping(&req, &result));
         Ok(())
     }
+}
+
+/// Whether `s` is an `*ID` (`*` and hexadecimal digits).
+fn is_id(s: &str) -> bool {
+    s.strip_prefix('*')
+        .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn is_ping(c: &Command) -> bool {

@@ -342,7 +342,8 @@ impl Session<'_> {
                 None => return no_such(name),
             },
             Expr::Word(w) => {
-                for part in w.split(',') {
+                // An empty list (`remove $ids` after a `[find]` that found none) selects none.
+                for part in w.split(',').filter(|p| !p.is_empty()) {
                     let i = match part.strip_prefix('*') {
                         Some(hex) => u32::from_str_radix(hex, 16)
                             .ok()
@@ -361,7 +362,7 @@ impl Session<'_> {
     }
 
     /// Whether an item matches a `find`: its `name=value` arguments and `where`.
-    fn find_item<T: Item + Clone>(&self, find: &Command, it: &T) -> Result<bool, Error> {
+    pub(super) fn find_item<T: Item + Clone>(&self, find: &Command, it: &T) -> Result<bool, Error> {
         for a in &find.args {
             let ok = match a {
                 Arg::Named { name, value, span } => {

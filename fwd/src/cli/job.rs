@@ -26,6 +26,8 @@ pub(super) struct Frame {
     pub stmts: Arc<[Stmt]>,
     pub next: usize,
     pub locals: Vec<(String, Value)>,
+    /// A `:foreach` body: its variable and the elements still to go over.
+    pub each: Option<(String, std::vec::IntoIter<Value>)>,
 }
 
 impl Frame {
@@ -34,7 +36,32 @@ impl Frame {
             stmts: Arc::from(stmts),
             next: 0,
             locals: Vec::new(),
+            each: None,
         }
+    }
+
+    /// A `:foreach` body over `elements`, `$name` each in turn; None when there are none.
+    pub fn each(stmts: &[Stmt], name: &str, elements: Vec<Value>) -> Option<Frame> {
+        let mut f = Frame {
+            each: Some((name.to_string(), elements.into_iter())),
+            ..Frame::new(stmts)
+        };
+        f.next_element().then_some(f)
+    }
+
+    /// For a `:foreach` body, starts it over with the next element, each time in a scope of
+    /// its own (its `:local`s do not outlive the pass); false at the end, or for any other
+    /// block.
+    pub fn next_element(&mut self) -> bool {
+        let Some((name, rest)) = &mut self.each else {
+            return false;
+        };
+        let Some(v) = rest.next() else {
+            return false;
+        };
+        self.locals = vec![(name.clone(), v)];
+        self.next = 0;
+        true
     }
 }
 

@@ -24,6 +24,7 @@
 mod address;
 mod eval;
 mod export;
+mod find;
 mod ids;
 mod items;
 mod job;
@@ -291,7 +292,9 @@ impl<'a> Session<'a> {
                 return Ok(None);
             };
             let Some(st) = top.stmts.get(top.next).cloned() else {
-                self.frames.pop();
+                if !top.next_element() {
+                    self.frames.pop();
+                }
                 continue;
             };
             match pings.take() {
@@ -338,6 +341,15 @@ impl<'a> Session<'a> {
             Stmt::Put { value, span } => {
                 let text = self.value(value, *span)?.to_text();
                 let _ = writeln!(self.out.output, "{text}");
+            }
+            Stmt::ForEach {
+                name,
+                list,
+                body,
+                span,
+            } => {
+                let elements = self.value(list, *span)?.elements();
+                self.frames.extend(job::Frame::each(body, name, elements));
             }
             Stmt::Local { name, value, span } => {
                 let v = self.opt_value(value.as_ref(), *span)?;
@@ -593,6 +605,8 @@ mod tests;
 mod tests_corpus;
 #[cfg(test)]
 mod tests_firewall;
+#[cfg(test)]
+mod tests_foreach;
 #[cfg(test)]
 mod tests_netwatch;
 #[cfg(test)]

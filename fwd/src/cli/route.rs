@@ -213,7 +213,7 @@ impl Session<'_> {
                     }
                 }
                 Expr::Word(w) => {
-                    for part in w.split(',') {
+                    for part in w.split(',').filter(|p| !p.is_empty()) {
                         let id = if let Some(hex) = part.strip_prefix('*') {
                             usize::from_str_radix(hex, 16).ok()
                         } else {
@@ -247,7 +247,7 @@ impl Session<'_> {
 
 /// Whether a route matches a `find`: its `name=value` arguments (all must match) and its
 /// `where` clause.
-fn find_matches(
+pub(super) fn find_matches(
     s: &Session,
     find: &Command,
     v: &crate::rib::view::RouteItem,

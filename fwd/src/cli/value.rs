@@ -17,6 +17,8 @@ pub enum Value {
     Bool(bool),
     Num(i64),
     Str(String),
+    /// An array, such as `[find ...]` gives (the items' `*ID`s).
+    Array(Vec<Value>),
 }
 
 /// `:global` variables: they outlive the script that set them.
@@ -30,6 +32,17 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Num(n) => n.to_string(),
             Value::Str(s) => s.clone(),
+            // RouterOS prints an array's elements separated by semicolons.
+            Value::Array(a) => a.iter().map(Value::to_text).collect::<Vec<_>>().join(";"),
+        }
+    }
+
+    /// The elements `:foreach` goes over: an array's, nothing's none, any other value itself.
+    pub fn elements(self) -> Vec<Value> {
+        match self {
+            Value::Array(a) => a,
+            Value::Nothing => Vec::new(),
+            v => vec![v],
         }
     }
 

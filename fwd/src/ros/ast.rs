@@ -100,6 +100,14 @@ pub enum Stmt {
     },
     /// `:put value`.
     Put { value: Expr, span: Span },
+    /// `:foreach name in=list do={...}`: the block once per element of the list (an array
+    /// such as `[find ...]` gives, or a single value), with `$name` the element.
+    ForEach {
+        name: String,
+        list: Expr,
+        body: Vec<Stmt>,
+        span: Span,
+    },
 }
 
 impl Stmt {
@@ -114,7 +122,8 @@ impl Stmt {
             | Stmt::Log { span, .. }
             | Stmt::Delay { span, .. }
             | Stmt::If { span, .. }
-            | Stmt::Put { span, .. } => *span,
+            | Stmt::Put { span, .. }
+            | Stmt::ForEach { span, .. } => *span,
         }
     }
 }
@@ -459,6 +468,12 @@ impl fmt::Display for Stmt {
                 Ok(())
             }
             Stmt::Put { value, .. } => write!(f, ":put {}", Value(value)),
+            Stmt::ForEach {
+                name, list, body, ..
+            } => {
+                write!(f, ":foreach {name} in={} do=", Value(list))?;
+                write_block(f, body)
+            }
         }
     }
 }

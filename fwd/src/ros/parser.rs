@@ -915,7 +915,7 @@ impl Parser<'_> {
         }
     }
 
-    /// `:log`, `:delay`, `:local`, `:global`, `:set`, `:if`, `:put`.
+    /// `:log`, `:delay`, `:local`, `:global`, `:set`, `:if`, `:put`, `:foreach`.
     fn builtin(&mut self, ctx: &[String]) -> PResult<Stmt> {
         let t = self.bump();
         let span = span_of(&t);
@@ -1004,10 +1004,49 @@ impl Parser<'_> {
                     span,
                 })
             }
+            "foreach" => {
+                let nt = self.peek().clone();
+                let name = match &nt.kind {
+                    Tok::Word(n) if is_var_name(n) && !self.at_named(None) => n.clone(),
+                    _ => {
+                        return err_at(
+                            &nt,
+                            format!(
+                                "expected a variable name after `:foreach`, found {}",
+                                describe(&nt)
+                            ),
+                        )
+                    }
+                };
+                self.bump();
+                if !self.at_named(Some("in")) {
+                    let n = self.peek();
+                    return err_at(
+                        n,
+                        format!("`:foreach {name}` needs `in=` and the list, found {}", describe(n)),
+                    );
+                }
+                self.bump();
+                self.bump();
+                let list = self.required_value(ctx, "a list after `in=`")?;
+                let Some(body) = self.keyword_block("do", ctx)? else {
+                    let n = self.peek();
+                    return err_at(
+                        n,
+                        format!("`:foreach` needs `do={{ ... }}` after its list, found {}", describe(n)),
+                    );
+                };
+                Ok(Stmt::ForEach {
+                    name,
+                    list,
+                    body,
+                    span,
+                })
+            }
             _ => err_at(
                 &t,
                 format!(
-                    "unknown command `{word}` (supported: :log, :delay, :local, :global, :set, :if, :put)"
+                    "unknown command `{word}` (supported: :log, :delay, :local, :global, :set, :if, :put, :foreach)"
                 ),
             ),
         }

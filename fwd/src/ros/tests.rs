@@ -847,6 +847,8 @@ fn reprint_fixpoints() {
         "/x add a=!local b=\"\" c=\"q\\\"q\" d=$v e=[find] f={ :put 1 }",
         ":local x (!$y)",
         "{ /ip/route; add gateway=1.1.1.1 }",
+        ":foreach r in=[/ip/route find gateway=203.0.113.1] do={ /ip/route set $r distance=20 }",
+        "/ip/route\n:foreach r in=$ids do={ :if ($r = \"*1\") do={ disable $r } }",
     ] {
         reprints(src);
     }
@@ -917,12 +919,15 @@ fn rejected_inputs() {
         (":if do={}", 1, 5, "`:if` needs a condition"),
         (":if ($a) do=/ip/route", 1, 13, "expected `{` after `do=`"),
         // Unknown `:` commands.
+        (":while ($i < 3) do={}", 1, 1, "unknown command `:while`"),
+        (":foreach i do={}", 1, 12, "`:foreach i` needs `in=`"),
         (
-            ":foreach i in=$list do={}",
+            ":foreach in=$x do={}",
             1,
-            1,
-            "unknown command `:foreach`",
+            10,
+            "expected a variable name after `:foreach`",
         ),
+        (":foreach i in=$x", 1, 17, "`:foreach` needs `do={ ... }`"),
         (
             "/ip/route print\n  :logg info x",
             2,
@@ -1123,6 +1128,7 @@ proptest! {
         Just("{"), Just("}"), Just("("), Just(")"), Just(";"), Just("\n"), Just(" \\\n"),
         Just(":if"), Just("do="), Just("else="), Just(":log"), Just("info"), Just(":put"),
         Just(":local"), Just(":set"), Just(":delay"), Just("x"), Just("+"), Just("."),
+        Just(":foreach"), Just("in="),
         Just("="), Just("<="), Just("~"), Just("&&"), Just("||"), Just("#"), Just("*1"),
     ], 0..24), glue in proptest::collection::vec(any::<bool>(), 24)) {
         let mut src = String::new();

@@ -1,0 +1,122 @@
+//! `[find ...]` as a value and `:foreach`: the `*ID`s a find gives, loops over them, and the
+//! commands that take them back (`set $r ...`, `remove $ids`).
+
+use super::tests::fake;
+use super::*;
+
+fn run_on(text: &str, routes: &[RouteItem], items: &Items) -> Result<Outcome, Error> {
+    run(text, routes, items, &fake(), false)
+}
+
+/// Three mangle rules (`*1` forward, `*2` prerouting, `*3` forward) and the guide's two
+/// default routes (`*1` by ISP1, `*2` by ISP2).
+fn setup() -> (Vec<RouteItem>, Items) {
+    let out = run_on(
+        "/ip/route\nadd dst-address=0.0.0.0/0 gateway=203.0.113.1 distance=1 comment=wan1-default\nadd dst-address=0.0.0.0/0 gateway=198.51.100.1 distance=10 comment=wan2-default\n/ip/firewall/mangle\nadd chain=forward action=accept comment=a\nadd chain=prerouting action=accept comment=b\nadd chain=forward action=accept comment=c",
+        &[],
+        &Items::default(),
+    )
+    .unwrap();
+    (out.routes.unwrap(), out.items.unwrap())
+}
+
+fn comments(items: &Items) -> Vec<String> {
+    items
+        .mangle
+        .iter()
+        .map(|m| m.comment.clone().unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn find_as_a_value_gives_the_ids_of_the_matching_items() {
+    let (routes, items) = setup();
+    let out = run_on(
+        ":put [/ip/firewall/mangle find chain=forward]\n:put [/ip/firewall/mangle find chain=input]\n:put [/ip/route find gateway=198.51.100.1]\n/ip/firewall/mangle\n:local n [find where comment=b]\n:put \"b is $n\"",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "*1;*3\n\n*2\nb is *2\n");
+}
+
+#[test]
+fn foreach_runs_its_block_once_per_id_and_commands_take_the_ids() {
+    let (routes, items) = setup();
+    let out = run_on(
+        ":foreach r in=[/ip/route find dst-address=0.0.0.0/0] do={\n:if ($r = \"*1\") do={ /ip/route set $r distance=6 } else={ /ip/route set $r distance=5 }\n}",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    let routes = out.routes.unwrap();
+    assert_eq!((routes[0].distance, routes[1].distance), (6, 5));
+    // The loop's variable and its block's locals live for one pass each.
+    let out = run_on(
+        ":foreach i in=[/ip/firewall/mangle find] do={ :local seen \"x$i\"; :put $seen }",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "x*1\nx*2\nx*3\n");
+    let e = run_on(
+        ":foreach i in=[/ip/firewall/mangle find] do={ :put $i }\n:put $i",
+        &routes,
+        &items,
+    )
+    .unwrap_err();
+    assert_eq!((e.span.line, e.message.contains("$i")), (2, true), "{e}");
+    // Removing in a loop by id: each id still names its item after the others go.
+    let out = run_on(
+        ":foreach i in=[/ip/firewall/mangle find chain=forward] do={ /ip/firewall/mangle remove $i }",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(comments(&out.items.unwrap()), ["b"]);
+}
+
+#[test]
+fn an_array_of_ids_selects_them_all_and_an_empty_one_none() {
+    let (routes, items) = setup();
+    let out = run_on(
+        ":local ids [/ip/firewall/mangle find chain=forward]\n/ip/firewall/mangle disable $ids",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    let disabled: Vec<bool> = out
+        .items
+        .unwrap()
+        .mangle
+        .iter()
+        .map(|m| m.disabled)
+        .collect();
+    assert_eq!(disabled, [true, false, true]);
+    let out = run_on(
+        ":local none [/ip/firewall/mangle find chain=input]\n/ip/firewall/mangle remove $none\n:foreach i in=$none do={ :put never }\n:put done",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "done\n");
+    let after = out.items.unwrap_or(items);
+    assert_eq!(comments(&after), ["a", "b", "c"], "nothing removed");
+}
+
+#[test]
+fn malformed_foreach_and_unsupported_finds_are_refused_where_they_are() {
+    let (routes, items) = setup();
+    for (text, want) in [
+        (":foreach i do={ :put $i }", "needs `in=`"),
+        (
+            ":foreach in=[/ip/route find] do={ :put 1 }",
+            "variable name",
+        ),
+        (":foreach i in=[/ip/route find]", "needs `do={"),
+        (":put [/ip/arp find]", "not supported in /ip/arp"),
+    ] {
+        let e = run_on(text, &routes, &items).unwrap_err();
+        assert!(e.message.contains(want), "{text}: {e}");
+    }
+}
