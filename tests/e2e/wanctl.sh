@@ -117,6 +117,12 @@ check "*ID stable: ids-b keeps ${id_before:-none} when the list before it goes (
     test -n "$id_before" -a "$id_before" = "$id_after"
 ctl "/interface/list remove $id_after" >/dev/null || true
 check "remove by *ID ($id_after)" test -z "$(list_id ids-b)"
+# [find] as a value and :foreach, through the daemon: two lists made, both removed by a loop.
+ctl '/interface/list add name=loop-a; /interface/list add name=loop-b' >/dev/null
+looped=$(ctl ':foreach i in=[/interface/list find where name=loop-a or name=loop-b] do={ :put "removing $i"; /interface/list remove $i }' 2>&1 || true)
+echo "$looped"
+check ":foreach over [find] removes each list it names ($(wc -l <<<"$looped") passes)" \
+    test "$(grep -c '^removing \*' <<<"$looped")" = 2 -a -z "$(list_id loop-a)$(list_id loop-b)"
 busy=$(tb_metric 'wanfwd_worker_busy_cycles_total{worker="0"}')
 check "metrics: worker 0 counted busy cycles for the packets ($busy)" test "${busy:-0}" -gt 0
 check "/ip/arp print stats is refused: ARP has no counters" bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print stats'"

@@ -120,3 +120,31 @@ fn malformed_foreach_and_unsupported_finds_are_refused_where_they_are() {
         assert!(e.message.contains(want), "{text}: {e}");
     }
 }
+
+/// Two commands on one line and a loop over a `where` with `or`, as the e2e test types them
+/// through wanctl.
+#[test]
+fn foreach_removes_the_lists_a_find_where_names() {
+    let out = run_on(
+        "/interface/list add name=loop-a; /interface/list add name=keep; /interface/list add name=loop-b",
+        &[],
+        &Items::default(),
+    )
+    .unwrap();
+    let items = out.items.unwrap();
+    let out = run_on(
+        ":foreach i in=[/interface/list find where name=loop-a or name=loop-b] do={ :put \"removing $i\"; /interface/list remove $i }",
+        &[],
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "removing *1\nremoving *3\n");
+    let names: Vec<String> = out
+        .items
+        .unwrap()
+        .interface_lists
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
+    assert_eq!(names, ["keep"]);
+}
