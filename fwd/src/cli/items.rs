@@ -3,7 +3,7 @@
 //! properties go through `Item::set`, the parser the YAML configuration uses, and come back
 //! through `Item::properties`. And the singleton `/ip/firewall/connection/tracking`.
 
-use super::{err, eval_cond, Error, IdList, Session};
+use super::{err, eval_cond_text, Error, IdList, Session};
 use crate::config::{
     AddressItem, IpSettings, RoutingSettings, RoutingTableItem, IP_ADDRESS, MAIN_TABLE,
 };
@@ -80,6 +80,19 @@ pub(super) fn item_matches<T: Item + Clone>(
         Err(e) if e.starts_with("unknown property") => Err(e),
         Err(_) => Ok(false),
     }
+}
+
+/// Whether an item meets a `where` condition (`~` included: a property's text, empty when
+/// it is unset).
+fn item_cond<T: Item + Clone>(it: &T, cond: &crate::ros::Cond) -> Result<bool, Error> {
+    let text = |p: &str| {
+        let props = it.properties();
+        match props.into_iter().find(|(k, _)| *k == p) {
+            Some((_, v)) => Some(v),
+            None => item_matches(it, p, "").is_ok().then(String::new),
+        }
+    };
+    eval_cond_text(cond, &|p, v| item_matches(it, p, v), &text)
 }
 
 /// An item's properties as the REST API gives them: its `.id` (`id`) first, `disabled` as
@@ -375,7 +388,7 @@ impl Session<'_> {
                         message: m,
                     })?
                 }
-                Arg::Where { cond, .. } => eval_cond(cond, &|p, v| item_matches(it, p, v))?,
+                Arg::Where { cond, .. } => item_cond(it, cond)?,
                 Arg::Positional { span, .. } => {
                     return err(*span, "find takes conditions (name=value)")
                 }
@@ -398,7 +411,7 @@ impl Session<'_> {
         let mut shown = Vec::new();
         for (i, it) in list.iter().enumerate() {
             let keep = match c.where_cond() {
-                Some(cond) => eval_cond(cond, &|p, v| item_matches(it, p, v))?,
+                Some(cond) => item_cond(it, cond)?,
                 None => true,
             };
             if keep {

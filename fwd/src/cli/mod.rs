@@ -563,6 +563,17 @@ fn eval_cond(
     cond: &Cond,
     test: &dyn Fn(&str, &str) -> Result<bool, String>,
 ) -> Result<bool, Error> {
+    eval_cond_text(cond, test, &|_| None)
+}
+
+/// [`eval_cond`] where `text(property)` also gives a property's value as text (empty when
+/// unset; None for a property the menu does not have), for `~` (a regular expression
+/// matched anywhere in it, as RouterOS's `print where comment~"wan1"`).
+fn eval_cond_text(
+    cond: &Cond,
+    test: &dyn Fn(&str, &str) -> Result<bool, String>,
+    text: &dyn Fn(&str) -> Option<String>,
+) -> Result<bool, Error> {
     let wrap = |r: Result<bool, String>, span: Span| r.map_err(|m| Error { span, message: m });
     match cond {
         Cond::Cmp {
@@ -579,6 +590,16 @@ fn eval_cond(
             match op {
                 ros::CmpOp::Eq => wrap(test(prop, &v), *span),
                 ros::CmpOp::Ne => wrap(test(prop, &v).map(|b| !b), *span),
+                ros::CmpOp::Match => match text(prop) {
+                    Some(t) => wrap(value::regex_match(&t, &v), *span),
+                    // An unknown property is refused as `test` refuses it.
+                    None => wrap(
+                        test(prop, &v).and(Err(format!(
+                            "operator '~' is not supported in this menu's conditions yet ({prop})"
+                        ))),
+                        *span,
+                    ),
+                },
                 other => err(
                     *span,
                     format!(
@@ -589,14 +610,16 @@ fn eval_cond(
             }
         }
         Cond::Flag { prop, span } => wrap(test(prop, "yes"), *span),
-        Cond::Not(c) => Ok(!eval_cond(c, test)?),
-        Cond::And(a, b) => Ok(eval_cond(a, test)? && eval_cond(b, test)?),
-        Cond::Or(a, b) => Ok(eval_cond(a, test)? || eval_cond(b, test)?),
+        Cond::Not(c) => Ok(!eval_cond_text(c, test, text)?),
+        Cond::And(a, b) => Ok(eval_cond_text(a, test, text)? && eval_cond_text(b, test, text)?),
+        Cond::Or(a, b) => Ok(eval_cond_text(a, test, text)? || eval_cond_text(b, test, text)?),
     }
 }
 
 fn route_cond(it: &RouteView, cond: &Cond) -> Result<bool, Error> {
-    eval_cond(cond, &|p, v| view::route_matches(it, p, v))
+    eval_cond_text(cond, &|p, v| view::route_matches(it, p, v), &|p| {
+        view::route_text(it, p)
+    })
 }
 
 #[cfg(test)]

@@ -148,3 +148,28 @@ fn foreach_removes_the_lists_a_find_where_names() {
         .collect();
     assert_eq!(names, ["keep"]);
 }
+
+/// `where property~regex` in finds and prints, as RouterOS's `print where comment~"wan1"`:
+/// a match anywhere in the property's text, an unset property as empty text.
+#[test]
+fn where_tilde_matches_a_regular_expression() {
+    let (routes, items) = setup();
+    let out = run_on(
+        ":put [/ip/route find where comment~\"^wan1\"]\n:put [/ip/firewall/mangle find where comment~\"[ac]\" and chain~\"for\"]\n/ip/firewall/mangle add chain=input action=accept\n:put [/ip/firewall/mangle find where !(comment~\".\")]\n/ip/route print count-only where comment~\"default$\"",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "*1\n*1;*3\n*4\n2\n");
+    for (text, want) in [
+        ("/ip/route print where nosuch~\"x\"", "unknown property 'nosuch'"),
+        ("/ip/firewall/mangle print where comment~\"(\"", "bad regular expression"),
+        (
+            "/ip/address add address=192.168.1.1/24 interface=bridge\n/ip/address print where interface~\"e\"",
+            "not supported in this menu",
+        ),
+    ] {
+        let e = run_on(text, &routes, &items).unwrap_err();
+        assert!(e.message.contains(want), "{text}: {e}");
+    }
+}

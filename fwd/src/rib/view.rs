@@ -658,38 +658,55 @@ fn yes(b: bool) -> String {
 /// first, then the properties in alphabetical order, every value a string; properties
 /// without a value (check-gateway, comment, immediate-gw, gw-state) are left out.
 pub fn routes_json(items: &[RouteItem]) -> String {
-    json_array(items, |it| {
-        let mut v = vec![(".id", format_id(it.id)), ("active", yes(it.active))];
-        if let Some(c) = &it.check_gateway {
-            v.push(("check-gateway", c.clone()));
-        }
-        if let Some(c) = &it.comment {
-            v.push(("comment", c.clone()));
-        }
-        v.extend([
-            ("connect", yes(it.connect)),
-            ("disabled", yes(it.disabled)),
-            ("distance", it.distance.to_string()),
-            ("dst-address", it.dst_address.clone()),
-            ("dynamic", yes(it.dynamic)),
-            ("ecmp", yes(it.ecmp)),
-            ("gateway", it.gateway.clone()),
-        ]);
-        if let Some(s) = &it.gw_state {
-            v.push(("gw-state", s.clone()));
-        }
-        if !it.immediate_gw.is_empty() {
-            v.push(("immediate-gw", it.immediate_gw.clone()));
-        }
-        v.extend([
-            ("inactive", yes(it.inactive)),
-            ("routing-table", it.routing_table.clone()),
-            ("scope", it.scope.to_string()),
-            ("static", yes(it.static_)),
-            ("target-scope", it.target_scope.to_string()),
-        ]);
-        v
-    })
+    json_array(items, route_props)
+}
+
+/// A route's properties as [`routes_json`] gives them.
+fn route_props(it: &RouteItem) -> Vec<(&'static str, String)> {
+    let mut v = vec![(".id", format_id(it.id)), ("active", yes(it.active))];
+    if let Some(c) = &it.check_gateway {
+        v.push(("check-gateway", c.clone()));
+    }
+    if let Some(c) = &it.comment {
+        v.push(("comment", c.clone()));
+    }
+    v.extend([
+        ("connect", yes(it.connect)),
+        ("disabled", yes(it.disabled)),
+        ("distance", it.distance.to_string()),
+        ("dst-address", it.dst_address.clone()),
+        ("dynamic", yes(it.dynamic)),
+        ("ecmp", yes(it.ecmp)),
+        ("gateway", it.gateway.clone()),
+    ]);
+    if let Some(s) = &it.gw_state {
+        v.push(("gw-state", s.clone()));
+    }
+    if !it.immediate_gw.is_empty() {
+        v.push(("immediate-gw", it.immediate_gw.clone()));
+    }
+    v.extend([
+        ("inactive", yes(it.inactive)),
+        ("routing-table", it.routing_table.clone()),
+        ("scope", it.scope.to_string()),
+        ("static", yes(it.static_)),
+        ("target-scope", it.target_scope.to_string()),
+    ]);
+    v
+}
+
+/// A route's property as text, for `where property~regex`: empty for one without a value
+/// (comment, check-gateway, immediate-gw, gw-state), None for a property routes do not have.
+pub fn route_text(item: &RouteItem, property: &str) -> Option<String> {
+    let props = route_props(item);
+    match props.into_iter().find(|(k, _)| *k == property) {
+        Some((_, v)) => Some(v),
+        None => matches!(
+            property,
+            "comment" | "check-gateway" | "immediate-gw" | "gw-state"
+        )
+        .then(String::new),
+    }
 }
 
 /// The nexthops as RouterOS's REST API returns `/routing/nexthop`.
