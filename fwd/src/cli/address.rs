@@ -3,7 +3,7 @@
 //! `items`); the control core recomputes the connected routes and the addresses the workers
 //! answer for and masquerade with when a script changes them.
 
-use super::items::{detail_entry, item_matches};
+use super::items::{detail_entry, item_matches, item_text};
 use super::{eval_cond, Error, Session};
 use crate::config::{AddressItem, IP_ADDRESS};
 use crate::firewall::Item;
@@ -30,7 +30,13 @@ impl Session<'_> {
         let mut shown = Vec::new();
         for (i, it) in self.items.addresses.iter().enumerate() {
             let keep = match c.where_cond() {
-                Some(cond) => eval_cond(cond, &|p, v| self.address_matches(it, p, v))?,
+                Some(cond) => {
+                    eval_cond(cond, &|p, v| self.address_matches(it, p, v), &|p| match p {
+                        "invalid" => Some(self.address_invalid(it).to_string()),
+                        "dynamic" => Some("false".into()),
+                        _ => item_text(it, p),
+                    })?
+                }
                 None => true,
             };
             if keep {

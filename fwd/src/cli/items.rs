@@ -3,7 +3,7 @@
 //! properties go through `Item::set`, the parser the YAML configuration uses, and come back
 //! through `Item::properties`. And the singleton `/ip/firewall/connection/tracking`.
 
-use super::{err, eval_cond_text, Error, IdList, Session};
+use super::{err, eval_cond, Error, IdList, Session};
 use crate::config::{
     AddressItem, IpSettings, RoutingSettings, RoutingTableItem, IP_ADDRESS, MAIN_TABLE,
 };
@@ -85,14 +85,16 @@ pub(super) fn item_matches<T: Item + Clone>(
 /// Whether an item meets a `where` condition (`~` included: a property's text, empty when
 /// it is unset).
 fn item_cond<T: Item + Clone>(it: &T, cond: &crate::ros::Cond) -> Result<bool, Error> {
-    let text = |p: &str| {
-        let props = it.properties();
-        match props.into_iter().find(|(k, _)| *k == p) {
-            Some((_, v)) => Some(v),
-            None => item_matches(it, p, "").is_ok().then(String::new),
-        }
-    };
-    eval_cond_text(cond, &|p, v| item_matches(it, p, v), &text)
+    eval_cond(cond, &|p, v| item_matches(it, p, v), &|p| item_text(it, p))
+}
+
+/// An item's property as text (for `~`): empty when unset, None for a property the item
+/// does not have.
+pub(super) fn item_text<T: Item + Clone>(it: &T, prop: &str) -> Option<String> {
+    match it.properties().into_iter().find(|(k, _)| *k == prop) {
+        Some((_, v)) => Some(v),
+        None => item_matches(it, prop, "").is_ok().then(String::new),
+    }
 }
 
 /// An item's properties as the REST API gives them: its `.id` (`id`) first, `disabled` as

@@ -41,6 +41,16 @@ impl ListRow {
             None => Err(format!("unknown property '{prop}'")),
         }
     }
+
+    /// Whether the row meets a `where` condition (`~` on a property's text included).
+    fn meets(&self, cond: &crate::ros::Cond) -> Result<bool, Error> {
+        eval_cond(cond, &|p, v| self.matches(p, v), &|p| {
+            self.props
+                .iter()
+                .find(|(k, _)| *k == p)
+                .map(|(_, v)| v.clone())
+        })
+    }
 }
 
 impl Session<'_> {
@@ -49,7 +59,7 @@ impl Session<'_> {
         let mut rows = Vec::new();
         for r in listing.rows {
             let keep = match c.where_cond() {
-                Some(cond) => eval_cond(cond, &|p, v| r.matches(p, v))?,
+                Some(cond) => r.meets(cond)?,
                 None => true,
             };
             if keep {
@@ -154,7 +164,7 @@ impl Session<'_> {
                         message: m,
                     })?
                 }
-                Arg::Where { cond, .. } => eval_cond(cond, &|p, v| r.matches(p, v))?,
+                Arg::Where { cond, .. } => r.meets(cond)?,
                 Arg::Positional { span, .. } => {
                     return err(*span, "find takes conditions (name=value)")
                 }

@@ -512,7 +512,9 @@ impl<'a> Session<'a> {
         let mut items = Vec::new();
         for it in self.env.nexthop_view() {
             let keep = match c.where_cond() {
-                Some(cond) => eval_cond(cond, &|p, v| view::nexthop_matches(&it, p, v))?,
+                Some(cond) => eval_cond(cond, &|p, v| view::nexthop_matches(&it, p, v), &|p| {
+                    view::nexthop_text(&it, p)
+                })?,
                 None => true,
             };
             if keep {
@@ -558,18 +560,11 @@ fn check_print_args(c: &Command, flags: &[&str]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Evaluates a `where` condition with `test(property, value)` for comparisons and flags.
+/// Evaluates a `where` condition with `test(property, value)` for comparisons and flags, and
+/// `text(property)` for `~`: a property's value as text (empty when unset; None for a
+/// property the menu does not have), which a regular expression matches anywhere in, as
+/// RouterOS's `print where comment~"wan1"`.
 fn eval_cond(
-    cond: &Cond,
-    test: &dyn Fn(&str, &str) -> Result<bool, String>,
-) -> Result<bool, Error> {
-    eval_cond_text(cond, test, &|_| None)
-}
-
-/// [`eval_cond`] where `text(property)` also gives a property's value as text (empty when
-/// unset; None for a property the menu does not have), for `~` (a regular expression
-/// matched anywhere in it, as RouterOS's `print where comment~"wan1"`).
-fn eval_cond_text(
     cond: &Cond,
     test: &dyn Fn(&str, &str) -> Result<bool, String>,
     text: &dyn Fn(&str) -> Option<String>,
@@ -610,14 +605,14 @@ fn eval_cond_text(
             }
         }
         Cond::Flag { prop, span } => wrap(test(prop, "yes"), *span),
-        Cond::Not(c) => Ok(!eval_cond_text(c, test, text)?),
-        Cond::And(a, b) => Ok(eval_cond_text(a, test, text)? && eval_cond_text(b, test, text)?),
-        Cond::Or(a, b) => Ok(eval_cond_text(a, test, text)? || eval_cond_text(b, test, text)?),
+        Cond::Not(c) => Ok(!eval_cond(c, test, text)?),
+        Cond::And(a, b) => Ok(eval_cond(a, test, text)? && eval_cond(b, test, text)?),
+        Cond::Or(a, b) => Ok(eval_cond(a, test, text)? || eval_cond(b, test, text)?),
     }
 }
 
 fn route_cond(it: &RouteView, cond: &Cond) -> Result<bool, Error> {
-    eval_cond_text(cond, &|p, v| view::route_matches(it, p, v), &|p| {
+    eval_cond(cond, &|p, v| view::route_matches(it, p, v), &|p| {
         view::route_text(it, p)
     })
 }

@@ -1,7 +1,7 @@
 //! `/tool/netwatch print`: the items with the status the control core keeps for them.
 //! The other verbs are the generic item menu's (see `items`).
 
-use super::items::{detail_entry, flags, item_matches};
+use super::items::{detail_entry, flags, item_matches, item_text};
 use super::{eval_cond, Error, Session};
 use crate::firewall::Item;
 use crate::netwatch::{NetwatchItem, StatusView, NETWATCH};
@@ -34,7 +34,17 @@ impl Session<'_> {
         for (i, it) in self.items.netwatch.iter().enumerate() {
             let s = self.env.netwatch_status(it).unwrap_or_default();
             let keep = match c.where_cond() {
-                Some(cond) => eval_cond(cond, &|p, v| matches(it, &s, p, v))?,
+                Some(cond) => {
+                    eval_cond(
+                        cond,
+                        &|p, v| matches(it, &s, p, v),
+                        &|p| match status_props(&s).into_iter().find(|q| q.0 == p) {
+                            Some((_, v)) => Some(v),
+                            None if p == "type" => Some("icmp".into()),
+                            None => item_text(it, p),
+                        },
+                    )?
+                }
                 None => true,
             };
             if keep {

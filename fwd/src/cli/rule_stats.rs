@@ -1,7 +1,7 @@
 //! `print stats`, `reset-counters` and `reset-counters-all` in `/ip/firewall/mangle` and
 //! `/ip/firewall/nat`: the packets and bytes each rule matched, as RouterOS prints them.
 
-use super::items::{flags, item_matches, json_props};
+use super::items::{flags, item_matches, item_text, json_props};
 use super::{err, eval_cond, grouped, Error, IdList, Session};
 use crate::firewall::{Item, MANGLE, NAT};
 use crate::rib::view::{json_array, render_table, Row};
@@ -67,11 +67,19 @@ impl Session<'_> {
                 _ => [0, 0],
             };
             let keep = match c.where_cond() {
-                Some(cond) => eval_cond(cond, &|p, v| match p {
-                    "bytes" => Ok(v == bytes.to_string()),
-                    "packets" => Ok(v == packets.to_string()),
-                    _ => item_matches(it, p, v),
-                })?,
+                Some(cond) => eval_cond(
+                    cond,
+                    &|p, v| match p {
+                        "bytes" => Ok(v == bytes.to_string()),
+                        "packets" => Ok(v == packets.to_string()),
+                        _ => item_matches(it, p, v),
+                    },
+                    &|p| match p {
+                        "bytes" => Some(bytes.to_string()),
+                        "packets" => Some(packets.to_string()),
+                        _ => item_text(it, p),
+                    },
+                )?,
                 None => true,
             };
             if keep {

@@ -161,12 +161,29 @@ fn where_tilde_matches_a_regular_expression() {
     )
     .unwrap();
     assert_eq!(out.output, "*1\n*1;*3\n*4\n2\n");
+    let out = run_on(
+        "/ip/address add address=192.168.1.1/24 interface=bridge\n/ip/address add address=203.0.113.2/24 interface=ether1\n/ip/address print count-only where interface~\"^br\" or address~\"^203\\\\.\"",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "2\n");
+    // A listed menu (the daemon's rows) too.
+    let out = run_on(
+        "/ip/arp print count-only where interface~\"ether[12]\" and !(address~\"^198\")",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "1\n");
     for (text, want) in [
-        ("/ip/route print where nosuch~\"x\"", "unknown property 'nosuch'"),
-        ("/ip/firewall/mangle print where comment~\"(\"", "bad regular expression"),
         (
-            "/ip/address add address=192.168.1.1/24 interface=bridge\n/ip/address print where interface~\"e\"",
-            "not supported in this menu",
+            "/ip/route print where nosuch~\"x\"",
+            "unknown property 'nosuch'",
+        ),
+        (
+            "/ip/firewall/mangle print where comment~\"(\"",
+            "bad regular expression",
         ),
     ] {
         let e = run_on(text, &routes, &items).unwrap_err();

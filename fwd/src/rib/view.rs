@@ -711,23 +711,38 @@ pub fn route_text(item: &RouteItem, property: &str) -> Option<String> {
 
 /// The nexthops as RouterOS's REST API returns `/routing/nexthop`.
 pub fn nexthops_json(items: &[NexthopItem]) -> String {
-    json_array(items, |it| {
-        let mut v = vec![
-            (".id", format_id(it.id)),
-            ("address", it.address.clone()),
-            ("check-gateway", it.check_gateway.clone()),
-            ("gw-state", it.gw_state.clone()),
-        ];
-        if !it.immediate_gw.is_empty() {
-            v.push(("immediate-gw", it.immediate_gw.clone()));
-        }
-        if !it.interface.is_empty() {
-            v.push(("interface", it.interface.clone()));
-        }
-        v.push(("scope", it.scope.to_string()));
-        v.push(("target-scope", it.target_scope.to_string()));
-        v
-    })
+    json_array(items, nexthop_props)
+}
+
+/// A nexthop's properties as [`nexthops_json`] gives them.
+fn nexthop_props(it: &NexthopItem) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        (".id", format_id(it.id)),
+        ("address", it.address.clone()),
+        ("check-gateway", it.check_gateway.clone()),
+        ("gw-state", it.gw_state.clone()),
+    ];
+    if !it.immediate_gw.is_empty() {
+        v.push(("immediate-gw", it.immediate_gw.clone()));
+    }
+    if !it.interface.is_empty() {
+        v.push(("interface", it.interface.clone()));
+    }
+    v.push(("scope", it.scope.to_string()));
+    v.push(("target-scope", it.target_scope.to_string()));
+    v
+}
+
+/// A nexthop's property as text, for `where property~regex` (empty for an immediate-gw or
+/// interface it has none of; None for a property nexthops do not have).
+pub fn nexthop_text(item: &NexthopItem, property: &str) -> Option<String> {
+    match nexthop_props(item)
+        .into_iter()
+        .find(|(k, _)| *k == property)
+    {
+        Some((_, v)) => Some(v),
+        None => matches!(property, "immediate-gw" | "interface").then(String::new),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
