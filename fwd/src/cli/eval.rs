@@ -57,6 +57,10 @@ impl Session<'_> {
                 }
             }
             Expr::Not(a) => Value::Bool(!self.truth(a, span)?),
+            Expr::Len(a) => Value::Num(match self.value(a, span)? {
+                Value::Array(v) => v.len(),
+                v => v.to_text().chars().count(),
+            } as i64),
         })
     }
 
@@ -258,7 +262,7 @@ fn expr_pings<'c>(e: &'c Expr, out: &mut Vec<&'c Command>) {
             expr_pings(a, out);
             expr_pings(b, out);
         }
-        Expr::Not(a) => expr_pings(a, out),
+        Expr::Not(a) | Expr::Len(a) => expr_pings(a, out),
         Expr::Str(_) | Expr::Word(_) | Expr::Num(_) | Expr::Var(_) | Expr::Block { .. } => {}
     }
 }

@@ -190,3 +190,19 @@ fn where_tilde_matches_a_regular_expression() {
         assert!(e.message.contains(want), "{text}: {e}");
     }
 }
+
+/// `[:len ...]`: how many items a find gives (RouterOS's usual "is there such a route?"),
+/// and the length of any other value.
+#[test]
+fn len_counts_a_finds_ids() {
+    let (routes, items) = setup();
+    let out = run_on(
+        ":put [:len [/ip/firewall/mangle find chain=forward]]\n:if ([:len [/ip/route find comment=nosuch]] = 0) do={ :put none }\n:put [:len \"abc\"]\n:put \"n=$[:len [/ip/firewall/mangle find]]\"",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "2\nnone\n3\nn=3\n");
+    let e = run_on(":put [:len]", &routes, &items).unwrap_err();
+    assert!(e.message.contains("after `:len`"), "{e}");
+}

@@ -232,6 +232,9 @@ pub enum Expr {
     Or(Box<Expr>, Box<Expr>),
     /// `!` or `not`.
     Not(Box<Expr>),
+    /// `[:len value]`: the number of elements of an array (`[:len [find ...]]`), or of
+    /// characters of any other value.
+    Len(Box<Expr>),
 }
 
 impl Expr {
@@ -556,6 +559,7 @@ impl fmt::Display for Expr {
                             out.push_str(v);
                         }
                         Expr::Sub(c) => out.push_str(&format!("$[{c}]")),
+                        Expr::Len(e) => out.push_str(&format!("$[:len {}]", Value(e))),
                         e => out.push_str(&format!("$({e})")),
                     }
                 }
@@ -569,6 +573,7 @@ impl fmt::Display for Expr {
             Expr::And(l, r) => write!(f, "{} && {}", Operand(l), Operand(r)),
             Expr::Or(l, r) => write!(f, "{} || {}", Operand(l), Operand(r)),
             Expr::Not(e) => write!(f, "!{}", Operand(e)),
+            Expr::Len(e) => write!(f, "[:len {}]", Value(e)),
         }
     }
 }

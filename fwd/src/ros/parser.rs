@@ -610,6 +610,13 @@ impl Parser<'_> {
         let open = self.bump();
         let t = self.peek().clone();
         match &t.kind {
+            Tok::Word(w) if w == ":len" => {
+                self.bump();
+                let e = self.required_value(ctx, "a value after `:len`")?;
+                self.close(&open, Tok::RBracket)?;
+                self.depth -= 1;
+                return Ok(Expr::Len(Box::new(e)));
+            }
             Tok::Word(w) if !w.starts_with(':') => {}
             Tok::RBracket => return err_at(&t, "empty `[ ]`: expected a command"),
             Tok::Newline | Tok::Eof => return err_at(&open, "`[` is not closed"),
@@ -683,6 +690,9 @@ impl Parser<'_> {
                     };
                     let e = if paren {
                         inner.expr(ctx)?
+                    } else if matches!(&inner.peek().kind, Tok::Word(w) if w == ":len") {
+                        inner.bump();
+                        Expr::Len(Box::new(inner.required_value(ctx, "a value after `:len`")?))
                     } else {
                         let t = inner.peek().clone();
                         if !matches!(&t.kind, Tok::Word(w) if !w.starts_with(':')) {

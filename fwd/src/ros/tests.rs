@@ -849,6 +849,8 @@ fn reprint_fixpoints() {
         "{ /ip/route; add gateway=1.1.1.1 }",
         ":foreach r in=[/ip/route find gateway=203.0.113.1] do={ /ip/route set $r distance=20 }",
         "/ip/route\n:foreach r in=$ids do={ :if ($r = \"*1\") do={ disable $r } }",
+        ":if ([:len [/ip/route find]] > 0) do={ :put \"n=$[:len $x]\" }",
+        ":put [:len (1 + 2)]",
     ] {
         reprints(src);
     }
