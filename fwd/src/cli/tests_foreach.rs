@@ -206,3 +206,20 @@ fn len_counts_a_finds_ids() {
     let e = run_on(":put [:len]", &routes, &items).unwrap_err();
     assert!(e.message.contains("after `:len`"), "{e}");
 }
+
+/// `find comment~"..."`: a comparison among find's arguments without `where`, as RouterOS
+/// scripts often write it; outside `find` it still needs `where`.
+#[test]
+fn find_takes_comparisons_without_where() {
+    let (routes, items) = setup();
+    let out = run_on(
+        ":put [/ip/firewall/mangle find comment~\"[ac]\" chain=forward]\n/ip/route set [find comment~\"^wan1\"] distance=7",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "*1;*3\n");
+    assert_eq!(out.routes.unwrap()[0].distance, 7);
+    let e = run_on("/ip/route print comment~\"wan\"", &routes, &items).unwrap_err();
+    assert!(e.message.contains("outside a `where`"), "{e}");
+}

@@ -196,7 +196,9 @@ pub enum Arg {
     Positional { value: Expr, span: Span },
     /// `where <condition>`. It extends to the end of the command, or to a print option
     /// (`detail`, `count-only`...) that follows it, which is then an argument of its own.
-    Where { cond: Cond, span: Span },
+    /// `bare`: a comparison written without `where` among `find`'s arguments
+    /// (`find comment~"wan1"`), which RouterOS takes as a condition too.
+    Where { cond: Cond, span: Span, bare: bool },
 }
 
 /// A value or an expression.
@@ -532,6 +534,9 @@ impl fmt::Display for Arg {
                 ..
             } if is_flag_name(w) || is_segment(w) || w == ".." => f.write_str(&quote(w)),
             Arg::Positional { value, .. } => write!(f, "{}", Value(value)),
+            Arg::Where {
+                cond, bare: true, ..
+            } => write!(f, "{cond}"),
             Arg::Where { cond, .. } => write!(f, "where {cond}"),
         }
     }

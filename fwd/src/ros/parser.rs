@@ -474,7 +474,7 @@ impl Parser<'_> {
             return err_at(&first, "expected a command after `..`");
         }
         let path = Self::resolve(base, &segs)?;
-        let args = self.args(&path)?;
+        let args = self.args(&path, verb.name == "find")?;
         Ok(Parsed::Command(Command {
             path,
             verb: verb.name,
@@ -483,8 +483,9 @@ impl Parser<'_> {
         }))
     }
 
-    /// The arguments of a command in menu `ctx`, up to the end of the statement.
-    fn args(&mut self, ctx: &[String]) -> PResult<Vec<Arg>> {
+    /// The arguments of a command in menu `ctx`, up to the end of the statement; `find`'s
+    /// may be comparisons without `where` (`find comment~"wan1"`).
+    fn args(&mut self, ctx: &[String], find: bool) -> PResult<Vec<Arg>> {
         let mut args = Vec::new();
         loop {
             let t = self.peek().clone();
@@ -501,7 +502,11 @@ impl Parser<'_> {
                 Tok::Word(w) if w == "where" && !self.at_named(None) => {
                     self.bump();
                     let cond = self.where_clause(ctx)?;
-                    args.push(Arg::Where { cond, span });
+                    args.push(Arg::Where {
+                        cond,
+                        span,
+                        bare: false,
+                    });
                 }
                 Tok::Word(w) if self.at_named(None) => {
                     if !is_prop_name(w) {
@@ -519,6 +524,14 @@ impl Parser<'_> {
                         name: w.clone(),
                         value: Some(value),
                         span,
+                    });
+                }
+                Tok::Word(_) if find && glued && cmp_op(&next.kind).is_some() => {
+                    let cond = self.cond_unary(ctx)?;
+                    args.push(Arg::Where {
+                        cond,
+                        span,
+                        bare: true,
                     });
                 }
                 Tok::Word(_) if glued && cmp_op(&next.kind).is_some() => {

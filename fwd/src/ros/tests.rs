@@ -851,6 +851,7 @@ fn reprint_fixpoints() {
         "/ip/route\n:foreach r in=$ids do={ :if ($r = \"*1\") do={ disable $r } }",
         ":if ([:len [/ip/route find]] > 0) do={ :put \"n=$[:len $x]\" }",
         ":put [:len (1 + 2)]",
+        "/ip/route set [find comment~\"^wan1\" disabled=no] distance=1",
     ] {
         reprints(src);
     }
@@ -968,9 +969,9 @@ fn rejected_inputs() {
             "invalid property name `Gateway`",
         ),
         (
-            "/ip/route find comment!=x",
+            "/ip/route print comment!=x",
             1,
-            23,
+            24,
             "comparison `!=` outside a `where`",
         ),
         (
