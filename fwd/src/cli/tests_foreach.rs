@@ -223,3 +223,33 @@ fn find_takes_comparisons_without_where() {
     let e = run_on("/ip/route print comment~\"wan\"", &routes, &items).unwrap_err();
     assert!(e.message.contains("outside a `where`"), "{e}");
 }
+
+/// A loop that waits (`:delay`) goes on where it was: the next element, with its own `$r`,
+/// and the routes it changed before the wait are handed over at the wait.
+#[test]
+fn foreach_resumes_after_a_wait_at_the_next_element() {
+    let (mut routes, items) = setup();
+    let mut g = Globals::new();
+    let mut job = Job::parse(
+        ":foreach r in=[/ip/route find dst-address=0.0.0.0/0] do={\n/ip/route set $r distance=30\n:put \"set $r\"\n:delay 2s\n}\n:put done",
+        false,
+    )
+    .unwrap();
+    let mut outputs = Vec::new();
+    for _ in 0..3 {
+        let s = job.run(&routes, &items, &mut g, &fake()).unwrap();
+        if let Some(r) = &s.outcome.routes {
+            routes = r.clone();
+        }
+        outputs.push((s.outcome.output, s.wait));
+    }
+    let delay = Some(Wait::Delay(std::time::Duration::from_secs(2)));
+    assert_eq!(outputs[0], ("set *1\n".to_string(), delay.clone()));
+    assert_eq!(
+        routes[0].distance, 30,
+        "the first route changed before the first wait"
+    );
+    assert_eq!(outputs[1], ("set *2\n".to_string(), delay));
+    assert_eq!(outputs[2], ("done\n".to_string(), None));
+    assert_eq!(routes[1].distance, 30);
+}
