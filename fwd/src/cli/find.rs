@@ -50,7 +50,7 @@ impl Session<'_> {
         let ids = self.items.ids.get(menu, list.len());
         let mut out = Vec::new();
         for (k, it) in list.iter().enumerate() {
-            if self.find_item(c, it)? {
+            if self.find_item(c, it, ids.id(k))? {
                 out.push(format_id(ids.id(k) as usize));
             }
         }

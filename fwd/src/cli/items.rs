@@ -82,10 +82,30 @@ pub(super) fn item_matches<T: Item + Clone>(
     }
 }
 
-/// Whether an item meets a `where` condition (`~` included: a property's text, empty when
-/// it is unset).
-fn item_cond<T: Item + Clone>(it: &T, cond: &crate::ros::Cond) -> Result<bool, Error> {
-    eval_cond(cond, &|p, v| item_matches(it, p, v), &|p| item_text(it, p))
+/// Whether item `it`, whose `*ID` is `id`, meets a `where` condition (`~` included: a
+/// property's text, empty when it is unset; `.id` its `*ID`).
+fn item_cond<T: Item + Clone>(it: &T, id: u32, cond: &crate::ros::Cond) -> Result<bool, Error> {
+    eval_cond(
+        cond,
+        &|p, v| item_or_id_matches(it, id, p, v),
+        &|p| match p {
+            ".id" => Some(format_id(id as usize)),
+            _ => item_text(it, p),
+        },
+    )
+}
+
+/// [`item_matches`], and `.id` against the item's `*ID` (any case, as RouterOS reads them).
+fn item_or_id_matches<T: Item + Clone>(
+    it: &T,
+    id: u32,
+    prop: &str,
+    value: &str,
+) -> Result<bool, String> {
+    match prop {
+        ".id" => Ok(value.trim().eq_ignore_ascii_case(&format_id(id as usize))),
+        _ => item_matches(it, prop, value),
+    }
 }
 
 /// An item's property as text (for `~`): empty when unset, None for a property the item
@@ -343,7 +363,7 @@ impl Session<'_> {
         match value {
             Expr::Sub(find) if find.verb == "find" => {
                 for (i, it) in list.iter().enumerate() {
-                    if self.find_item(find, it)? {
+                    if self.find_item(find, it, ids.id(i))? {
                         out.push(i);
                     }
                 }
@@ -376,8 +396,14 @@ impl Session<'_> {
         Ok(out)
     }
 
-    /// Whether an item matches a `find`: its `name=value` arguments and `where`.
-    pub(super) fn find_item<T: Item + Clone>(&self, find: &Command, it: &T) -> Result<bool, Error> {
+    /// Whether item `it`, whose `*ID` is `id`, matches a `find`: its `name=value` arguments
+    /// and conditions.
+    pub(super) fn find_item<T: Item + Clone>(
+        &self,
+        find: &Command,
+        it: &T,
+        id: u32,
+    ) -> Result<bool, Error> {
         for a in &find.args {
             let ok = match a {
                 Arg::Named { name, value, span } => {
@@ -385,12 +411,12 @@ impl Session<'_> {
                         Some(v) => self.text(v, *span)?,
                         None => "yes".to_string(),
                     };
-                    item_matches(it, name, &want).map_err(|m| Error {
+                    item_or_id_matches(it, id, name, &want).map_err(|m| Error {
                         span: *span,
                         message: m,
                     })?
                 }
-                Arg::Where { cond, .. } => item_cond(it, cond)?,
+                Arg::Where { cond, .. } => item_cond(it, id, cond)?,
                 Arg::Positional { span, .. } => {
                     return err(*span, "find takes conditions (name=value)")
                 }
@@ -413,7 +439,7 @@ impl Session<'_> {
         let mut shown = Vec::new();
         for (i, it) in list.iter().enumerate() {
             let keep = match c.where_cond() {
-                Some(cond) => item_cond(it, cond)?,
+                Some(cond) => item_cond(it, ids.id(i), cond)?,
                 None => true,
             };
             if keep {

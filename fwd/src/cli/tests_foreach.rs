@@ -253,3 +253,16 @@ fn foreach_resumes_after_a_wait_at_the_next_element() {
     assert_eq!(outputs[2], ("done\n".to_string(), None));
     assert_eq!(routes[1].distance, 30);
 }
+
+/// `.id` in the item menus' conditions: `print where .id=*2`, `find .id=*3`, in any case.
+#[test]
+fn items_match_their_id() {
+    let (routes, items) = setup();
+    let out = run_on(
+        "/ip/firewall/mangle\nprint count-only where .id=*2\n:put [find .id=*3]\n:put [find where .id~\"^\\\\*[12]$\"]\nprint count-only where .id=*a",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "1\n*3\n*1;*2\n0\n");
+}
