@@ -28,15 +28,23 @@ impl Session<'_> {
     pub(super) fn print_addresses(&mut self, c: &Command) -> Result<(), Error> {
         super::check_print_args(c, &["detail", "count-only", "terse"])?;
         let mut shown = Vec::new();
+        let ids = self.items.ids.get(IP_ADDRESS, self.items.addresses.len());
         for (i, it) in self.items.addresses.iter().enumerate() {
+            let id = format_id(ids.id(i) as usize);
             let keep = match c.where_cond() {
-                Some(cond) => {
-                    eval_cond(cond, &|p, v| self.address_matches(it, p, v), &|p| match p {
+                Some(cond) => eval_cond(
+                    cond,
+                    &|p, v| match p {
+                        ".id" => Ok(v.trim().eq_ignore_ascii_case(&id)),
+                        _ => self.address_matches(it, p, v),
+                    },
+                    &|p| match p {
+                        ".id" => Some(id.clone()),
                         "invalid" => Some(self.address_invalid(it).to_string()),
                         "dynamic" => Some("false".into()),
                         _ => item_text(it, p),
-                    })?
-                }
+                    },
+                )?,
                 None => true,
             };
             if keep {
@@ -54,7 +62,6 @@ impl Session<'_> {
         if c.has_flag("count-only") {
             let _ = writeln!(out, "{}", shown.len());
         } else if self.json {
-            let ids = self.items.ids.get(IP_ADDRESS, self.items.addresses.len());
             out = json_array(&shown, |(i, it, invalid)| {
                 let mut v = vec![(".id", format_id(ids.id(*i) as usize))];
                 v.extend(it.properties().into_iter().filter(|p| p.0 != "disabled"));

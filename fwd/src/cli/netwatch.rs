@@ -31,20 +31,24 @@ impl Session<'_> {
     pub(super) fn print_netwatch(&mut self, c: &Command) -> Result<(), Error> {
         super::check_print_args(c, &["detail", "count-only", "terse"])?;
         let mut shown = Vec::new();
+        let ids = self.items.ids.get(NETWATCH, self.items.netwatch.len());
         for (i, it) in self.items.netwatch.iter().enumerate() {
             let s = self.env.netwatch_status(it).unwrap_or_default();
+            let id = format_id(ids.id(i) as usize);
             let keep = match c.where_cond() {
-                Some(cond) => {
-                    eval_cond(
-                        cond,
-                        &|p, v| matches(it, &s, p, v),
-                        &|p| match status_props(&s).into_iter().find(|q| q.0 == p) {
-                            Some((_, v)) => Some(v),
-                            None if p == "type" => Some("icmp".into()),
-                            None => item_text(it, p),
-                        },
-                    )?
-                }
+                Some(cond) => eval_cond(
+                    cond,
+                    &|p, v| match p {
+                        ".id" => Ok(v.trim().eq_ignore_ascii_case(&id)),
+                        _ => matches(it, &s, p, v),
+                    },
+                    &|p| match status_props(&s).into_iter().find(|q| q.0 == p) {
+                        Some((_, v)) => Some(v),
+                        None if p == ".id" => Some(id.clone()),
+                        None if p == "type" => Some("icmp".into()),
+                        None => item_text(it, p),
+                    },
+                )?,
                 None => true,
             };
             if keep {
@@ -55,7 +59,6 @@ impl Session<'_> {
         if c.has_flag("count-only") {
             let _ = writeln!(out, "{}", shown.len());
         } else if self.json {
-            let ids = self.items.ids.get(NETWATCH, self.items.netwatch.len());
             out = json_array(&shown, |(i, it, s)| {
                 let mut v = vec![(".id", format_id(ids.id(*i) as usize))];
                 v.extend(it.properties().into_iter().filter(|p| p.0 != "disabled"));

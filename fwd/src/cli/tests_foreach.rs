@@ -266,3 +266,16 @@ fn items_match_their_id() {
     .unwrap();
     assert_eq!(out.output, "1\n*3\n*1;*2\n0\n");
 }
+
+/// `.id` in `/ip/address print` and `/tool/netwatch print` conditions too.
+#[test]
+fn addresses_and_netwatch_match_their_id() {
+    let (routes, items) = setup();
+    let out = run_on(
+        "/ip/address add address=192.168.1.1/24 interface=bridge\n/ip/address add address=203.0.113.2/24 interface=ether1\n/ip/address print count-only where .id=*2\n/tool/netwatch add host=192.0.2.1\n/tool/netwatch add host=192.0.2.2\n/tool/netwatch print count-only where .id~\"^\\\\*[12]$\" and host=192.0.2.2",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "1\n1\n");
+}
