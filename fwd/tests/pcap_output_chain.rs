@@ -9,14 +9,12 @@ mod common;
 
 use common::*;
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 use wanfwd::api::ApiClient;
 use wanfwd::config::Config;
 use wanfwd::packet::icmp::IcmpPacket;
 use wanfwd::packet::ipv4::PROTO_ICMP;
-use wanfwd::router::{self, Report, RunOptions};
+use wanfwd::router::{Report, RunOptions};
 
 const VIA_WAN2: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const VIA_MAIN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -128,10 +126,7 @@ fn output_chain_routes_the_probes_by_its_table_and_counts_them() {
 /// Runs the router for 2 s; after 1.8 s (netwatch probes each host every 500 ms: a few by
 /// then) asks for the mangle rules' stats, resets them and asks again.
 fn run_asking_stats(cfg: &Config, dir: &TestDir) -> (Report, (Stats, Stats)) {
-    let stop = Arc::new(AtomicBool::new(false));
-    std::thread::scope(|s| {
-        let router_stop = Arc::clone(&stop);
-        let h = s.spawn(|| router::run(cfg, &RunOptions::default(), router_stop));
+    let (report, (before, reset, after)) = run_router_while(cfg, &RunOptions::default(), || {
         std::thread::sleep(Duration::from_millis(1800));
         let socket = dir.file("api.sock");
         let before = mangle_stats(&socket);
@@ -139,16 +134,10 @@ fn run_asking_stats(cfg: &Config, dir: &TestDir) -> (Report, (Stats, Stats)) {
         let reset = api.run("/ip/firewall/mangle reset-counters-all", false);
         let after = mangle_stats(&socket);
         std::thread::sleep(Duration::from_millis(200));
-        stop.store(true, Ordering::SeqCst);
-        let result = h.join();
-        let _ = std::fs::remove_dir_all("/var/run/dpdk/wf-it-output");
-        let report = match result {
-            Ok(r) => r.expect("the router runs (needs root and DPDK with net_pcap)"),
-            Err(p) => std::panic::resume_unwind(p),
-        };
-        assert!(matches!(reset, Ok(Ok(_))), "reset-counters-all: {reset:?}");
-        (report, (before, after))
-    })
+        (before, reset, after)
+    });
+    assert!(matches!(reset, Ok(Ok(_))), "reset-counters-all: {reset:?}");
+    (report, (before, after))
 }
 
 /// Each mangle rule's (packets, bytes) from `print stats`.

@@ -3,7 +3,7 @@
 //! `items`); the control core recomputes the connected routes and the addresses the workers
 //! answer for and masquerade with when a script changes them.
 
-use super::items::{detail_entry, item_matches, item_text};
+use super::items::{detail_entry, item_or_id_matches, item_or_id_text};
 use super::{eval_cond, Error, Session};
 use crate::config::{AddressItem, IP_ADDRESS};
 use crate::firewall::Item;
@@ -16,12 +16,18 @@ impl Session<'_> {
         !it.disabled && self.env.link_down(&it.interface)
     }
 
-    fn address_matches(&self, it: &AddressItem, prop: &str, value: &str) -> Result<bool, String> {
+    fn address_matches(
+        &self,
+        it: &AddressItem,
+        id: u32,
+        prop: &str,
+        value: &str,
+    ) -> Result<bool, String> {
         let yes = |b: bool| matches!((value, b), ("yes" | "true", true) | ("no" | "false", false));
         match prop {
             "invalid" => Ok(yes(self.address_invalid(it))),
             "dynamic" => Ok(yes(false)),
-            _ => item_matches(it, prop, value),
+            _ => item_or_id_matches(it, id, prop, value),
         }
     }
 
@@ -30,23 +36,20 @@ impl Session<'_> {
         let mut shown = Vec::new();
         let ids = self.items.ids.get(IP_ADDRESS, self.items.addresses.len());
         for (i, it) in self.items.addresses.iter().enumerate() {
-            let id = format_id(ids.id(i) as usize);
-            let keep = match c.where_cond() {
-                Some(cond) => eval_cond(
-                    cond,
-                    &|p, v| match p {
-                        ".id" => Ok(v.trim().eq_ignore_ascii_case(&id)),
-                        _ => self.address_matches(it, p, v),
-                    },
-                    &|p| match p {
-                        ".id" => Some(id.clone()),
-                        "invalid" => Some(self.address_invalid(it).to_string()),
-                        "dynamic" => Some("false".into()),
-                        _ => item_text(it, p),
-                    },
-                )?,
-                None => true,
-            };
+            let id = ids.id(i);
+            let keep =
+                match c.where_cond() {
+                    Some(cond) => eval_cond(
+                        cond,
+                        &|p, v| self.address_matches(it, id, p, v),
+                        &|p| match p {
+                            "invalid" => Some(self.address_invalid(it).to_string()),
+                            "dynamic" => Some("false".into()),
+                            _ => item_or_id_text(it, id, p),
+                        },
+                    )?,
+                    None => true,
+                };
             if keep {
                 shown.push((i, it, self.address_invalid(it)));
             }

@@ -85,18 +85,13 @@ pub(super) fn item_matches<T: Item + Clone>(
 /// Whether item `it`, whose `*ID` is `id`, meets a `where` condition (`~` included: a
 /// property's text, empty when it is unset; `.id` its `*ID`).
 fn item_cond<T: Item + Clone>(it: &T, id: u32, cond: &crate::ros::Cond) -> Result<bool, Error> {
-    eval_cond(
-        cond,
-        &|p, v| item_or_id_matches(it, id, p, v),
-        &|p| match p {
-            ".id" => Some(format_id(id as usize)),
-            _ => item_text(it, p),
-        },
-    )
+    eval_cond(cond, &|p, v| item_or_id_matches(it, id, p, v), &|p| {
+        item_or_id_text(it, id, p)
+    })
 }
 
 /// [`item_matches`], and `.id` against the item's `*ID` (any case, as RouterOS reads them).
-fn item_or_id_matches<T: Item + Clone>(
+pub(super) fn item_or_id_matches<T: Item + Clone>(
     it: &T,
     id: u32,
     prop: &str,
@@ -108,9 +103,12 @@ fn item_or_id_matches<T: Item + Clone>(
     }
 }
 
-/// An item's property as text (for `~`): empty when unset, None for a property the item
-/// does not have.
-pub(super) fn item_text<T: Item + Clone>(it: &T, prop: &str) -> Option<String> {
+/// An item's property as text (for `~`): its `*ID` for `.id`, empty when unset, None for a
+/// property the item does not have.
+pub(super) fn item_or_id_text<T: Item + Clone>(it: &T, id: u32, prop: &str) -> Option<String> {
+    if prop == ".id" {
+        return Some(format_id(id as usize));
+    }
     match it.properties().into_iter().find(|(k, _)| *k == prop) {
         Some((_, v)) => Some(v),
         None => item_matches(it, prop, "").is_ok().then(String::new),

@@ -589,9 +589,7 @@ fn eval_cond(
                     Some(t) => wrap(value::regex_match(&t, &v), *span),
                     // An unknown property is refused as `test` refuses it.
                     None => wrap(
-                        test(prop, &v).and(Err(format!(
-                            "operator '~' is not supported in this menu's conditions yet ({prop})"
-                        ))),
+                        test(prop, &v).and(Err(format!("operator '~' cannot be used on '{prop}'"))),
                         *span,
                     ),
                 },

@@ -1,7 +1,7 @@
 //! `/tool/netwatch print`: the items with the status the control core keeps for them.
 //! The other verbs are the generic item menu's (see `items`).
 
-use super::items::{detail_entry, flags, item_matches, item_text};
+use super::items::{detail_entry, flags, item_or_id_matches, item_or_id_text};
 use super::{eval_cond, Error, Session};
 use crate::firewall::Item;
 use crate::netwatch::{NetwatchItem, StatusView, NETWATCH};
@@ -19,11 +19,17 @@ fn status_props(s: &StatusView) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn matches(it: &NetwatchItem, s: &StatusView, prop: &str, value: &str) -> Result<bool, String> {
+fn matches(
+    it: &NetwatchItem,
+    id: u32,
+    s: &StatusView,
+    prop: &str,
+    value: &str,
+) -> Result<bool, String> {
     match status_props(s).into_iter().find(|p| p.0 == prop) {
         Some((_, v)) => Ok(v == value),
         None if prop == "type" => Ok(value == "icmp"),
-        None => item_matches(it, prop, value),
+        None => item_or_id_matches(it, id, prop, value),
     }
 }
 
@@ -34,21 +40,19 @@ impl Session<'_> {
         let ids = self.items.ids.get(NETWATCH, self.items.netwatch.len());
         for (i, it) in self.items.netwatch.iter().enumerate() {
             let s = self.env.netwatch_status(it).unwrap_or_default();
-            let id = format_id(ids.id(i) as usize);
+            let id = ids.id(i);
             let keep = match c.where_cond() {
-                Some(cond) => eval_cond(
-                    cond,
-                    &|p, v| match p {
-                        ".id" => Ok(v.trim().eq_ignore_ascii_case(&id)),
-                        _ => matches(it, &s, p, v),
-                    },
-                    &|p| match status_props(&s).into_iter().find(|q| q.0 == p) {
-                        Some((_, v)) => Some(v),
-                        None if p == ".id" => Some(id.clone()),
-                        None if p == "type" => Some("icmp".into()),
-                        None => item_text(it, p),
-                    },
-                )?,
+                Some(cond) => {
+                    eval_cond(
+                        cond,
+                        &|p, v| matches(it, id, &s, p, v),
+                        &|p| match status_props(&s).into_iter().find(|q| q.0 == p) {
+                            Some((_, v)) => Some(v),
+                            None if p == "type" => Some("icmp".into()),
+                            None => item_or_id_text(it, id, p),
+                        },
+                    )?
+                }
                 None => true,
             };
             if keep {

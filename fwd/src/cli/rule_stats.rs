@@ -1,7 +1,7 @@
 //! `print stats`, `reset-counters` and `reset-counters-all` in `/ip/firewall/mangle` and
 //! `/ip/firewall/nat`: the packets and bytes each rule matched, as RouterOS prints them.
 
-use super::items::{flags, item_matches, item_text, json_props};
+use super::items::{flags, item_or_id_matches, item_or_id_text, json_props};
 use super::{err, eval_cond, grouped, Error, IdList, Session};
 use crate::firewall::{Item, MANGLE, NAT};
 use crate::rib::view::{json_array, render_table, Row};
@@ -72,12 +72,12 @@ impl Session<'_> {
                     &|p, v| match p {
                         "bytes" => Ok(v == bytes.to_string()),
                         "packets" => Ok(v == packets.to_string()),
-                        _ => item_matches(it, p, v),
+                        _ => item_or_id_matches(it, ids.id(i), p, v),
                     },
                     &|p| match p {
                         "bytes" => Some(bytes.to_string()),
                         "packets" => Some(packets.to_string()),
-                        _ => item_text(it, p),
+                        _ => item_or_id_text(it, ids.id(i), p),
                     },
                 )?,
                 None => true,

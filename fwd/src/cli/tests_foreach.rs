@@ -259,12 +259,12 @@ fn foreach_resumes_after_a_wait_at_the_next_element() {
 fn items_match_their_id() {
     let (routes, items) = setup();
     let out = run_on(
-        "/ip/firewall/mangle\nprint count-only where .id=*2\n:put [find .id=*3]\n:put [find where .id~\"^\\\\*[12]$\"]\nprint count-only where .id=*a",
+        "/ip/firewall/mangle\nprint count-only where .id=*2\n:put [find .id=*3]\n:put [find where .id~\"^\\\\*[12]$\"]\nprint count-only where .id=*a\nprint stats count-only where .id=*2 or .id~\"3\"",
         &routes,
         &items,
     )
     .unwrap();
-    assert_eq!(out.output, "1\n*3\n*1;*2\n0\n");
+    assert_eq!(out.output, "1\n*3\n*1;*2\n0\n2\n");
 }
 
 /// `.id` in `/ip/address print` and `/tool/netwatch print` conditions too.

@@ -451,12 +451,31 @@ pub fn run_router(cfg: &Config, run_for: Duration) -> Report {
 
 /// `run_router` with options (a script run at start: `wanfwd --script`).
 pub fn run_router_with(cfg: &Config, opts: &RunOptions, run_for: Duration) -> Report {
+    run_router_while(cfg, opts, || std::thread::sleep(run_for)).0
+}
+
+/// Runs the router while `during` runs (it may talk to the router, e.g. through the API
+/// socket), then stops it: the report and what `during` returned.
+pub fn run_router_while<R>(
+    cfg: &Config,
+    opts: &RunOptions,
+    during: impl FnOnce() -> R,
+) -> (Report, R) {
+    /// Stops the router when dropped: also when `during` panics, which would otherwise
+    /// leave the scope waiting for the router forever.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
     let stop = Arc::new(AtomicBool::new(false));
     std::thread::scope(|s| {
         let router_stop = Arc::clone(&stop);
         let h = s.spawn(move || router::run(cfg, opts, router_stop));
-        std::thread::sleep(run_for);
-        stop.store(true, Ordering::SeqCst);
+        let guard = StopOnDrop(Arc::clone(&stop));
+        let r = during();
+        drop(guard);
         let result = h.join();
         // EAL leaves its runtime directory behind; the test removes what it made.
         let args = &cfg.dpdk.eal_args;
@@ -468,7 +487,7 @@ pub fn run_router_with(cfg: &Config, opts: &RunOptions, run_for: Duration) -> Re
             let _ = std::fs::remove_dir_all(format!("/var/run/dpdk/{p}"));
         }
         match result {
-            Ok(Ok(report)) => report,
+            Ok(Ok(report)) => (report, r),
             Ok(Err(e)) => panic!(
                 "expected the router to run (this test needs root and DPDK with net_pcap): {e}"
             ),
