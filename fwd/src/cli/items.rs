@@ -207,22 +207,8 @@ impl Session<'_> {
                         }
                     }
                 }
-                if menu == crate::netwatch::NETWATCH
-                    && !it.properties().iter().any(|p| p.0 == "host")
-                {
-                    return err(c.span, "a netwatch item needs a host");
-                }
-                if menu == IP_ADDRESS && !it.properties().iter().any(|p| p.0 == "address") {
-                    return err(c.span, "an address needs address= (and interface=)");
-                }
-                if menu == IP_ADDRESS && !it.properties().iter().any(|p| p.0 == "interface") {
-                    return err(c.span, "an address needs interface=");
-                }
-                if menu == crate::config::ROUTING_TABLE {
-                    let name = it.properties().first().map(|p| p.1.clone());
-                    if name.is_none() {
-                        return err(c.span, "a routing table needs a name");
-                    }
+                if let Some(m) = missing(menu, &it) {
+                    return err(c.span, m);
                 }
                 let at = at.unwrap_or(list.len());
                 list.insert(at, it);
@@ -512,6 +498,26 @@ impl Session<'_> {
             },
         )
     }
+}
+
+/// What an item added to `menu` lacks of the properties it cannot do without, as RouterOS
+/// refuses it (`failure: ... not specified`).
+fn missing<T: Item>(menu: &str, it: &T) -> Option<&'static str> {
+    let needs: &[(&str, &'static str)] = match menu {
+        crate::netwatch::NETWATCH => &[("host", "a netwatch item needs a host")],
+        IP_ADDRESS => &[
+            ("address", "an address needs address= (and interface=)"),
+            ("interface", "an address needs interface="),
+        ],
+        crate::config::ROUTING_TABLE => &[("name", "a routing table needs a name")],
+        INTERFACE_LIST => &[("name", "an interface list needs a name")],
+        _ => &[],
+    };
+    let props = it.properties();
+    needs
+        .iter()
+        .find(|(p, _)| !props.iter().any(|q| q.0 == *p))
+        .map(|(_, m)| *m)
 }
 
 /// A value as `print` writes it: quoted when it holds spaces or is empty.

@@ -624,6 +624,8 @@ mod tests_firewall;
 #[cfg(test)]
 mod tests_foreach;
 #[cfg(test)]
+mod tests_fuzz;
+#[cfg(test)]
 mod tests_netwatch;
 #[cfg(test)]
 mod tests_script;

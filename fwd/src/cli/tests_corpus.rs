@@ -20,8 +20,10 @@ const ROUTER: &str = "/interface/ethernet:
 
 /// A router as scripts see it: the model the control core would hold, every gateway
 /// reachable, some links down, and a few tracked connections.
-struct Router {
-    model: Model,
+pub(super) struct Router {
+    /// The configuration file the router started from (what `/export` overlays).
+    cfg: Config,
+    pub(super) model: Model,
     down: Vec<String>,
     /// Connection marks of the tracked connections.
     conns: Vec<&'static str>,
@@ -32,11 +34,12 @@ struct Router {
 }
 
 impl Router {
-    fn new() -> Router {
+    pub(super) fn new() -> Router {
         let cfg = Config::from_yaml_str(ROUTER, "router.yaml").expect("the guide's router");
         let names: Vec<String> = cfg.interfaces.iter().map(|i| i.name.clone()).collect();
         Router {
             model: Model::from_config(&cfg, &names),
+            cfg,
             down: Vec::new(),
             conns: vec!["wan1_conn", "wan1_conn", "wan2_conn"],
             flushed: false,
@@ -59,7 +62,7 @@ impl Router {
     }
 
     /// Runs `text` on the router; on success its outcome is installed.
-    fn run(&mut self, text: &str) -> Result<String, Error> {
+    pub(super) fn run(&mut self, text: &str) -> Result<String, Error> {
         let items = self.model.items();
         let out = run(text, &self.model.routes, &items, self, false)?;
         if let Some(routes) = out.routes {
@@ -74,7 +77,7 @@ impl Router {
     }
 
     /// What a script could change, to check that a refused one changed nothing.
-    fn state(&self) -> (Vec<RouteItem>, Items) {
+    pub(super) fn state(&self) -> (Vec<RouteItem>, Items) {
         (self.model.routes.clone(), self.model.items())
     }
 }
@@ -111,6 +114,10 @@ impl Env for Router {
 
     fn check_items(&self, items: &Items) -> Result<(), String> {
         self.model.check_items(items)
+    }
+
+    fn config(&self) -> Option<Config> {
+        Some(self.cfg.clone())
     }
 
     fn link_down(&self, name: &str) -> bool {

@@ -50,10 +50,14 @@ impl Item for TrackingSettings {
                     "enabled: only 'auto' is supported (tracking runs while mangle or NAT rules exist), not '{value}'"
                 )),
             },
-            _ => {
+            _ if Timeouts::has(property) => {
                 let d = parse_duration(value).map_err(|e| format!("{property}: {e}"))?;
                 self.timeouts.set(property, d)
             }
+            _ => Err(format!(
+                "unknown property '{property}' for {TRACKING} (known: enabled, max-entries, {})",
+                Timeouts::NAMES.join(", ")
+            )),
         }
     }
 

@@ -59,6 +59,14 @@ const NAMES: [&str; 12] = [
 ];
 
 impl Timeouts {
+    /// The property names, in RouterOS's print order.
+    pub const NAMES: [&'static str; 12] = NAMES;
+
+    /// Whether `property` is one of the timeouts.
+    pub fn has(property: &str) -> bool {
+        NAMES.contains(&property)
+    }
+
     fn field_mut(&mut self, index: usize) -> &mut Duration {
         match index {
             0 => &mut self.tcp_syn_sent,
