@@ -351,3 +351,5 @@ mod tests;
 pub(crate) mod tests_emit;
 #[cfg(test)]
 mod tests_firewall;
+#[cfg(test)]
+mod tests_fuzz;
