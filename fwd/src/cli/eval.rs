@@ -212,6 +212,11 @@ impl Session<'_> {
             | Stmt::Delay { duration: e, .. }
             | Stmt::If { cond: e, .. }
             | Stmt::ForEach { list: e, .. } => expr_pings(e, &mut cmds),
+            Stmt::For { from, to, step, .. } => {
+                for e in [Some(from), Some(to), step.as_ref()].into_iter().flatten() {
+                    expr_pings(e, &mut cmds);
+                }
+            }
             Stmt::ChangeMenu { .. } | Stmt::Block { .. } => {}
         }
         cmds.iter()

@@ -26,9 +26,44 @@ pub(super) struct Frame {
     pub stmts: Arc<[Stmt]>,
     pub next: usize,
     pub locals: Vec<(String, Value)>,
-    /// A `:foreach` body: its variable and the elements still to go over.
-    pub each: Option<(String, std::vec::IntoIter<Value>)>,
+    /// A loop's body (`:foreach`, `:for`): its variable and what it goes over next.
+    pub each: Option<(String, Passes)>,
 }
+
+/// What a loop goes over.
+#[derive(Clone, Debug)]
+pub(super) enum Passes {
+    /// `:foreach`: the elements still to go over.
+    Elements(std::vec::IntoIter<Value>),
+    /// `:for`: the next number (None once past the end), the last one and the step.
+    Count {
+        next: Option<i64>,
+        to: i64,
+        step: i64,
+    },
+}
+
+impl Iterator for Passes {
+    type Item = Value;
+
+    fn next(&mut self) -> Option<Value> {
+        match self {
+            Passes::Elements(e) => e.next(),
+            Passes::Count { next, to, step } => {
+                let n = (*next)?;
+                let (to, step) = (*to, *step);
+                *next = n
+                    .checked_add(step)
+                    .filter(|m| if step > 0 { *m <= to } else { *m >= to });
+                Some(Value::Num(n))
+            }
+        }
+    }
+}
+
+/// Loop passes one run of a script may start before it waits (`:delay`, `/ping`) or ends:
+/// scripts run on the control core, which must not be held up by an endless loop.
+pub(super) const MAX_PASSES: usize = 100_000;
 
 impl Frame {
     pub fn new(stmts: &[Stmt]) -> Frame {
@@ -42,8 +77,25 @@ impl Frame {
 
     /// A `:foreach` body over `elements`, `$name` each in turn; None when there are none.
     pub fn each(stmts: &[Stmt], name: &str, elements: Vec<Value>) -> Option<Frame> {
+        Frame::passes(stmts, name, Passes::Elements(elements.into_iter()))
+    }
+
+    /// A `:for` body: `$name` from `from` to `to`, both included, by steps of `step`'s size
+    /// towards `to` (`step` is not 0); None when there is no pass.
+    pub fn count(stmts: &[Stmt], name: &str, from: i64, to: i64, step: i64) -> Option<Frame> {
+        let step = if to >= from {
+            step.checked_abs()
+        } else {
+            step.checked_abs().map(|s| -s)
+        };
+        let next = step.map(|_| from);
+        let step = step.unwrap_or(i64::MAX);
+        Frame::passes(stmts, name, Passes::Count { next, to, step })
+    }
+
+    fn passes(stmts: &[Stmt], name: &str, passes: Passes) -> Option<Frame> {
         let mut f = Frame {
-            each: Some((name.to_string(), elements.into_iter())),
+            each: Some((name.to_string(), passes)),
             ..Frame::new(stmts)
         };
         f.next_element().then_some(f)

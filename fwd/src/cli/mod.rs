@@ -236,6 +236,18 @@ struct Session<'a> {
     globals: &'a mut Globals,
     /// Results of the pings the running statement waited for, not yet used.
     pings: RefCell<VecDeque<PingResult>>,
+    /// Loop passes started in this run (at most [`job::MAX_PASSES`]).
+    passes: usize,
+}
+
+/// Where the innermost loop was written: the statement that started its frame (its
+/// parent's previous statement), for an error about its passes.
+fn top_span(frames: &[job::Frame]) -> Span {
+    frames
+        .len()
+        .checked_sub(2)
+        .and_then(|i| frames[i].stmts.get(frames[i].next.checked_sub(1)?))
+        .map_or_else(Span::default, Stmt::span)
 }
 
 impl<'a> Session<'a> {
@@ -259,6 +271,7 @@ impl<'a> Session<'a> {
             frames: Vec::new(),
             globals,
             pings: RefCell::new(VecDeque::new()),
+            passes: 0,
         }
     }
 
@@ -292,7 +305,9 @@ impl<'a> Session<'a> {
                 return Ok(None);
             };
             let Some(st) = top.stmts.get(top.next).cloned() else {
-                if !top.next_element() {
+                if top.next_element() {
+                    self.count_pass(top_span(&self.frames))?;
+                } else {
                     self.frames.pop();
                 }
                 continue;
@@ -315,6 +330,21 @@ impl<'a> Session<'a> {
                 return Ok(Some(wait));
             }
         }
+    }
+
+    /// Counts a loop pass started at `span`; too many in one run stop the script.
+    fn count_pass(&mut self, span: Span) -> Result<(), Error> {
+        self.passes += 1;
+        if self.passes > job::MAX_PASSES {
+            return err(
+                span,
+                format!(
+                    "stopped after {} loop passes without a pause (:delay or /ping): scripts run on the control core",
+                    job::MAX_PASSES
+                ),
+            );
+        }
+        Ok(())
     }
 
     fn stmt(&mut self, st: &Stmt) -> Result<Option<Wait>, Error> {
@@ -349,7 +379,38 @@ impl<'a> Session<'a> {
                 span,
             } => {
                 let elements = self.value(list, *span)?.elements();
-                self.frames.extend(job::Frame::each(body, name, elements));
+                if let Some(f) = job::Frame::each(body, name, elements) {
+                    self.frames.push(f);
+                    self.count_pass(*span)?;
+                }
+            }
+            Stmt::For {
+                name,
+                from,
+                to,
+                step,
+                body,
+                span,
+            } => {
+                let number = |s: &mut Self, e: &ros::Expr, what: &str| -> Result<i64, Error> {
+                    let v = s.value(e, *span)?;
+                    v.as_num().ok_or_else(|| Error {
+                        span: *span,
+                        message: format!("`:for` {what} must be a number, not '{}'", v.to_text()),
+                    })
+                };
+                let (from, to) = (number(self, from, "from")?, number(self, to, "to")?);
+                let step = match step {
+                    Some(e) => number(self, e, "step")?,
+                    None => 1,
+                };
+                if step == 0 {
+                    return err(*span, "`:for` step must not be 0");
+                }
+                if let Some(f) = job::Frame::count(body, name, from, to, step) {
+                    self.frames.push(f);
+                    self.count_pass(*span)?;
+                }
             }
             Stmt::Local { name, value, span } => {
                 let v = self.opt_value(value.as_ref(), *span)?;
@@ -621,6 +682,8 @@ mod tests;
 mod tests_corpus;
 #[cfg(test)]
 mod tests_firewall;
+#[cfg(test)]
+mod tests_for;
 #[cfg(test)]
 mod tests_foreach;
 #[cfg(test)]

@@ -47,7 +47,7 @@ impl Value {
     }
 
     /// The value as a number, when it is one or is text that reads as one.
-    fn as_num(&self) -> Option<i64> {
+    pub(super) fn as_num(&self) -> Option<i64> {
         match self {
             Value::Num(n) => Some(*n),
             Value::Str(s) => s.trim().parse().ok(),

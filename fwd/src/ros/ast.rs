@@ -108,6 +108,17 @@ pub enum Stmt {
         body: Vec<Stmt>,
         span: Span,
     },
+    /// `:for name from=A to=B [step=S] do={...}`: the block once per number from A to B,
+    /// both included, counting down when B is below A (RouterOS's rule: the step's size
+    /// counts, the direction is from A towards B).
+    For {
+        name: String,
+        from: Expr,
+        to: Expr,
+        step: Option<Expr>,
+        body: Vec<Stmt>,
+        span: Span,
+    },
 }
 
 impl Stmt {
@@ -123,7 +134,8 @@ impl Stmt {
             | Stmt::Delay { span, .. }
             | Stmt::If { span, .. }
             | Stmt::Put { span, .. }
-            | Stmt::ForEach { span, .. } => *span,
+            | Stmt::ForEach { span, .. }
+            | Stmt::For { span, .. } => *span,
         }
     }
 }
@@ -477,6 +489,21 @@ impl fmt::Display for Stmt {
                 name, list, body, ..
             } => {
                 write!(f, ":foreach {name} in={} do=", Value(list))?;
+                write_block(f, body)
+            }
+            Stmt::For {
+                name,
+                from,
+                to,
+                step,
+                body,
+                ..
+            } => {
+                write!(f, ":for {name} from={} to={}", Value(from), Value(to))?;
+                if let Some(s) = step {
+                    write!(f, " step={}", Value(s))?;
+                }
+                f.write_str(" do=")?;
                 write_block(f, body)
             }
         }

@@ -1066,10 +1066,64 @@ impl Parser<'_> {
                     span,
                 })
             }
+            "for" => {
+                let nt = self.peek().clone();
+                let name = match &nt.kind {
+                    Tok::Word(n) if is_var_name(n) && !self.at_named(None) => n.clone(),
+                    _ => {
+                        return err_at(
+                            &nt,
+                            format!(
+                                "expected a variable name after `:for`, found {}",
+                                describe(&nt)
+                            ),
+                        )
+                    }
+                };
+                self.bump();
+                let bound = |p: &mut Self, key: &str| -> PResult<Option<Expr>> {
+                    if !p.at_named(Some(key)) {
+                        return Ok(None);
+                    }
+                    p.bump();
+                    p.bump();
+                    p.required_value(ctx, &format!("a number after `{key}=`")).map(Some)
+                };
+                let Some(from) = bound(self, "from")? else {
+                    let n = self.peek();
+                    return err_at(
+                        n,
+                        format!("`:for {name}` needs `from=`, found {}", describe(n)),
+                    );
+                };
+                let Some(to) = bound(self, "to")? else {
+                    let n = self.peek();
+                    return err_at(
+                        n,
+                        format!("`:for {name}` needs `to=` after `from=`, found {}", describe(n)),
+                    );
+                };
+                let step = bound(self, "step")?;
+                let Some(body) = self.keyword_block("do", ctx)? else {
+                    let n = self.peek();
+                    return err_at(
+                        n,
+                        format!("`:for` needs `do={{ ... }}` after its bounds, found {}", describe(n)),
+                    );
+                };
+                Ok(Stmt::For {
+                    name,
+                    from,
+                    to,
+                    step,
+                    body,
+                    span,
+                })
+            }
             _ => err_at(
                 &t,
                 format!(
-                    "unknown command `{word}` (supported: :log, :delay, :local, :global, :set, :if, :put, :foreach)"
+                    "unknown command `{word}` (supported: :log, :delay, :local, :global, :set, :if, :put, :foreach, :for)"
                 ),
             ),
         }
