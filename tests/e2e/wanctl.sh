@@ -123,6 +123,12 @@ looped=$(ctl ':foreach i in=[/interface/list find where name=loop-a or name=loop
 echo "$looped"
 check ":foreach over [find] removes each list it names ($(wc -l <<<"$looped") passes)" \
     test "$(grep -c '^removing \*' <<<"$looped")" = 2 -a -z "$(list_id loop-a)$(list_id loop-b)"
+# :for with a pause in each pass, through the daemon: the script waits on the control core
+# between passes and wanctl gets the whole output at its end.
+counted=$(ctl ':for i from=3 to=1 do={ :put "pass $i"; :delay 200ms }' 2>&1 || true)
+echo "$counted"
+check ":for counts down with a :delay in each pass" \
+    test "$(tr '\n' ' ' <<<"$counted")" = "pass 3 pass 2 pass 1 "
 busy=$(tb_metric 'wanfwd_worker_busy_cycles_total{worker="0"}')
 check "metrics: worker 0 counted busy cycles for the packets ($busy)" test "${busy:-0}" -gt 0
 check "/ip/arp print stats is refused: ARP has no counters" bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print stats'"
