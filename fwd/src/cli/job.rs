@@ -41,6 +41,9 @@ pub(super) enum Passes {
         to: i64,
         step: i64,
     },
+    /// `:while`: passes until its test (the frame's one statement, an `:if` whose block is
+    /// the body) finds the condition false.
+    While,
 }
 
 impl Iterator for Passes {
@@ -49,6 +52,7 @@ impl Iterator for Passes {
     fn next(&mut self) -> Option<Value> {
         match self {
             Passes::Elements(e) => e.next(),
+            Passes::While => Some(Value::Nothing),
             Passes::Count { next, to, step } => {
                 let n = (*next)?;
                 let (to, step) = (*to, *step);
@@ -93,6 +97,26 @@ impl Frame {
         Frame::passes(stmts, name, Passes::Count { next, to, step })
     }
 
+    /// A `:while` loop: one statement, `:if (cond) do={ body }`, run again after each pass;
+    /// the loop ends when it runs no block ([`Frame::is_while`]).
+    pub fn while_loop(cond: &ros::Expr, body: &[Stmt], span: Span) -> Frame {
+        let test = Stmt::If {
+            cond: cond.clone(),
+            then: body.to_vec(),
+            otherwise: None,
+            span,
+        };
+        Frame {
+            each: Some((String::new(), Passes::While)),
+            ..Frame::new(&[test])
+        }
+    }
+
+    /// Whether this is a `:while` loop's frame.
+    pub fn is_while(&self) -> bool {
+        matches!(self.each, Some((_, Passes::While)))
+    }
+
     fn passes(stmts: &[Stmt], name: &str, passes: Passes) -> Option<Frame> {
         let mut f = Frame {
             each: Some((name.to_string(), passes)),
@@ -111,7 +135,11 @@ impl Frame {
         let Some(v) = rest.next() else {
             return false;
         };
-        self.locals = vec![(name.clone(), v)];
+        self.locals = if name.is_empty() {
+            Vec::new()
+        } else {
+            vec![(name.clone(), v)]
+        };
         self.next = 0;
         true
     }

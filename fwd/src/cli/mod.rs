@@ -321,10 +321,16 @@ impl<'a> Session<'a> {
                     }
                 }
             }
+            // A `:while` test that runs no block ends its loop.
+            let depth = self.frames.len();
+            let test = self.frames.last().is_some_and(job::Frame::is_while);
             if let Some(top) = self.frames.last_mut() {
                 top.next += 1;
             }
             let r = self.stmt(&st);
+            if test && r.is_ok() && self.frames.len() == depth {
+                self.frames.pop();
+            }
             self.pings.borrow_mut().clear();
             if let Some(wait) = r? {
                 return Ok(Some(wait));
@@ -383,6 +389,10 @@ impl<'a> Session<'a> {
                     self.frames.push(f);
                     self.count_pass(*span)?;
                 }
+            }
+            Stmt::While { cond, body, span } => {
+                self.frames.push(job::Frame::while_loop(cond, body, *span));
+                self.count_pass(*span)?;
             }
             Stmt::For {
                 name,

@@ -1,5 +1,6 @@
-//! `:for name from=A to=B [step=S] do={...}`: counting both ways, steps, scopes, waits, and
-//! the cap on loop passes that keeps a runaway loop from holding the control core.
+//! `:for name from=A to=B [step=S] do={...}` and `:while (cond) do={...}`: counting both
+//! ways, steps, scopes, waits (a `[/ping]` in a `:while` test too), and the cap on loop
+//! passes that keeps a runaway loop from holding the control core.
 
 use super::job::{Job, MAX_PASSES};
 use super::tests::fake;
@@ -124,4 +125,74 @@ fn a_runaway_loop_is_stopped_and_a_pausing_one_is_not() {
         (second.outcome.output.as_str(), second.wait),
         ("done\n", None)
     );
+}
+
+#[test]
+fn while_tests_before_each_pass() {
+    assert_eq!(
+        put(":local i 0\n:while ($i < 3) do={ :put $i; :set i ($i + 1) }\n:put end").unwrap(),
+        "0\n1\n2\nend\n"
+    );
+    // A false condition runs no pass; a body's locals last one pass.
+    assert_eq!(
+        put(":while (1 > 2) do={ :put never }\n:put end").unwrap(),
+        "end\n"
+    );
+    let e =
+        put(":local i 0\n:while ($i < 2) do={ :local x 1; :set i ($i + 1) }\n:put $x").unwrap_err();
+    assert!(e.message.contains("no such variable"), "{e}");
+    // Nested in :for, and the other way round.
+    assert_eq!(
+        put(":for k from=1 to=2 do={ :local j 0; :while ($j < $k) do={ :set j ($j + 1); :put \"$k.$j\" } }")
+            .unwrap(),
+        "1.1\n2.1\n2.2\n"
+    );
+    let e = put(":while (true) do={ }").unwrap_err();
+    assert!(e.message.contains("loop passes without a pause"), "{e}");
+    for (text, want) in [
+        (":while do={ :put 1 }", "needs a condition"),
+        (":while (true)", "needs `do={"),
+        (":while (\"x\") do={ :put 1 }", "'x' is not true or false"),
+    ] {
+        let e = put(text).unwrap_err();
+        assert!(e.message.contains(want), "{text}: {e}");
+    }
+    let s = crate::ros::parse(":while ($i < 3) do={ :set i ($i + 1) }").unwrap();
+    assert_eq!(s.to_string(), ":while ($i < 3) do={ :set i ($i + 1) }");
+}
+
+/// `:while ([/ping ...] = 0) do={ :delay ... }`: the test waits for its ping at every pass,
+/// and the loop ends once the ping is answered.
+#[test]
+fn while_waits_for_the_pings_of_its_test() {
+    use super::job::{PingResult, Reply, Wait};
+    let mut job = Job::parse(
+        ":local n 0\n:while ([/ping 192.0.2.1 count=1] = 0) do={ :set n ($n + 1); :delay 1s }\n:put \"down $n times\"",
+        false,
+    )
+    .unwrap();
+    let mut g = Globals::new();
+    let run = |job: &mut Job, g: &mut Globals| job.run(&[], &Items::default(), g, &fake()).unwrap();
+    let answer = |received: u32| PingResult {
+        replies: vec![(received > 0).then_some(Reply {
+            rtt: std::time::Duration::from_millis(3),
+            ttl: 64,
+            size: 56,
+        })],
+        error: None,
+    };
+    for replies in [0, 0, 1] {
+        let s = run(&mut job, &mut g);
+        assert!(matches!(s.wait, Some(Wait::Ping(_))), "{:?}", s.wait);
+        job.give_pings(vec![answer(replies)]);
+        let s = run(&mut job, &mut g);
+        if replies == 0 {
+            assert_eq!(s.wait, Some(Wait::Delay(std::time::Duration::from_secs(1))));
+        } else {
+            assert_eq!(
+                (s.outcome.output.as_str(), s.wait),
+                ("down 2 times\n", None)
+            );
+        }
+    }
 }

@@ -294,6 +294,7 @@ const STATEMENTS: &[&str] = &[
     ":foreach r in=[find] do={ set $r comment=z }",
     ":for i from=0 to=2 do={ set $i comment=\"n$i\" }",
     ":for i from=1 to=999999999 do={ :set x $i }",
+    ":while ([:len [find]] > 2) do={ remove 0 }",
     ":foreach r in=[find] do={ remove $r }",
     ":foreach r in=[find] do={ disable $r; :put $r }",
     ":if ([:len [find]] > 0) do={ remove [find] } else={ :log info none }",

@@ -108,6 +108,13 @@ pub enum Stmt {
         body: Vec<Stmt>,
         span: Span,
     },
+    /// `:while (cond) do={...}`: the block for as long as the condition holds, tested
+    /// before each pass (a `[/ping]` in it waits like any statement's).
+    While {
+        cond: Expr,
+        body: Vec<Stmt>,
+        span: Span,
+    },
     /// `:for name from=A to=B [step=S] do={...}`: the block once per number from A to B,
     /// both included, counting down when B is below A (RouterOS's rule: the step's size
     /// counts, the direction is from A towards B).
@@ -135,7 +142,8 @@ impl Stmt {
             | Stmt::If { span, .. }
             | Stmt::Put { span, .. }
             | Stmt::ForEach { span, .. }
-            | Stmt::For { span, .. } => *span,
+            | Stmt::For { span, .. }
+            | Stmt::While { span, .. } => *span,
         }
     }
 }
@@ -489,6 +497,10 @@ impl fmt::Display for Stmt {
                 name, list, body, ..
             } => {
                 write!(f, ":foreach {name} in={} do=", Value(list))?;
+                write_block(f, body)
+            }
+            Stmt::While { cond, body, .. } => {
+                write!(f, ":while {} do=", Value(cond))?;
                 write_block(f, body)
             }
             Stmt::For {

@@ -1066,6 +1066,23 @@ impl Parser<'_> {
                     span,
                 })
             }
+            "while" => {
+                if self.at_named(Some("do")) {
+                    return err_at(self.peek(), "`:while` needs a condition before `do=`");
+                }
+                let cond = self.required_value(ctx, "a condition")?;
+                let Some(body) = self.keyword_block("do", ctx)? else {
+                    let n = self.peek();
+                    return err_at(
+                        n,
+                        format!(
+                            "`:while` needs `do={{ ... }}` after its condition, found {}",
+                            describe(n)
+                        ),
+                    );
+                };
+                Ok(Stmt::While { cond, body, span })
+            }
             "for" => {
                 let nt = self.peek().clone();
                 let name = match &nt.kind {
@@ -1123,7 +1140,7 @@ impl Parser<'_> {
             _ => err_at(
                 &t,
                 format!(
-                    "unknown command `{word}` (supported: :log, :delay, :local, :global, :set, :if, :put, :foreach, :for)"
+                    "unknown command `{word}` (supported: :log, :delay, :local, :global, :set, :if, :put, :foreach, :for, :while)"
                 ),
             ),
         }

@@ -922,7 +922,9 @@ fn rejected_inputs() {
         (":if do={}", 1, 5, "`:if` needs a condition"),
         (":if ($a) do=/ip/route", 1, 13, "expected `{` after `do=`"),
         // Unknown `:` commands.
-        (":while ($i < 3) do={}", 1, 1, "unknown command `:while`"),
+        (":pick $a 1", 1, 1, "unknown command `:pick`"),
+        (":while ($i < 3)", 1, 16, "`:while` needs `do={ ... }`"),
+        (":while do={}", 1, 8, "`:while` needs a condition"),
         (":foreach i do={}", 1, 12, "`:foreach i` needs `in=`"),
         (
             ":foreach in=$x do={}",
@@ -1131,7 +1133,7 @@ proptest! {
         Just("{"), Just("}"), Just("("), Just(")"), Just(";"), Just("\n"), Just(" \\\n"),
         Just(":if"), Just("do="), Just("else="), Just(":log"), Just("info"), Just(":put"),
         Just(":local"), Just(":set"), Just(":delay"), Just("x"), Just("+"), Just("."),
-        Just(":foreach"), Just("in="), Just(":for"), Just("from="), Just("to="), Just("step="),
+        Just(":foreach"), Just("in="), Just(":for"), Just(":while"), Just("from="), Just("to="), Just("step="),
         Just("="), Just("<="), Just("~"), Just("&&"), Just("||"), Just("#"), Just("*1"),
     ], 0..24), glue in proptest::collection::vec(any::<bool>(), 24)) {
         let mut src = String::new();
