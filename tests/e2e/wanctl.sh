@@ -129,6 +129,10 @@ counted=$(ctl ':for i from=3 to=1 do={ :put "pass $i"; :delay 200ms }' 2>&1 || t
 echo "$counted"
 check ":for counts down with a :delay in each pass" \
     test "$(tr '\n' ' ' <<<"$counted")" = "pass 3 pass 2 pass 1 "
+# :while with a [/ping] in its test: the router's own ping to a far host, answered at once.
+waited=$(ctl ':local n 0; :while ([/ping 192.0.2.100 count=1] = 0 && $n < 5) do={ :set n ($n + 1); :delay 1s }; :put "answered after $n waits"' 2>&1 || true)
+echo "$waited"
+check ":while ([/ping ...] = 0) ends at the first answer" test "$waited" = "answered after 0 waits"
 busy=$(tb_metric 'wanfwd_worker_busy_cycles_total{worker="0"}')
 check "metrics: worker 0 counted busy cycles for the packets ($busy)" test "${busy:-0}" -gt 0
 check "/ip/arp print stats is refused: ARP has no counters" bash -c "! '$WANCTL' --socket '$TB_TMP/api.sock' '/ip/arp print stats'"
