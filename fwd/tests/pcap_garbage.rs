@@ -4,7 +4,7 @@
 //! and after (translated), and must account for every frame it received: forwarded, punted
 //! to the control core, or dropped under a counted reason.
 //!
-//! The bad frames, from a seeded generator (the same every run): random bytes behind an IPv4
+//! The bad frames, from a seeded generator (`wanfwd::rng`, the same every run): random bytes behind an IPv4
 //! EtherType; good datagrams with bytes flipped in their headers, the IPv4 checksum made
 //! right again half the time so that the flips reach the deeper checks; frames cut short;
 //! TCP segments with every combination of flags; ICMP errors quoting mangled headers; IPv4
@@ -21,28 +21,16 @@ use wanfwd::packet::checksum;
 use wanfwd::packet::ether;
 use wanfwd::packet::ipv4::{self, Ipv4Packet};
 use wanfwd::packet::udp::UdpPacket;
+use wanfwd::rng::Rng;
 
 const GOOD_BEFORE: u16 = 20;
 const GOOD_AFTER: u16 = 20;
 const FIRST_SPORT: u16 = 50_000;
 const BAD_PER_PORT: usize = 3000;
 
-/// xorshift64: the same frames every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
+/// `n` random bytes.
+fn bytes(r: &mut Rng, n: usize) -> Vec<u8> {
+    (0..n).map(|_| r.next() as u8).collect()
 }
 
 /// A TCP segment (20-byte header, `flags`, correct checksum) from `src` to `dst`.
@@ -96,7 +84,7 @@ fn seed_frame(
             ipv4::PROTO_UDP,
             64,
             1,
-            &udp(src, dst, sport, 5000, &r.bytes(data_len)),
+            &udp(src, dst, sport, 5000, &bytes(r, data_len)),
         ),
         1 => ipv4(
             src,
@@ -112,7 +100,7 @@ fn seed_frame(
             ipv4::PROTO_ICMP,
             64,
             3,
-            &icmp_echo_request(r.next() as u16, 1, &r.bytes(8)),
+            &icmp_echo_request(r.next() as u16, 1, &bytes(r, 8)),
         ),
         _ => {
             // An ICMP error (unreachable or time exceeded) quoting a datagram of the
@@ -157,7 +145,7 @@ fn bad_frames(
             0 => {
                 let len = r.below(120);
                 f.truncate(h);
-                f.extend(r.bytes(len));
+                f.extend(bytes(r, len));
             }
             // Header bytes flipped; the IPv4 checksum right again half the time.
             1 | 2 => {
@@ -190,7 +178,7 @@ fn bad_frames(
                 let len = r.below(60);
                 f.truncate(h);
                 f[12..14].copy_from_slice(&ether::ETHERTYPE_ARP.to_be_bytes());
-                f.extend(r.bytes(len));
+                f.extend(bytes(r, len));
             }
         }
         out.push(f);

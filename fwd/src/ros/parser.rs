@@ -1005,20 +1005,7 @@ impl Parser<'_> {
                 Ok(Stmt::Put { value, span })
             }
             "if" => {
-                if self.at_named(Some("do")) {
-                    return err_at(self.peek(), "`:if` needs a condition before `do=`");
-                }
-                let cond = self.required_value(ctx, "a condition")?;
-                let Some(then) = self.keyword_block("do", ctx)? else {
-                    let n = self.peek();
-                    return err_at(
-                        n,
-                        format!(
-                            "`:if` needs `do={{ ... }}` after its condition, found {}",
-                            describe(n)
-                        ),
-                    );
-                };
+                let (cond, then) = self.cond_and_body("if", ctx)?;
                 let otherwise = self.keyword_block("else", ctx)?;
                 Ok(Stmt::If {
                     cond,
@@ -1028,37 +1015,15 @@ impl Parser<'_> {
                 })
             }
             "foreach" => {
-                let nt = self.peek().clone();
-                let name = match &nt.kind {
-                    Tok::Word(n) if is_var_name(n) && !self.at_named(None) => n.clone(),
-                    _ => {
-                        return err_at(
-                            &nt,
-                            format!(
-                                "expected a variable name after `:foreach`, found {}",
-                                describe(&nt)
-                            ),
-                        )
-                    }
-                };
-                self.bump();
-                if !self.at_named(Some("in")) {
+                let name = self.loop_var("foreach")?;
+                let Some(list) = self.named_value("in", ctx, "a list after `in=`")? else {
                     let n = self.peek();
                     return err_at(
                         n,
                         format!("`:foreach {name}` needs `in=` and the list, found {}", describe(n)),
                     );
-                }
-                self.bump();
-                self.bump();
-                let list = self.required_value(ctx, "a list after `in=`")?;
-                let Some(body) = self.keyword_block("do", ctx)? else {
-                    let n = self.peek();
-                    return err_at(
-                        n,
-                        format!("`:foreach` needs `do={{ ... }}` after its list, found {}", describe(n)),
-                    );
                 };
+                let body = self.body("foreach", "its list", ctx)?;
                 Ok(Stmt::ForEach {
                     name,
                     list,
@@ -1067,67 +1032,27 @@ impl Parser<'_> {
                 })
             }
             "while" => {
-                if self.at_named(Some("do")) {
-                    return err_at(self.peek(), "`:while` needs a condition before `do=`");
-                }
-                let cond = self.required_value(ctx, "a condition")?;
-                let Some(body) = self.keyword_block("do", ctx)? else {
-                    let n = self.peek();
-                    return err_at(
-                        n,
-                        format!(
-                            "`:while` needs `do={{ ... }}` after its condition, found {}",
-                            describe(n)
-                        ),
-                    );
-                };
+                let (cond, body) = self.cond_and_body("while", ctx)?;
                 Ok(Stmt::While { cond, body, span })
             }
             "for" => {
-                let nt = self.peek().clone();
-                let name = match &nt.kind {
-                    Tok::Word(n) if is_var_name(n) && !self.at_named(None) => n.clone(),
-                    _ => {
-                        return err_at(
-                            &nt,
-                            format!(
-                                "expected a variable name after `:for`, found {}",
-                                describe(&nt)
-                            ),
-                        )
-                    }
-                };
-                self.bump();
-                let bound = |p: &mut Self, key: &str| -> PResult<Option<Expr>> {
-                    if !p.at_named(Some(key)) {
-                        return Ok(None);
-                    }
-                    p.bump();
-                    p.bump();
-                    p.required_value(ctx, &format!("a number after `{key}=`")).map(Some)
-                };
-                let Some(from) = bound(self, "from")? else {
+                let name = self.loop_var("for")?;
+                let Some(from) = self.named_value("from", ctx, "a number after `from=`")? else {
                     let n = self.peek();
                     return err_at(
                         n,
                         format!("`:for {name}` needs `from=`, found {}", describe(n)),
                     );
                 };
-                let Some(to) = bound(self, "to")? else {
+                let Some(to) = self.named_value("to", ctx, "a number after `to=`")? else {
                     let n = self.peek();
                     return err_at(
                         n,
                         format!("`:for {name}` needs `to=` after `from=`, found {}", describe(n)),
                     );
                 };
-                let step = bound(self, "step")?;
-                let Some(body) = self.keyword_block("do", ctx)? else {
-                    let n = self.peek();
-                    return err_at(
-                        n,
-                        format!("`:for` needs `do={{ ... }}` after its bounds, found {}", describe(n)),
-                    );
-                };
+                let step = self.named_value("step", ctx, "a number after `step=`")?;
+                let body = self.body("for", "its bounds", ctx)?;
                 Ok(Stmt::For {
                     name,
                     from,
@@ -1144,6 +1069,64 @@ impl Parser<'_> {
                 ),
             ),
         }
+    }
+
+    /// The condition and the `do={ ... }` block of `:if` and `:while`.
+    fn cond_and_body(&mut self, cmd: &str, ctx: &[String]) -> PResult<(Expr, Vec<Stmt>)> {
+        if self.at_named(Some("do")) {
+            return err_at(
+                self.peek(),
+                format!("`:{cmd}` needs a condition before `do=`"),
+            );
+        }
+        let cond = self.required_value(ctx, "a condition")?;
+        let body = self.body(cmd, "its condition", ctx)?;
+        Ok((cond, body))
+    }
+
+    /// The `do={ ... }` block that must come next in `:cmd`, after `after`.
+    fn body(&mut self, cmd: &str, after: &str, ctx: &[String]) -> PResult<Vec<Stmt>> {
+        match self.keyword_block("do", ctx)? {
+            Some(body) => Ok(body),
+            None => {
+                let n = self.peek();
+                err_at(
+                    n,
+                    format!(
+                        "`:{cmd}` needs `do={{ ... }}` after {after}, found {}",
+                        describe(n)
+                    ),
+                )
+            }
+        }
+    }
+
+    /// The variable a loop command names first (`:foreach i ...`, `:for i ...`).
+    fn loop_var(&mut self, cmd: &str) -> PResult<String> {
+        let t = self.peek().clone();
+        match &t.kind {
+            Tok::Word(n) if is_var_name(n) && !self.at_named(None) => {
+                self.bump();
+                Ok(n.clone())
+            }
+            _ => err_at(
+                &t,
+                format!(
+                    "expected a variable name after `:{cmd}`, found {}",
+                    describe(&t)
+                ),
+            ),
+        }
+    }
+
+    /// `key=value`, if it comes next; `what` names the value an error expects.
+    fn named_value(&mut self, key: &str, ctx: &[String], what: &str) -> PResult<Option<Expr>> {
+        if !self.at_named(Some(key)) {
+            return Ok(None);
+        }
+        self.bump();
+        self.bump();
+        self.required_value(ctx, what).map(Some)
     }
 
     /// `keyword={ ... }` (`do=`, `else=` of `:if`), if it comes next.
