@@ -28,6 +28,9 @@ pub(super) struct Frame {
     pub locals: Vec<(String, Value)>,
     /// A loop's body (`:foreach`, `:for`): its variable and what it goes over next.
     pub each: Option<(String, Passes)>,
+    /// A `:do` block's `on-error`: what runs instead of the rest of the block (and of the
+    /// blocks in it) when one of their statements fails.
+    pub on_error: Option<Arc<[Stmt]>>,
 }
 
 /// What a loop goes over.
@@ -76,6 +79,7 @@ impl Frame {
             next: 0,
             locals: Vec::new(),
             each: None,
+            on_error: None,
         }
     }
 

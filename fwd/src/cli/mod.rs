@@ -49,6 +49,7 @@ use crate::ros::{self, Arg, Command, Cond, Expr, Span, Stmt};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// RouterOS's menus that wanfwd knows (it may not serve all of their commands yet).
 const MENUS: &[&str] = &[
@@ -301,6 +302,34 @@ impl<'a> Session<'a> {
     /// the next statement waited for.
     fn drive(&mut self, mut pings: Option<Vec<PingResult>>) -> Result<Option<Wait>, Error> {
         loop {
+            match self.drive_until_error(&mut pings) {
+                Err(e) => self.on_error(e)?,
+                done => return done,
+            }
+        }
+    }
+
+    /// A failed statement inside a `:do` with `on-error`: the frames from the innermost such
+    /// `:do` up are dropped and its `on-error` block runs next. Elsewhere the script ends
+    /// with the error.
+    fn on_error(&mut self, e: Error) -> Result<(), Error> {
+        let Some(i) = self.frames.iter().rposition(|f| f.on_error.is_some()) else {
+            return Err(e);
+        };
+        let handler = self.frames[i]
+            .on_error
+            .clone()
+            .unwrap_or_else(|| Arc::from([]));
+        self.frames.truncate(i);
+        self.frames.push(job::Frame::new(&handler));
+        Ok(())
+    }
+
+    fn drive_until_error(
+        &mut self,
+        pings: &mut Option<Vec<PingResult>>,
+    ) -> Result<Option<Wait>, Error> {
+        loop {
             let Some(top) = self.frames.last_mut() else {
                 return Ok(None);
             };
@@ -356,8 +385,23 @@ impl<'a> Session<'a> {
     fn stmt(&mut self, st: &Stmt) -> Result<Option<Wait>, Error> {
         match st {
             Stmt::Command(c) => {
-                let c = self.resolve_command(c)?;
-                self.command(&c)?;
+                // Inside a `:do` with `on-error`, a failed command leaves the working copy as
+                // it found it: the script goes on from there.
+                let guarded = self.frames.iter().any(|f| f.on_error.is_some());
+                let before = guarded.then(|| {
+                    (
+                        self.routes.clone(),
+                        self.items.clone(),
+                        self.changed,
+                        self.items_changed,
+                    )
+                });
+                let done = self.resolve_command(c).and_then(|c| self.command(&c));
+                if let (Err(e), Some(b)) = (done.as_ref(), before) {
+                    (self.routes, self.items, self.changed, self.items_changed) = b;
+                    return Err(e.clone());
+                }
+                done?;
             }
             Stmt::ChangeMenu { path, span } => {
                 let menu = format!("/{}", path.join("/"));
@@ -390,6 +434,10 @@ impl<'a> Session<'a> {
                     self.count_pass(*span)?;
                 }
             }
+            Stmt::Do { body, on_error, .. } => self.frames.push(job::Frame {
+                on_error: on_error.as_deref().map(Arc::from),
+                ..job::Frame::new(body)
+            }),
             Stmt::While { cond, body, span } => {
                 self.frames.push(job::Frame::while_loop(cond, body, *span));
                 self.count_pass(*span)?;
@@ -690,6 +738,8 @@ fn route_cond(it: &RouteView, cond: &Cond) -> Result<bool, Error> {
 mod tests;
 #[cfg(test)]
 mod tests_corpus;
+#[cfg(test)]
+mod tests_do;
 #[cfg(test)]
 mod tests_firewall;
 #[cfg(test)]

@@ -295,6 +295,8 @@ const STATEMENTS: &[&str] = &[
     ":for i from=0 to=2 do={ set $i comment=\"n$i\" }",
     ":for i from=1 to=999999999 do={ :set x $i }",
     ":while ([:len [find]] > 2) do={ remove 0 }",
+    ":do { set 0 distance=999; :put ok } on-error={ :put failed }",
+    ":do { remove [find comment=wan1]; add } on-error={ :log error x }",
     ":foreach r in=[find] do={ remove $r }",
     ":foreach r in=[find] do={ disable $r; :put $r }",
     ":if ([:len [find]] > 0) do={ remove [find] } else={ :log info none }",

@@ -108,6 +108,14 @@ pub enum Stmt {
         body: Vec<Stmt>,
         span: Span,
     },
+    /// `:do { ... } [on-error={ ... }]`: the block; when a statement in it fails, the rest
+    /// of it is skipped and `on-error` runs instead of the script ending (what the block's
+    /// commands changed before the failing one stays, as in RouterOS).
+    Do {
+        body: Vec<Stmt>,
+        on_error: Option<Vec<Stmt>>,
+        span: Span,
+    },
     /// `:while (cond) do={...}`: the block for as long as the condition holds, tested
     /// before each pass (a `[/ping]` in it waits like any statement's).
     While {
@@ -143,7 +151,8 @@ impl Stmt {
             | Stmt::Put { span, .. }
             | Stmt::ForEach { span, .. }
             | Stmt::For { span, .. }
-            | Stmt::While { span, .. } => *span,
+            | Stmt::While { span, .. }
+            | Stmt::Do { span, .. } => *span,
         }
     }
 }
@@ -498,6 +507,15 @@ impl fmt::Display for Stmt {
             } => {
                 write!(f, ":foreach {name} in={} do=", Value(list))?;
                 write_block(f, body)
+            }
+            Stmt::Do { body, on_error, .. } => {
+                f.write_str(":do ")?;
+                write_block(f, body)?;
+                if let Some(h) = on_error {
+                    f.write_str(" on-error=")?;
+                    write_block(f, h)?;
+                }
+                Ok(())
             }
             Stmt::While { cond, body, .. } => {
                 write!(f, ":while {} do=", Value(cond))?;

@@ -1031,6 +1031,25 @@ impl Parser<'_> {
                     span,
                 })
             }
+            "do" => {
+                let b = self.peek();
+                if b.kind != Tok::LBrace {
+                    return err_at(b, format!("`:do` needs a block `{{ ... }}`, found {}", describe(b)));
+                }
+                let (body, _) = self.block(ctx)?;
+                if self.at_named(Some("while")) {
+                    return err_at(
+                        self.peek(),
+                        "`:do { ... } while=` is not supported: write `:while (cond) do={ ... }`",
+                    );
+                }
+                let on_error = self.keyword_block("on-error", ctx)?;
+                Ok(Stmt::Do {
+                    body,
+                    on_error,
+                    span,
+                })
+            }
             "while" => {
                 let (cond, body) = self.cond_and_body("while", ctx)?;
                 Ok(Stmt::While { cond, body, span })
@@ -1065,7 +1084,7 @@ impl Parser<'_> {
             _ => err_at(
                 &t,
                 format!(
-                    "unknown command `{word}` (supported: :log, :delay, :local, :global, :set, :if, :put, :foreach, :for, :while)"
+                    "unknown command `{word}` (supported: :log, :delay, :local, :global, :set, :if, :put, :foreach, :for, :while, :do)"
                 ),
             ),
         }

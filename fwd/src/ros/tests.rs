@@ -1133,7 +1133,7 @@ proptest! {
         Just("{"), Just("}"), Just("("), Just(")"), Just(";"), Just("\n"), Just(" \\\n"),
         Just(":if"), Just("do="), Just("else="), Just(":log"), Just("info"), Just(":put"),
         Just(":local"), Just(":set"), Just(":delay"), Just("x"), Just("+"), Just("."),
-        Just(":foreach"), Just("in="), Just(":for"), Just(":while"), Just("from="), Just("to="), Just("step="),
+        Just(":foreach"), Just("in="), Just(":for"), Just(":while"), Just(":do"), Just("on-error="), Just("from="), Just("to="), Just("step="),
         Just("="), Just("<="), Just("~"), Just("&&"), Just("||"), Just("#"), Just("*1"),
     ], 0..24), glue in proptest::collection::vec(any::<bool>(), 24)) {
         let mut src = String::new();
