@@ -27,11 +27,12 @@ impl Session<'_> {
             Expr::Sub(c) if c.verb == "find" => {
                 Value::Array(self.find_ids(c)?.into_iter().map(Value::Str).collect())
             }
+            Expr::Sub(c) if c.verb == "get" => self.get_value(&self.resolve_command(c)?)?,
             Expr::Sub(c) => {
                 return err(
                     c.span,
                     format!(
-                        "[{} {}] is not supported as a value (only [/ping ...] and [find ...])",
+                        "[{} {}] is not supported as a value (only [/ping ...], [find ...] and [get ...])",
                         c.menu(),
                         c.verb
                     ),

@@ -330,7 +330,7 @@ impl Session<'_> {
         Ok(out)
     }
 
-    fn select_value<T: Item + Clone>(
+    pub(super) fn select_value<T: Item + Clone>(
         &self,
         value: &Expr,
         span: Span,

@@ -25,6 +25,7 @@ mod address;
 mod eval;
 mod export;
 mod find;
+mod get;
 mod ids;
 mod items;
 mod job;
@@ -748,6 +749,8 @@ mod tests_for;
 mod tests_foreach;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_get;
 #[cfg(test)]
 mod tests_netwatch;
 #[cfg(test)]

@@ -166,7 +166,7 @@ impl Session<'_> {
 
     /// The routes a command's positional values select, as indices of the configuration:
     /// `[find ...]`, numbers of the last print (static routes, in print order), or `*ID`.
-    fn selection(&self, c: &Command) -> Result<Vec<usize>, Error> {
+    pub(super) fn selection(&self, c: &Command) -> Result<Vec<usize>, Error> {
         let views = self.route_views();
         // A static route's view carries its `*ID`; dynamic ones cannot be selected.
         let ids = self.items.ids.get(IP_ROUTE, self.routes.len());
