@@ -134,6 +134,9 @@ waited=$(ctl ':local n 0; :while ([/ping 192.0.2.100 count=1] = 0 && $n < 5) do=
 echo "$waited"
 check ":while ([/ping ...] = 0) ends at the first answer" test "$waited" = "answered after 0 waits"
 # :do ... on-error through the daemon: the refused set is caught and changes nothing.
+got=$(ctl ':put ([/ip/route get [find comment=wan1-default] gateway] . " " . [/ip/route get [find comment=wan1-default] active])' 2>&1 || true)
+check "[get ITEM PROPERTY] reads the route's gateway and state through the daemon ($got)" \
+    test "$got" = "203.0.113.1 true"
 routes_before=$(ctl '/ip/route print')
 handled=$(ctl ':do { /ip/route set [find dst-address=0.0.0.0/0] distance=300 } on-error={ :put handled }' 2>&1 || true)
 check ":do { refused set } on-error= runs the handler and changes nothing ($handled)" \
