@@ -9,6 +9,14 @@ pub(super) struct Fake {
     addresses: Vec<(u16, AddressItem)>,
 }
 
+/// The distances of the first two static routes once `script` has run on a router with
+/// none.
+pub(super) fn two_distances(script: &str) -> (u8, u8) {
+    let out = run(script, &[], &Items::default(), &fake(), false).unwrap_or_else(|e| panic!("{e}"));
+    let routes = out.routes.expect("the script changes the routes");
+    (routes[0].distance, routes[1].distance)
+}
+
 pub(super) fn fake() -> Fake {
     let cfg = Config::from_yaml_str(
         "/interface/ethernet:\n  - { name: bridge, device: net_null0 }\n  - { name: ether1, device: net_null1 }\n  - { name: ether2, device: net_null2 }\n/ip/address:\n  - { address: 192.168.1.1/24, interface: bridge }\n  - { address: 203.0.113.2/24, interface: ether1 }\n  - { address: 198.51.100.2/24, interface: ether2 }\n",

@@ -3,7 +3,7 @@
 //! passes that keeps a runaway loop from holding the control core.
 
 use super::job::{Job, MAX_PASSES};
-use super::tests::fake;
+use super::tests::{fake, two_distances};
 use super::value::Globals;
 use super::*;
 
@@ -61,16 +61,10 @@ fn for_passes_have_their_own_scope_and_nest() {
 
 #[test]
 fn for_changes_routes_by_number() {
-    let out = run(
+    let d = two_distances(
         "/ip/route\nadd dst-address=0.0.0.0/0 gateway=203.0.113.1\nadd dst-address=0.0.0.0/0 gateway=198.51.100.1\n:for i from=0 to=1 do={ /ip/route set $i distance=($i + 5) }",
-        &[],
-        &Items::default(),
-        &fake(),
-        false,
-    )
-    .unwrap();
-    let routes = out.routes.unwrap();
-    assert_eq!((routes[0].distance, routes[1].distance), (5, 6));
+    );
+    assert_eq!(d, (5, 6));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `[MENU get ITEM PROPERTY]` as a value: by number, `*ID`, variable or `[find]`, typed
 //! (booleans, numbers, text), and refused for no item, several, or an unknown property.
 
-use super::tests::fake;
+use super::tests::{fake, two_distances};
 use super::*;
 
 fn put(text: &str) -> Result<String, Error> {
@@ -27,18 +27,10 @@ fn get_gives_booleans_and_numbers_that_conditions_and_arithmetic_take() {
     .unwrap();
     assert_eq!(out, "off\non\n15\n");
     // A guide-style failover step: raise the distance of whichever route is active.
-    let out = run(
-        &format!(
-            "{SETUP}:foreach r in=[/ip/route find dst-address=0.0.0.0/0] do={{ :if ([/ip/route get $r active]) do={{ /ip/route set $r distance=([/ip/route get $r distance] + 20) }} }}"
-        ),
-        &[],
-        &Items::default(),
-        &fake(),
-        false,
-    )
-    .unwrap();
-    let routes = out.routes.unwrap();
-    assert_eq!((routes[0].distance, routes[1].distance), (21, 10));
+    let d = two_distances(&format!(
+        "{SETUP}:foreach r in=[/ip/route find dst-address=0.0.0.0/0] do={{ :if ([/ip/route get $r active]) do={{ /ip/route set $r distance=([/ip/route get $r distance] + 20) }} }}"
+    ));
+    assert_eq!(d, (21, 10));
 }
 
 #[test]
