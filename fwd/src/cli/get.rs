@@ -46,7 +46,7 @@ impl Session<'_> {
                 return err(
                     c.span,
                     format!(
-                        "[get] as a value is not supported in {menu} (it is in {IP_ROUTE}, \
+                        "get is not supported in {menu} (it is in {IP_ROUTE}, \
                          {IP_ADDRESS}, {ROUTING_TABLE}, {INTERFACE_LIST}, \
                          {INTERFACE_LIST_MEMBER}, {MANGLE}, {NAT}, {NETWATCH})"
                     ),

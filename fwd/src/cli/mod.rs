@@ -529,6 +529,12 @@ impl<'a> Session<'a> {
         let menu = c.menu();
         match (menu.as_str(), c.verb.as_str()) {
             (_, "export") => self.export(c, &menu),
+            // At the console, `get` prints what `[get ...]` gives.
+            (_, "get") => {
+                let v = self.get_value(c)?;
+                let _ = writeln!(self.out.output, "{}", v.to_text());
+                Ok(())
+            }
             ("/ip/route", "print") => self.print_routes(c),
             ("/ip/route", "add") => self.add_route(c),
             ("/ip/route", "set") => self.set_routes(c),

@@ -1,5 +1,6 @@
-//! `[MENU get ITEM PROPERTY]` as a value: by number, `*ID`, variable or `[find]`, typed
-//! (booleans, numbers, text), and refused for no item, several, or an unknown property.
+//! `[MENU get ITEM PROPERTY]` as a value (and `get` as a console command, which prints it):
+//! by number, `*ID`, variable or `[find]`, typed (booleans, numbers, text), and refused for
+//! no item, several, or an unknown property.
 
 use super::tests::{fake, two_distances};
 use super::*;
@@ -17,6 +18,13 @@ fn get_reads_one_property_of_one_item() {
     ))
     .unwrap();
     assert_eq!(out, "203.0.113.1\n10\nwan2\nmain\nforward\n192.0.2.1\n");
+    // As a command, at the console, it prints the value.
+    let out = put(&format!(
+        "{SETUP}/ip/route get [find comment=wan2] gateway
+/ip/route get 1 disabled"
+    ))
+    .unwrap();
+    assert_eq!(out, "198.51.100.1\ntrue\n");
 }
 
 #[test]
