@@ -451,45 +451,28 @@ fn failovers(plane: &mut Plane, samples: &[u32], reps: usize) -> (Transitions, T
 /// Untimed failover/failback rounds before the timed ones.
 const WARMUP: usize = 20;
 
-/// CPU affinity through glibc (already linked), so that the control thread and the worker
-/// thread sit on different CPUs as the control core and a worker lcore do.
+/// CPU affinity, so that the control thread and the worker thread sit on different CPUs as
+/// the control core and a worker lcore do.
 mod affinity {
-    const WORDS: usize = 16; // cpu_set_t: 1024 bits
-
-    extern "C" {
-        fn sched_getaffinity(pid: i32, size: usize, mask: *mut u64) -> i32;
-        fn sched_setaffinity(pid: i32, size: usize, mask: *const u64) -> i32;
-    }
+    use wanfwd::dpdk::CpuMask;
 
     /// The calling thread's CPU mask.
-    pub fn get() -> Option<[u64; WORDS]> {
-        let mut m = [0u64; WORDS];
-        // SAFETY: the mask is WORDS * 8 bytes, as told; pid 0 is the calling thread.
-        let r = unsafe { sched_getaffinity(0, WORDS * 8, m.as_mut_ptr()) };
-        (r == 0).then_some(m)
+    pub fn get() -> Option<CpuMask> {
+        CpuMask::current()
     }
 
-    pub fn set(m: &[u64; WORDS]) -> bool {
-        // SAFETY: as above.
-        unsafe { sched_setaffinity(0, WORDS * 8, m.as_ptr()) == 0 }
+    pub fn set(m: &CpuMask) -> bool {
+        m.apply()
     }
 
     /// The CPUs the calling thread may run on.
     pub fn cpus() -> Vec<usize> {
-        get()
-            .map(|m| {
-                (0..WORDS * 64)
-                    .filter(|&c| m[c / 64] >> (c % 64) & 1 == 1)
-                    .collect()
-            })
-            .unwrap_or_default()
+        get().map(|m| m.cpus()).unwrap_or_default()
     }
 
     /// Pins the calling thread to `cpu`.
     pub fn pin(cpu: usize) -> bool {
-        let mut m = [0u64; WORDS];
-        m[cpu / 64] |= 1 << (cpu % 64);
-        set(&m)
+        CpuMask::single(cpu).apply()
     }
 }
 

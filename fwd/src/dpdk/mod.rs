@@ -2,6 +2,7 @@
 //! allowed `unsafe` code. Everything above it sees newtypes and `Result`s.
 #![allow(unsafe_code)]
 
+mod affinity;
 mod eal;
 mod launch;
 mod mbuf;
@@ -10,6 +11,7 @@ mod mempool;
 mod port;
 mod rss;
 
+pub use affinity::CpuMask;
 pub use eal::{Eal, LcoreId};
 pub use launch::{launch, wait};
 pub use mbuf::{rx_burst, tx_burst, Burst, Mbuf, BURST};
