@@ -91,13 +91,10 @@ impl Frame {
     /// A `:for` body: `$name` from `from` to `to`, both included, by steps of `step`'s size
     /// towards `to` (`step` is not 0); None when there is no pass.
     pub fn count(stmts: &[Stmt], name: &str, from: i64, to: i64, step: i64) -> Option<Frame> {
-        let step = if to >= from {
-            step.checked_abs()
-        } else {
-            step.checked_abs().map(|s| -s)
-        };
-        let next = step.map(|_| from);
-        let step = step.unwrap_or(i64::MAX);
+        // i64::MIN has no positive counterpart: any step that large passes `to` at once.
+        let size = step.checked_abs().unwrap_or(i64::MAX);
+        let step = if to >= from { size } else { -size };
+        let next = Some(from);
         Frame::passes(stmts, name, Passes::Count { next, to, step })
     }
 

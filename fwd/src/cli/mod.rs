@@ -314,13 +314,13 @@ impl<'a> Session<'a> {
     /// `:do` up are dropped and its `on-error` block runs next. Elsewhere the script ends
     /// with the error.
     fn on_error(&mut self, e: Error) -> Result<(), Error> {
-        let Some(i) = self.frames.iter().rposition(|f| f.on_error.is_some()) else {
+        let found = self.frames.iter().enumerate().rev();
+        let Some((i, handler)) = found
+            .filter_map(|(i, f)| Some((i, f.on_error.clone()?)))
+            .next()
+        else {
             return Err(e);
         };
-        let handler = self.frames[i]
-            .on_error
-            .clone()
-            .unwrap_or_else(|| Arc::from([]));
         self.frames.truncate(i);
         self.frames.push(job::Frame::new(&handler));
         Ok(())

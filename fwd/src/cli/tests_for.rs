@@ -46,6 +46,11 @@ fn for_counts_up_or_down_from_and_to_included() {
             .unwrap(),
         "9223372036854775806\n"
     );
+    // A step of the smallest number still runs the first pass.
+    assert_eq!(
+        put(":for i from=1 to=5 step=-9223372036854775808 do={ :put $i }").unwrap(),
+        "1\n"
+    );
 }
 
 #[test]
