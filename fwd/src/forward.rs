@@ -4,7 +4,7 @@
 //! queue, so both follow the same FIB.
 
 use crate::counters::DropReason;
-use crate::fib::{ecmp, Nexthop, Tables};
+use crate::fib::{ecmp, LoadBalance, Nexthop, Tables};
 use crate::net::MacAddr;
 use crate::packet::checksum;
 use crate::packet::ether::{self, EthernetFrame};
@@ -74,10 +74,7 @@ pub const SLOW: u32 = u32::MAX;
 /// (ports are counted in a u8 elsewhere), so no decision packs to SLOW.
 #[inline(always)]
 pub fn fast(frame: &mut [u8], port: FastPort, hw_checksum: Option<bool>, snap: &Tables) -> u32 {
-    match fast_path(frame, port, hw_checksum, snap) {
-        Some((port, counter)) => u32::from(port) << 16 | u32::from(counter),
-        None => SLOW,
-    }
+    fast_path(frame, port, hw_checksum, snap).unwrap_or(SLOW)
 }
 
 /// What the fast path needs of the input port, taken once per burst: its MAC as a
@@ -121,7 +118,7 @@ pub fn forward(
     snap: &Tables,
 ) -> Verdict {
     match fast_path(frame, FastPort::new(snap, in_port), hw_checksum, snap) {
-        Some((port, counter)) => Verdict::Forward { port, counter },
+        Some(packed) => unpack(packed),
         None => slow_path(frame, in_port, hw_checksum, snap),
     }
 }
@@ -130,14 +127,14 @@ pub fn forward(
 /// packet for our MAC, routed to a resolved next hop within the MTU. Fixed-size array views
 /// let the compiler drop every bounds check. Anything else returns None, untouched, and the
 /// general path decides (and counts) it; both must agree on what the fast path accepts.
-/// Returns the output port and the route counter.
+/// Returns the decision packed as [`fast`] does.
 #[inline(always)]
 fn fast_path(
     frame: &mut [u8],
     port: FastPort,
     hw_checksum: Option<bool>,
     t: &Tables,
-) -> Option<(u16, u16)> {
+) -> Option<u32> {
     let FastHeader {
         total_len, b, c, ..
     } = fast_header(frame, port, hw_checksum)?;
@@ -146,6 +143,36 @@ fn fast_path(
     }
     let dst = c.swap_bytes();
     let lb = t.lbs.get(t.fib.lookup(dst)? as usize)?;
+    // One adjacency, a gateway whose MAC is known, within its MTU: one comparison
+    // (`Adjacency::fast`). The rest (ECMP, connected destinations, too big) the long way.
+    if total_len > lb.adj.fast {
+        return fast_other(frame, total_len, b, lb, dst, t);
+    }
+    rewrite(frame.first_chunk_mut()?, b, &lb.adj.rewrite);
+    Some(lb.adj.verdict)
+}
+
+/// Rewrites a forwarded frame's header: TTL and checksum (RFC 1624 eqn. 3) in the word they
+/// share (`b`, IPv4 header bytes 8..16), in one store, and the MACs.
+#[inline(always)]
+fn rewrite(h: &mut [u8; FAST_HDR], b: u64, macs: &[u8; 12]) {
+    let b = checksum::ttl_decremented_word(b);
+    h[ether::HEADER_LEN + 8..ether::HEADER_LEN + 16].copy_from_slice(&b.to_le_bytes());
+    h[..12].copy_from_slice(macs);
+}
+
+/// The fast path when the single-adjacency test failed: an ECMP bucket, or a connected
+/// destination with the MAC of its neighbour entry. None, the frame untouched, for what the
+/// general path decides (unusable, unresolved, larger than the MTU).
+#[inline(never)]
+fn fast_other(
+    frame: &mut [u8],
+    total_len: u16,
+    b: u64,
+    lb: &LoadBalance,
+    dst: u32,
+    t: &Tables,
+) -> Option<u32> {
     let adj = if lb.mask == 0 {
         &lb.adj
     } else {
@@ -157,25 +184,16 @@ fn fast_path(
     if total_len > adj.mtu {
         return None;
     }
-    let neighbour = if adj.connected {
+    let mut macs = adj.rewrite;
+    if adj.connected {
         let n = t.neighbours.get(&dst)?;
         if n.port != adj.port {
             return None;
         }
-        Some(n.mac.0)
-    } else {
-        None
-    };
-    let h: &mut [u8; FAST_HDR] = frame.first_chunk_mut()?;
-    // TTL and checksum (RFC 1624 eqn. 3) rewritten in the word they share, in one store.
-    let sum = checksum::ttl_decremented_le((b >> 16) as u16);
-    let b = (b & !0xFFFF_00FF) | ((b & 0xFF) - 1) | u64::from(sum) << 16;
-    h[ether::HEADER_LEN + 8..ether::HEADER_LEN + 16].copy_from_slice(&b.to_le_bytes());
-    h[..12].copy_from_slice(&adj.rewrite);
-    if let Some(mac) = neighbour {
-        h[..6].copy_from_slice(&mac);
+        macs[..6].copy_from_slice(&n.mac.0);
     }
-    Some((adj.port, adj.counter))
+    rewrite(frame.first_chunk_mut()?, b, &macs);
+    Some(adj.verdict)
 }
 
 /// What [`fast_header`] read of a frame it accepts.
@@ -226,7 +244,8 @@ pub(crate) fn fast_header(
     // calls bad is left to the general path, which counts it.
     let ok = hw_checksum != Some(false) && checksum::header_words_ok(a, b, c);
     // The first octets of the source (byte 12 of the header) and destination (byte 16).
-    if !ok || MARTIAN[usize::from((b >> 32) as u8)] || MARTIAN[usize::from(c as u8)] {
+    let martian = MARTIAN[usize::from((b >> 32) as u8)] | MARTIAN[usize::from(c as u8)];
+    if !ok || martian {
         return None;
     }
     Some(FastHeader { total_len, a, b, c })

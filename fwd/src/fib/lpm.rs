@@ -141,7 +141,17 @@ impl Lpm {
     /// The value of the longest prefix that contains `addr` (host byte order).
     #[inline(always)]
     pub fn lookup(&self, addr: u32) -> Option<u32> {
-        let mut entry = self.l1[(addr >> 16) as usize];
+        let entry = self.l1[(addr >> 16) as usize];
+        // A value at level 1 (the default route, anything /16 or shorter): one test.
+        if entry & GROUP == 0 {
+            return Some(entry);
+        }
+        self.lookup_below(entry, addr)
+    }
+
+    /// [`lookup`](Self::lookup) on from a level-1 entry that is a group or EMPTY.
+    #[inline(always)]
+    fn lookup_below(&self, mut entry: u32, addr: u32) -> Option<u32> {
         if is_group(entry) {
             entry = self.groups[group_index(entry)][(addr >> 8) as u8 as usize];
             // Level-3 entries never refer to groups: there is no fourth level.

@@ -43,6 +43,15 @@ pub struct Adjacency {
     /// The route counter of main's traffic through this adjacency (see
     /// [`Forwarding::counters`]): the fast path routes in main only.
     pub counter: u16,
+    /// The largest datagram the fast path sends through this adjacency on one comparison:
+    /// its MTU for a gateway whose MAC is known, 0 (nothing) for a connected destination,
+    /// whose MAC the neighbours give, and for an unusable adjacency. A load balance over
+    /// several adjacencies holds the default adjacency, so 0 there too: one test of a
+    /// packet's length against it leaves all of those to the longer way.
+    pub fast: u16,
+    /// The fast path's decision for this adjacency, packed as `forward::fast` returns it:
+    /// `port << 16 | counter`.
+    pub verdict: u32,
 }
 
 impl Adjacency {
@@ -66,9 +75,21 @@ impl Adjacency {
                     mtu: p.mtu,
                     connected: dst.is_none(),
                     counter: NO_COUNTER,
+                    fast: if dst.is_some() { p.mtu } else { 0 },
+                    verdict: 0,
                 }
+                .counted(NO_COUNTER)
             }
             _ => Adjacency::default(),
+        }
+    }
+
+    /// This adjacency counted under route counter `counter`.
+    pub fn counted(self, counter: u16) -> Adjacency {
+        Adjacency {
+            counter,
+            verdict: u32::from(self.port) << 16 | u32::from(counter),
+            ..self
         }
     }
 }
@@ -283,7 +304,7 @@ impl Forwarding {
     /// adjacencies and the load balances' copies of them, for the fast path.
     pub fn with_counters(mut self, counters: Vec<u16>, route_ids: usize) -> Forwarding {
         for (adj, id) in self.adjacencies.iter_mut().zip(counters.iter()) {
-            adj.counter = *id;
+            *adj = adj.counted(*id);
         }
         inline_adjacencies(&mut self.lbs, &self.adjacencies);
         self.counters = counters;

@@ -73,9 +73,15 @@ pub fn header20_ok(h: &[u8; 20]) -> bool {
 /// from the same words, so the compiler does not rebuild them from single bytes.
 #[inline(always)]
 pub fn header_words_ok(a: u64, b: u64, c: u32) -> bool {
-    // Five words below 2^32 each: the sum cannot overflow.
-    let s = (a & 0xFFFF_FFFF) + (a >> 32) + (b & 0xFFFF_FFFF) + (b >> 32) + u64::from(c);
-    // k - 1 < the largest k: k from 1 up (0 wraps around to the top).
+    // The three words added with end-around carries (a carry out of bit 63 is worth
+    // 2^64 ≡ 1): two add-with-carry pairs instead of splitting the words into halves. The
+    // carry added back cannot carry again (after one, the sum is at most 2^64 - 2), and the
+    // total is 0 only for an all-zero header.
+    let (s, o) = a.overflowing_add(b);
+    let (s, o) = (s + u64::from(o)).overflowing_add(u64::from(c));
+    let s = s + u64::from(o);
+    // k - 1 < the largest k: k from 1 up (0 wraps around to the top). The test holds for
+    // any 64-bit sum: the multiples k × 0xFFFF are exactly the numbers it maps to k.
     s.wrapping_mul(INVERSE_FFFF).wrapping_sub(1) < u64::MAX / 0xFFFF
 }
 
@@ -93,6 +99,23 @@ const INVERSE_FFFF: u64 = 0xFFFE_FFFE_FFFE_FFFF;
 pub fn ttl_decremented_le(field: u16) -> u16 {
     let x = u32::from(!field) + 0xFFFE;
     !((x & 0xFFFF) + (x >> 16)) as u16
+}
+
+/// IPv4 header bytes 8..16 as a little-endian `u64` (TTL, protocol, checksum, source
+/// address) with the TTL decremented and the checksum updated as [`ttl_decremented_le`]
+/// does, in a few instructions on the whole word. The TTL must be at least 1.
+/// RFC 1624 eqn. 3's new field is the old one plus 1 modulo 0xFFFF: one more, except that
+/// 0xFFFE becomes 0 and 0xFFFF becomes 1. Adding 0xFFFF (0x1_0000 - 1) takes one from the
+/// TTL byte and adds one to the field; for the two fields that wrap, 0xFFFF is taken back
+/// from the field (which also cancels the carry into the source address).
+#[inline(always)]
+pub fn ttl_decremented_word(b: u64) -> u64 {
+    let wrap = if (b >> 16) as u16 >= 0xFFFE {
+        0xFFFF_0000
+    } else {
+        0
+    };
+    b.wrapping_add(0xFFFF).wrapping_sub(wrap)
 }
 
 /// The ones' complement 16-bit sum of a partial sum (end-around carry).
@@ -167,6 +190,42 @@ mod tests {
             let want = update16(c, old, old - 0x0100);
             let got = ttl_decremented_le(u16::from_le_bytes(c.to_be_bytes()));
             prop_assert_eq!(got.to_le_bytes(), want.to_be_bytes());
+        }
+    }
+
+    proptest! {
+        /// The word-wide shortcut gives [`ttl_decremented_le`]'s field and the TTL less one,
+        /// and leaves the protocol and the source address alone, for every field value.
+        #[test]
+        fn ttl_decremented_word_is_eqn3(field: u16, ttl in 1u8.., proto: u8, src: u32) {
+            let b = u64::from(ttl) | u64::from(proto) << 8 | u64::from(field) << 16
+                | u64::from(src) << 32;
+            let want = u64::from(ttl - 1) | u64::from(proto) << 8
+                | u64::from(ttl_decremented_le(field)) << 16 | u64::from(src) << 32;
+            prop_assert_eq!(ttl_decremented_word(b), want);
+        }
+
+        /// The residue test on any 64-bit sum: the non-zero multiples of 0xFFFF and nothing
+        /// else.
+        #[test]
+        fn residue_test_on_any_sum(s: u64, k in 1u64..=u64::MAX / 0xFFFF) {
+            let ok = |s: u64| s.wrapping_mul(INVERSE_FFFF).wrapping_sub(1) < u64::MAX / 0xFFFF;
+            prop_assert_eq!(ok(s), s != 0 && s % 0xFFFF == 0);
+            prop_assert!(ok(k * 0xFFFF));
+        }
+    }
+
+    /// The two fields that wrap, and the TTL/checksum word of every field value.
+    #[test]
+    fn ttl_decremented_word_every_field() {
+        assert_eq!(ttl_decremented_word(0xFFFE_0002), 0x0000_0001);
+        assert_eq!(ttl_decremented_word(0x1_FFFF_0002), 0x1_0001_0001);
+        for field in 0..=u16::MAX {
+            let b = 0xC0A8_010A_0000_1140 | u64::from(field) << 16;
+            let got = ttl_decremented_word(b);
+            assert_eq!((got >> 16) as u16, ttl_decremented_le(field), "{field:#x}");
+            assert_eq!(got & 0xFFFF, 0x113F);
+            assert_eq!(got >> 32, 0xC0A8_010A);
         }
     }
 
