@@ -213,7 +213,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     // Ports, in configuration order: the index is the port number everything else uses.
     let mut started: Vec<PortId> = Vec::new();
     let result = start_ports(cfg, &ifaces, n_workers, &pool, socket, &mut started);
-    let (ctl_ports, worker_rings, steerings) = match result {
+    let (ctl_ports, worker_rings, steerings, rx_checksums) = match result {
         Ok(v) => v,
         Err(e) => {
             for p in started {
@@ -316,6 +316,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
                 dpdk_port: id.0,
                 rxq: w as u16,
                 txq: w as u16,
+                rx_ip_checksum: rx_checksums[pi],
                 // Worker 0 sends for the control core where the device has no spare queue.
                 control_tx: if w == 0 {
                     worker_rings[pi].clone()
@@ -424,10 +425,13 @@ const HANDOFF_RING: usize = 4096;
 /// Requests from the control core to a worker that may wait (list, remove connections).
 const CMD_RING: usize = 64;
 
+/// The started ports: the control core's view, each one's control TX ring, its steering,
+/// and whether its device verifies IPv4 header checksums on receive.
 type Started = (
     Vec<CtlPort>,
     Vec<Option<Arc<ArrayQueue<dpdk::Mbuf>>>>,
     Vec<Option<Steering>>,
+    Vec<bool>,
 );
 
 /// How port `id` (interface `name`) steers packets to the workers' queues, when its device
@@ -479,6 +483,7 @@ fn start_ports(
     let mut ctl = Vec::new();
     let mut rings = Vec::new();
     let mut steerings = Vec::new();
+    let mut rx_checksums = Vec::new();
     for i in ifaces {
         let id = PortId::by_name(device_name(&i.device))
             .map_err(|e| Error(format!("interface {}: {e}", i.name)))?;
@@ -495,6 +500,7 @@ fn start_ports(
             .start(&setup, pool, socket)
             .map_err(|e| Error(format!("interface {}: {e}", i.name)))?;
         started.push(id);
+        rx_checksums.push(info.rx_ip_checksum);
         steerings.push(if info.rss && n_workers > 1 {
             steering(&i.name, id, n_workers)
         } else {
@@ -541,7 +547,7 @@ fn start_ports(
         });
         rings.push(ring);
     }
-    Ok((ctl, rings, steerings))
+    Ok((ctl, rings, steerings, rx_checksums))
 }
 
 #[cfg(test)]

@@ -33,6 +33,9 @@ pub struct WorkerPort {
     pub dpdk_port: u16,
     pub rxq: u16,
     pub txq: u16,
+    /// The device verifies IPv4 header checksums on receive: only then do the mbufs' flags
+    /// say anything about them (without it they always say "unknown", and are not read).
+    pub rx_ip_checksum: bool,
     /// Packets the control core asks this worker to send on this port (used when the device
     /// has no TX queue to spare for the control core).
     pub control_tx: Option<Arc<ArrayQueue<Mbuf>>>,
@@ -229,7 +232,8 @@ impl Worker {
                 let mut verdicts;
                 if tracking {
                     verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
-                    round.burst(&mut rx, pi as u16, &mut stateful, &mut verdicts);
+                    let hw = ports[pi].rx_ip_checksum;
+                    round.burst(&mut rx, pi as u16, hw, &mut stateful, &mut verdicts);
                     if let Verdict::Forward { port, counter } = verdicts[0] {
                         if verdicts[..n].iter().all(|v| *v == verdicts[0]) {
                             let out = usize::from(port);
@@ -239,7 +243,12 @@ impl Worker {
                     }
                 } else {
                     let mut fast = [forward::SLOW; BURST];
-                    if route_burst(&mut rx, pi as u16, &snap, &mut fast) {
+                    let decided = if ports[pi].rx_ip_checksum {
+                        route_burst::<true>(&mut rx, pi as u16, &snap, &mut fast)
+                    } else {
+                        route_burst::<false>(&mut rx, pi as u16, &snap, &mut fast)
+                    };
+                    if decided {
                         let first = fast[0];
                         let (out, counter) = (usize::from((first >> 16) as u16), first as u16);
                         whole(&mut rx, out, &ports, &mut tx, counter, bytes, &mut c);
@@ -368,12 +377,14 @@ impl Round<'_> {
 
     /// A burst through the stateful path: the packets other workers own handed over, the
     /// common ones in stages (`stateful::burst`), the rest one by one. Packets that are not
-    /// contiguous keep the verdict they have in `verdicts`.
+    /// contiguous keep the verdict they have in `verdicts`. `hw`: whether the device
+    /// verifies IPv4 header checksums (see [`WorkerPort`]).
     #[inline]
     fn burst(
         &self,
         rx: &mut Burst,
         in_port: u16,
+        hw: bool,
         st: &mut Stateful,
         verdicts: &mut [Verdict; BURST],
     ) {
@@ -393,10 +404,10 @@ impl Round<'_> {
         }
         let (snap, rules, now_ms) = (self.snap, self.rules, self.now_ms);
         let mut lanes = [burst::Lane::NONE; BURST];
-        let frames = rx
-            .iter()
-            .zip(mine)
-            .map(|(m, mine)| (mine && m.is_contiguous()).then(|| (m.data(), m.ip_checksum_ok())));
+        let frames = rx.iter().zip(mine).map(|(m, mine)| {
+            let checked = if hw { m.ip_checksum_ok() } else { None };
+            (mine && m.is_contiguous()).then(|| (m.data(), checked))
+        });
         st.prepare(frames, in_port, snap, &mut lanes);
         // The lanes by reference: by value, the zip would copy the whole array first.
         for (((m, v), lane), mine) in rx.iter_mut().zip(verdicts.iter_mut()).zip(&lanes).zip(mine) {
@@ -445,8 +456,10 @@ fn whole(
 /// Returns whether every packet has the same decision, other than SLOW (the usual case: the
 /// burst moves to one TX buffer at once). All decisions are equal exactly when their bitwise
 /// AND equals their OR, which the loop keeps without a branch.
+/// `HW`: whether the device verifies IPv4 header checksums (see [`WorkerPort`]); without,
+/// the mbufs' flags are not read.
 #[inline(never)]
-fn route_burst(
+fn route_burst<const HW: bool>(
     rx: &mut Burst,
     in_port: u16,
     snap: &crate::fib::Tables,
@@ -456,7 +469,7 @@ fn route_burst(
     let port = forward::FastPort::new(snap, in_port);
     for (m, f) in rx.iter_mut().zip(fast.iter_mut()) {
         if m.is_contiguous() {
-            let hw = m.ip_checksum_ok();
+            let hw = if HW { m.ip_checksum_ok() } else { None };
             *f = forward::fast(m.data_mut(), port, hw, snap);
         }
         all &= *f;
