@@ -148,7 +148,7 @@ fn fast_path(
     // One adjacency, a gateway whose MAC is known, within its MTU: one comparison
     // (`Adjacency::fast`). The rest (ECMP, connected destinations, too big) the long way.
     if total_len > lb.adj.fast {
-        return fast_other(frame, total_len, b, lb, dst, t);
+        return fast_other(frame, lb, t);
     }
     rewrite(frame.first_chunk_mut()?, b, &lb.adj.rewrite);
     Some(lb.adj.verdict)
@@ -163,18 +163,17 @@ fn rewrite(h: &mut [u8; FAST_HDR], b: u64, macs: &[u8; 12]) {
     h[..12].copy_from_slice(macs);
 }
 
-/// The fast path when the single-adjacency test failed: an ECMP bucket, or a connected
-/// destination with the MAC of its neighbour entry. None, the frame untouched, for what the
-/// general path decides (unusable, unresolved, larger than the MTU).
+/// The fast path when the single-adjacency test failed, for a frame [`fast_path`] checked
+/// and routed to `lb`: an ECMP bucket, or a connected destination with the MAC of its
+/// neighbour entry. None, the frame untouched, for what the general path decides
+/// (unusable, unresolved, larger than the MTU). What it needs of the header it reads again,
+/// so that the fast path keeps nothing live for it across the test.
 #[inline(never)]
-fn fast_other(
-    frame: &mut [u8],
-    total_len: u16,
-    b: u64,
-    lb: &LoadBalance,
-    dst: u32,
-    t: &Tables,
-) -> Option<u32> {
+fn fast_other(frame: &mut [u8], lb: &LoadBalance, t: &Tables) -> Option<u32> {
+    let h: &[u8; FAST_HDR] = frame.first_chunk()?;
+    let total_len = u16::from_be_bytes([h[16], h[17]]);
+    let b = le64(h, ether::HEADER_LEN + 8);
+    let dst = le32(h, ether::HEADER_LEN + 16).swap_bytes();
     let adj = if lb.mask == 0 {
         &lb.adj
     } else {
