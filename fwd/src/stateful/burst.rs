@@ -62,7 +62,8 @@ impl Stateful {
     /// Stages one and two for a burst: `frames` gives, per packet, its frame and the
     /// device's verdict on its IPv4 header checksum, or None for a packet the caller decides
     /// otherwise (not contiguous, another worker's). `lanes[i]` is then the lane of packet
-    /// `i`, or [`Lane::NONE`] when [`process`](super::process) must decide it.
+    /// `i`, or a lane that is not [`Lane::is_some`] when [`process`](super::process) must
+    /// decide it.
     #[inline]
     pub fn prepare<'a>(
         &self,
@@ -73,11 +74,14 @@ impl Stateful {
     ) {
         let port = FastPort::new(t, in_port);
         for (f, lane) in frames.zip(lanes.iter_mut()) {
-            *lane = f
-                .and_then(|(frame, hw)| lane_of(frame, port, hw))
-                .unwrap_or(Lane::NONE);
-            if lane.is_some() {
-                self.conns.prefetch(lane.hash);
+            match f.and_then(|(frame, hw)| lane_of(frame, port, hw)) {
+                Some(l) => {
+                    *lane = l;
+                    self.conns.prefetch(l.hash);
+                }
+                // Only the length says "no lane": a whole `Lane::NONE` written here cost
+                // every exit of `lane_of` a register cleared per field.
+                None => lane.total_len = 0,
             }
         }
         for l in lanes.iter_mut() {
