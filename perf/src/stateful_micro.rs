@@ -29,7 +29,8 @@ const LAN_HOSTS: u32 = 200;
 const REMOTES: u32 = 4099;
 const STRIDE: usize = 64; // frame slot in the flat buffers (frames are 60 bytes)
 const FRAME: usize = 60;
-const BURST: usize = 32;
+/// The workers' burst: the stages work on a burst at a time, as the worker does.
+const BURST: usize = wanfwd::dpdk::BURST;
 
 #[derive(Parser)]
 #[command(about = "ns/packet of the stateful path (PCC + masquerade) vs forward()")]
