@@ -213,7 +213,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     // Ports, in configuration order: the index is the port number everything else uses.
     let mut started: Vec<PortId> = Vec::new();
     let result = start_ports(cfg, &ifaces, n_workers, &pool, socket, &mut started);
-    let (ctl_ports, worker_rings, steerings, rx_checksums) = match result {
+    let (ctl_ports, worker_rings, steerings, infos) = match result {
         Ok(v) => v,
         Err(e) => {
             for p in started {
@@ -316,7 +316,8 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
                 dpdk_port: id.0,
                 rxq: w as u16,
                 txq: w as u16,
-                rx_ip_checksum: rx_checksums[pi],
+                rx_ip_checksum: infos[pi].rx_ip_checksum,
+                prefetch: !infos[pi].rx_copies,
                 // Worker 0 sends for the control core where the device has no spare queue.
                 control_tx: if w == 0 {
                     worker_rings[pi].clone()
@@ -426,12 +427,12 @@ const HANDOFF_RING: usize = 4096;
 const CMD_RING: usize = 64;
 
 /// The started ports: the control core's view, each one's control TX ring, its steering,
-/// and whether its device verifies IPv4 header checksums on receive.
+/// and what the device turned out to be.
 type Started = (
     Vec<CtlPort>,
     Vec<Option<Arc<ArrayQueue<dpdk::Mbuf>>>>,
     Vec<Option<Steering>>,
-    Vec<bool>,
+    Vec<dpdk::PortInfo>,
 );
 
 /// How port `id` (interface `name`) steers packets to the workers' queues, when its device
@@ -483,7 +484,7 @@ fn start_ports(
     let mut ctl = Vec::new();
     let mut rings = Vec::new();
     let mut steerings = Vec::new();
-    let mut rx_checksums = Vec::new();
+    let mut infos = Vec::new();
     for i in ifaces {
         let id = PortId::by_name(device_name(&i.device))
             .map_err(|e| Error(format!("interface {}: {e}", i.name)))?;
@@ -500,7 +501,6 @@ fn start_ports(
             .start(&setup, pool, socket)
             .map_err(|e| Error(format!("interface {}: {e}", i.name)))?;
         started.push(id);
-        rx_checksums.push(info.rx_ip_checksum);
         steerings.push(if info.rss && n_workers > 1 {
             steering(&i.name, id, n_workers)
         } else {
@@ -546,8 +546,9 @@ fn start_ports(
             tx,
         });
         rings.push(ring);
+        infos.push(info);
     }
-    Ok((ctl, rings, steerings, rx_checksums))
+    Ok((ctl, rings, steerings, infos))
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ pub struct WorkerPort {
     /// The device verifies IPv4 header checksums on receive: only then do the mbufs' flags
     /// say anything about them (without it they always say "unknown", and are not read).
     pub rx_ip_checksum: bool,
+    /// Prefetch each received packet's data before deciding: not for devices that copied
+    /// it into the mbuf a moment ago (`PortInfo::rx_copies`).
+    pub prefetch: bool,
     /// Packets the control core asks this worker to send on this port (used when the device
     /// has no TX queue to spare for the control core).
     pub control_tx: Option<Arc<ArrayQueue<Mbuf>>>,
@@ -219,9 +222,13 @@ impl Worker {
                 }
                 c.rx_packets += n as u64;
                 let mut bytes = 0;
-                for m in rx.iter() {
-                    m.prefetch();
-                    bytes += u64::from(m.pkt_len());
+                if ports[pi].prefetch {
+                    for m in rx.iter() {
+                        m.prefetch();
+                        bytes += u64::from(m.pkt_len());
+                    }
+                } else {
+                    bytes = rx.iter().map(|m| u64::from(m.pkt_len())).sum();
                 }
                 c.rx_bytes += bytes;
                 // Decide first, move second: the decisions then need no TX buffer, and a

@@ -33,6 +33,12 @@ pub struct PortInfo {
     pub rss: bool,
     /// The device verifies IPv4 header checksums on receive.
     pub rx_ip_checksum: bool,
+    /// The driver copies each received frame into its mbuf with the CPU during the receive
+    /// call (the software devices net_pcap, net_af_packet and net_tap), so the data is in the
+    /// cache when the burst is returned: prefetching it again is pure cost (1.5 % of the
+    /// plain router's rate). A NIC's DMA, virtio's host or another lcore's ring leaves it to
+    /// be fetched.
+    pub rx_copies: bool,
 }
 
 /// Device counters, as `rte_eth_stats_get` gives them.
@@ -219,6 +225,7 @@ impl PortId {
         if rc != 0 {
             return Err(Error::new(format!("port {port} ({driver}): start"), rc));
         }
+        let rx_copies = matches!(driver.as_str(), "net_pcap" | "net_af_packet" | "net_tap");
         Ok(PortInfo {
             id: self,
             driver,
@@ -226,6 +233,7 @@ impl PortId {
             control_txq,
             rss,
             rx_ip_checksum,
+            rx_copies,
         })
     }
 
