@@ -72,11 +72,18 @@ const MARTIAN: [bool; 256] = {
 pub const SLOW: u32 = u32::MAX;
 
 /// The fast path's decision packed in a `u32` for the worker's burst loop: the output port
-/// above the route counter, or [`SLOW`] with the frame untouched. Port 0xFFFF does not exist
-/// (ports are counted in a u8 elsewhere), so no decision packs to SLOW.
+/// above the route counter, or None with the frame untouched (the worker's array holds
+/// [`SLOW`] there: stored only when there is a decision, the loop needs no register for
+/// SLOW). Port 0xFFFF does not exist (ports are counted in a u8 elsewhere), so no decision
+/// packs to SLOW.
 #[inline(always)]
-pub fn fast(frame: &mut [u8], port: FastPort, hw_checksum: Option<bool>, snap: &Tables) -> u32 {
-    fast_path(frame, port, hw_checksum, snap).unwrap_or(SLOW)
+pub fn fast(
+    frame: &mut [u8],
+    port: FastPort,
+    hw_checksum: Option<bool>,
+    snap: &Tables,
+) -> Option<u32> {
+    fast_path(frame, port, hw_checksum, snap)
 }
 
 /// What the fast path needs of the input port, taken once per burst: its MAC as a

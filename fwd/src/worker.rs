@@ -456,7 +456,8 @@ fn whole(
 }
 
 /// The fast path's decisions for a burst of the plain (stateless) router, packed per packet
-/// (`forward::fast`; SLOW for a multi-segment mbuf or anything the general path must decide).
+/// (`forward::fast`), into `fast`, which holds SLOW for every packet when called: it stays
+/// for a multi-segment mbuf or anything the general path must decide.
 /// A function of its own, not inlined into the worker loop, so that the loop's few live
 /// values (the tables, the port) stay in registers instead of being spilled around the
 /// worker's other state.
@@ -476,7 +477,9 @@ fn route_burst<const HW: bool>(
     for (m, f) in rx.iter_mut().zip(fast.iter_mut()) {
         if m.is_contiguous() {
             let hw = if HW { m.ip_checksum_ok() } else { None };
-            *f = forward::fast(m.data_mut(), port, hw, snap);
+            if let Some(decided) = forward::fast(m.data_mut(), port, hw, snap) {
+                *f = decided;
+            }
         }
     }
     // In a pass of its own, which the compiler vectorizes: in the loop above the two sums
