@@ -11,9 +11,20 @@
 use wanfwd::dpdk::{Eal, Mempool, PortId, PortSetup};
 use wanfwd::rss::Steering;
 
+/// Removes the EAL runtime directory of `prefix` when dropped (at the end of the test, and
+/// when it fails): EAL leaves it behind.
+struct RuntimeDir(String);
+
+impl Drop for RuntimeDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(format!("/var/run/dpdk/{}", self.0));
+    }
+}
+
 #[test]
 fn virtual_devices_and_their_rss() {
     let pid = std::process::id();
+    let _runtime = RuntimeDir(format!("wf-rss-vdevs-{pid}"));
     let tap = format!("wfrss{}", pid % 100_000);
     let devices = [
         "net_null0".to_string(),
