@@ -80,10 +80,31 @@ pub const SLOW: u32 = u32::MAX;
 pub fn fast(
     frame: &mut [u8],
     port: FastPort,
+    route: FastRoute,
     hw_checksum: Option<bool>,
     snap: &Tables,
 ) -> Option<u32> {
-    fast_path(frame, port, hw_checksum, snap)
+    fast_path(frame, port, route, hw_checksum, snap)
+}
+
+/// What the fast path reads of the main table, taken out of the snapshot once per burst:
+/// the FIB's level 1 and the load-balance array, so that the loop holds (or reloads from its
+/// own stack) their addresses instead of going through `Tables` and `Lpm` for every packet
+/// (the compiler must assume a store to a packet may change what they point to).
+#[derive(Clone, Copy)]
+pub struct FastRoute<'a> {
+    fib: crate::fib::lpm::Level1<'a>,
+    lbs: &'a [LoadBalance],
+}
+
+impl<'a> FastRoute<'a> {
+    #[inline]
+    pub fn new(t: &Tables<'a>) -> FastRoute<'a> {
+        FastRoute {
+            fib: t.fib.level1(),
+            lbs: t.lbs,
+        }
+    }
 }
 
 /// What the fast path needs of the input port, taken once per burst: its MAC as a
@@ -128,7 +149,8 @@ pub fn forward(
     hw_checksum: Option<bool>,
     snap: &Tables,
 ) -> Verdict {
-    match fast_path(frame, FastPort::new(snap, in_port), hw_checksum, snap) {
+    let (port, route) = (FastPort::new(snap, in_port), FastRoute::new(snap));
+    match fast_path(frame, port, route, hw_checksum, snap) {
         Some(packed) => unpack(packed),
         None => slow_path(frame, in_port, hw_checksum, snap),
     }
@@ -143,6 +165,7 @@ pub fn forward(
 fn fast_path(
     frame: &mut [u8],
     port: FastPort,
+    route: FastRoute,
     hw_checksum: Option<bool>,
     t: &Tables,
 ) -> Option<u32> {
@@ -153,7 +176,7 @@ fn fast_path(
         return None;
     }
     let dst = c.swap_bytes();
-    let lb = t.lbs.get(t.fib.lookup(dst)? as usize)?;
+    let lb = route.lbs.get(route.fib.lookup(dst)? as usize)?;
     // One adjacency, a gateway whose MAC is known, within its MTU: one comparison
     // (`Adjacency::fast`). The rest (ECMP, connected destinations, too big) the long way.
     if total_len > lb.adj.fast {
@@ -238,9 +261,9 @@ pub(crate) fn fast_header(
     let b = le64(h, ether::HEADER_LEN + 8);
     let c = le32(h, ether::HEADER_LEN + 16);
     // The destination MAC (the word's low six bytes, the rest shifted out of the top), then
-    // EtherType IPv4 and version 4 with a 20-byte header (the word's low three bytes):
-    // shifts instead of masks, whose 48- and 24-bit constants cost a register or a load.
-    if le64(h, 0) << 16 != port.mac || le32(h, 12) << 8 != 0x4500_0800 {
+    // EtherType IPv4 and version 4 with a 20-byte header (the top three bytes of the word at
+    // 7): shifts instead of masks, whose 48- and 24-bit constants cost a register or a load.
+    if le64(h, 0) << 16 != port.mac || le64(h, 7) >> 40 != 0x0045_0008 {
         return None;
     }
     let total_len = ((a >> 16) as u16).swap_bytes();

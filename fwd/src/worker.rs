@@ -221,16 +221,11 @@ impl Worker {
                     continue;
                 }
                 c.rx_packets += n as u64;
-                let mut bytes = 0;
                 if ports[pi].prefetch {
                     for m in rx.iter() {
                         m.prefetch();
-                        bytes += u64::from(m.pkt_len());
                     }
-                } else {
-                    bytes = rx.iter().map(|m| u64::from(m.pkt_len())).sum();
                 }
-                c.rx_bytes += bytes;
                 // Decide first, move second: the decisions then need no TX buffer, and a
                 // burst bound for one port (the usual case) moves in one extend, which keeps
                 // the buffer's length in a register instead of a store-load chain per packet.
@@ -238,6 +233,8 @@ impl Worker {
                 // is copied), and only once a burst needs it.
                 let mut verdicts;
                 if tracking {
+                    let bytes = rx.iter().map(|m| u64::from(m.pkt_len())).sum();
+                    c.rx_bytes += bytes;
                     verdicts = [Verdict::Drop(DropReason::Multisegment); BURST];
                     let hw = ports[pi].rx_ip_checksum;
                     round.burst(&mut rx, pi as u16, hw, &mut stateful, &mut verdicts);
@@ -250,11 +247,12 @@ impl Worker {
                     }
                 } else {
                     let mut fast = [forward::SLOW; BURST];
-                    let decided = if ports[pi].rx_ip_checksum {
+                    let (decided, bytes) = if ports[pi].rx_ip_checksum {
                         route_burst::<true>(&mut rx, pi as u16, &snap, &mut fast)
                     } else {
                         route_burst::<false>(&mut rx, pi as u16, &snap, &mut fast)
                     };
+                    c.rx_bytes += bytes;
                     if decided {
                         let first = fast[0];
                         let (out, counter) = (usize::from((first >> 16) as u16), first as u16);
@@ -462,8 +460,10 @@ fn whole(
 /// values (the tables, the port) stay in registers instead of being spilled around the
 /// worker's other state.
 /// Returns whether every packet has the same decision, other than SLOW (the usual case: the
-/// burst moves to one TX buffer at once). All decisions are equal exactly when their bitwise
-/// AND equals their OR.
+/// burst moves to one TX buffer at once), and the burst's bytes. All decisions are equal
+/// exactly when their bitwise AND equals their OR. The bytes are summed here, not in a pass
+/// of their own: a one-segment mbuf's data length is its packet length, and the loop loads
+/// the one anyway.
 /// `HW`: whether the device verifies IPv4 header checksums (see [`WorkerPort`]); without,
 /// the mbufs' flags are not read.
 #[inline(never)]
@@ -472,14 +472,20 @@ fn route_burst<const HW: bool>(
     in_port: u16,
     snap: &crate::fib::Tables,
     fast: &mut [u32; BURST],
-) -> bool {
+) -> (bool, u64) {
     let port = forward::FastPort::new(snap, in_port);
+    let route = forward::FastRoute::new(snap);
+    let mut bytes = 0;
     for (m, f) in rx.iter_mut().zip(fast.iter_mut()) {
-        if m.is_contiguous() {
-            let hw = if HW { m.ip_checksum_ok() } else { None };
-            if let Some(decided) = forward::fast(m.data_mut(), port, hw, snap) {
-                *f = decided;
-            }
+        if !m.is_contiguous() {
+            bytes += u64::from(m.pkt_len());
+            continue;
+        }
+        let hw = if HW { m.ip_checksum_ok() } else { None };
+        let frame = m.data_mut();
+        bytes += frame.len() as u64;
+        if let Some(decided) = forward::fast(frame, port, route, hw, snap) {
+            *f = decided;
         }
     }
     // In a pass of its own, which the compiler vectorizes: in the loop above the two sums
@@ -488,7 +494,7 @@ fn route_burst<const HW: bool>(
     let (all, any) = decided
         .iter()
         .fold((u32::MAX, 0), |(all, any), &f| (all & f, any | f));
-    all == any && any != forward::SLOW
+    (all == any && any != forward::SLOW, bytes)
 }
 
 /// Sends a TX buffer; what the device refuses is dropped and counted (l3fwd's policy: a full

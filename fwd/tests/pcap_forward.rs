@@ -474,6 +474,17 @@ fn lan_host_traffic_through_pcap_ports() {
         report.workers.rx_packets, n_in,
         "expected the worker to count all {n_in} received frames"
     );
+    let bytes_in: u64 = input.frames.iter().map(|f| f.len() as u64).sum();
+    assert_eq!(
+        report.workers.rx_bytes, bytes_in,
+        "expected the worker to count the {bytes_in} bytes of the received frames"
+    );
+    let bytes_out: u64 = input.forwarded.iter().map(|f| f.len() as u64).sum();
+    assert_eq!(
+        report.workers.tx_bytes - lan_out.iter().map(|f| f.len() as u64).sum::<u64>(),
+        bytes_out,
+        "expected the worker to count the {bytes_out} bytes it forwarded to ether1 (and the answers the control core sent through it)"
+    );
     assert_eq!(
         report.workers.punted, 4,
         "expected 4 packets punted to the control core (ARP, ping, TTL 1, UDP to the router)"

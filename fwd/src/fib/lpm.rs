@@ -55,6 +55,25 @@ fn group_index(entry: u32) -> usize {
     (entry & !GROUP) as usize
 }
 
+/// An [`Lpm`] with its level 1 taken out ([`Lpm::level1`]): the same lookups.
+#[derive(Clone, Copy)]
+pub struct Level1<'a> {
+    l1: &'a [u32; L1_ENTRIES],
+    lpm: &'a Lpm,
+}
+
+impl Level1<'_> {
+    /// [`Lpm::lookup`].
+    #[inline(always)]
+    pub fn lookup(self, addr: u32) -> Option<u32> {
+        let entry = self.l1[(addr >> 16) as usize];
+        if entry & GROUP == 0 {
+            return Some(entry);
+        }
+        self.lpm.lookup_below(entry, addr)
+    }
+}
+
 /// An immutable longest-prefix-match table from IPv4 prefixes to values below 2^31.
 #[derive(Clone)]
 pub struct Lpm {
@@ -147,6 +166,17 @@ impl Lpm {
             return Some(entry);
         }
         self.lookup_below(entry, addr)
+    }
+
+    /// The table as a loop over many packets wants it: level 1's address at hand, so that a
+    /// lookup does not first load it from the `Lpm` (which the compiler must redo after
+    /// every store to a packet, not knowing the two apart).
+    #[inline(always)]
+    pub fn level1(&self) -> Level1<'_> {
+        Level1 {
+            l1: &self.l1,
+            lpm: self,
+        }
     }
 
     /// [`lookup`](Self::lookup) on from a level-1 entry that is a group or EMPTY.
@@ -537,6 +567,11 @@ mod tests {
                     lpm.lookup(addr),
                     reference(&routes, addr),
                     "addr {}", Ipv4Addr::from(addr)
+                );
+                prop_assert_eq!(
+                    lpm.level1().lookup(addr),
+                    reference(&routes, addr),
+                    "level1: addr {}", Ipv4Addr::from(addr)
                 );
             }
         }
