@@ -137,6 +137,10 @@ check ":while ([/ping ...] = 0) ends at the first answer" test "$waited" = "answ
 got=$(ctl ':put ([/ip/route get [find comment=wan1-default] gateway] . " " . [/ip/route get [find comment=wan1-default] active])' 2>&1 || true)
 check "[get ITEM PROPERTY] reads the route's gateway and state through the daemon ($got)" \
     test "$got" = "203.0.113.1 true"
+# The value functions on what the daemon holds: the gateway's first octet as a number.
+got=$(ctl ':local g [/ip/route get [find comment=wan1-default] gateway]; :put (([:tonum [:pick $g 0 3]] + 1) . " " . [:typeof $g])' 2>&1 || true)
+check "[:pick]/[:tonum]/[:typeof] on a route's gateway through the daemon ($got)" \
+    test "$got" = "204 str"
 routes_before=$(ctl '/ip/route print')
 handled=$(ctl ':do { /ip/route set [find dst-address=0.0.0.0/0] distance=300 } on-error={ :put handled }' 2>&1 || true)
 check ":do { refused set } on-error= runs the handler and changes nothing ($handled)" \

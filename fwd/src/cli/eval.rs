@@ -58,10 +58,13 @@ impl Session<'_> {
                 }
             }
             Expr::Not(a) => Value::Bool(!self.truth(a, span)?),
-            Expr::Len(a) => Value::Num(match self.value(a, span)? {
-                Value::Array(v) => v.len(),
-                v => v.to_text().chars().count(),
-            } as i64),
+            Expr::Call(func, args) => {
+                let args = args
+                    .iter()
+                    .map(|a| self.value(a, span))
+                    .collect::<Result<Vec<_>, _>>()?;
+                super::funcs::call(*func, args).map_err(fail)?
+            }
         })
     }
 
@@ -270,7 +273,8 @@ fn expr_pings<'c>(e: &'c Expr, out: &mut Vec<&'c Command>) {
             expr_pings(a, out);
             expr_pings(b, out);
         }
-        Expr::Not(a) | Expr::Len(a) => expr_pings(a, out),
+        Expr::Not(a) => expr_pings(a, out),
+        Expr::Call(_, args) => args.iter().for_each(|a| expr_pings(a, out)),
         Expr::Str(_) | Expr::Word(_) | Expr::Num(_) | Expr::Var(_) | Expr::Block { .. } => {}
     }
 }

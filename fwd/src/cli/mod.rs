@@ -25,6 +25,7 @@ mod address;
 mod eval;
 mod export;
 mod find;
+mod funcs;
 mod get;
 mod ids;
 mod items;

@@ -204,7 +204,37 @@ fn len_counts_a_finds_ids() {
     .unwrap();
     assert_eq!(out.output, "2\nnone\n3\nn=3\n");
     let e = run_on(":put [:len]", &routes, &items).unwrap_err();
-    assert!(e.message.contains("after `:len`"), "{e}");
+    assert!(e.message.contains("`:len` needs a value"), "{e}");
+}
+
+/// `[:pick ...]`, `[:tonum ...]`, `[:tostr ...]`, `[:typeof ...]`: a route's gateway
+/// picked apart, text turned into a number for arithmetic, in `[ ]` and in `$[ ]`; a wrong
+/// number of values is refused where it is written.
+#[test]
+fn value_functions_in_scripts() {
+    let (routes, items) = setup();
+    let out = run_on(
+        ":local g \"203.0.113.1\"\n:put [:pick $g 0 3]\n:put [:pick $g 4]\n:put ([:tonum [:pick $g 6 9]] + 1)\n:put [:typeof [:tonum \"x\"]]\n:put [:typeof [:tostr 5]]\n:put \"last=$[:pick [/ip/firewall/mangle find] 2]\"\n:put [:len [:pick [/ip/firewall/mangle find] 0 2]]",
+        &routes,
+        &items,
+    )
+    .unwrap();
+    assert_eq!(out.output, "203\n0\n114\nnothing\nstr\nlast=*3\n2\n");
+    for (text, want) in [
+        (":put [:pick \"abc\"]", "`:pick` needs 2 values"),
+        (
+            ":put [:pick \"abc\" 0 1 2]",
+            "`:pick` takes at most 3 value(s)",
+        ),
+        (":put [:tonum 1 2]", "`:tonum` takes at most 1 value(s)"),
+        (
+            ":put [:pick \"abc\" x]",
+            "`:pick` expects a number as a position, not 'x'",
+        ),
+    ] {
+        let e = run_on(text, &routes, &items).unwrap_err();
+        assert!(e.message.contains(want), "{text}: {e}");
+    }
 }
 
 /// `find comment~"..."`: a comparison among find's arguments without `where`, as RouterOS

@@ -263,9 +263,72 @@ pub enum Expr {
     Or(Box<Expr>, Box<Expr>),
     /// `!` or `not`.
     Not(Box<Expr>),
-    /// `[:len value]`: the number of elements of an array (`[:len [find ...]]`), or of
+    /// `[:len value]`, `[:pick value start end]`, ...: one of the scripting language's
+    /// functions of values ([`Func`]) and its arguments, as many as it takes.
+    Call(Func, Vec<Expr>),
+}
+
+/// The functions of values a script calls inside `[ ]`, RouterOS's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    /// `:len value`: the number of elements of an array (`[:len [find ...]]`), or of
     /// characters of any other value.
-    Len(Box<Expr>),
+    Len,
+    /// `:pick value start [end]`: the element or character at `start`, or those from
+    /// `start` up to (not including) `end`.
+    Pick,
+    /// `:tostr value`: the value's text.
+    ToStr,
+    /// `:tonum value`: the number a text spells (decimal, or hexadecimal after `0x`), or
+    /// nothing.
+    ToNum,
+    /// `:typeof value`: `str`, `num`, `bool`, `array` or `nothing`.
+    TypeOf,
+}
+
+impl Func {
+    /// The function a `:word` names, if any.
+    pub fn named(word: &str) -> Option<Func> {
+        Some(match word {
+            ":len" => Func::Len,
+            ":pick" => Func::Pick,
+            ":tostr" => Func::ToStr,
+            ":tonum" => Func::ToNum,
+            ":typeof" => Func::TypeOf,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Len => ":len",
+            Func::Pick => ":pick",
+            Func::ToStr => ":tostr",
+            Func::ToNum => ":tonum",
+            Func::TypeOf => ":typeof",
+        }
+    }
+
+    /// How many arguments it takes: at least, at most.
+    pub fn arity(self) -> (usize, usize) {
+        match self {
+            Func::Pick => (2, 3),
+            _ => (1, 1),
+        }
+    }
+}
+
+/// `:name arg arg ...` as written inside `[ ]`.
+struct CallText<'a>(Func, &'a [Expr]);
+
+impl fmt::Display for CallText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.name())?;
+        for a in self.1 {
+            write!(f, " {}", Value(a))?;
+        }
+        Ok(())
+    }
 }
 
 impl Expr {
@@ -621,7 +684,9 @@ impl fmt::Display for Expr {
                             out.push_str(v);
                         }
                         Expr::Sub(c) => out.push_str(&format!("$[{c}]")),
-                        Expr::Len(e) => out.push_str(&format!("$[:len {}]", Value(e))),
+                        Expr::Call(func, args) => {
+                            out.push_str(&format!("$[{}]", CallText(*func, args)))
+                        }
                         e => out.push_str(&format!("$({e})")),
                     }
                 }
@@ -635,7 +700,7 @@ impl fmt::Display for Expr {
             Expr::And(l, r) => write!(f, "{} && {}", Operand(l), Operand(r)),
             Expr::Or(l, r) => write!(f, "{} || {}", Operand(l), Operand(r)),
             Expr::Not(e) => write!(f, "!{}", Operand(e)),
-            Expr::Len(e) => write!(f, "[:len {}]", Value(e)),
+            Expr::Call(func, args) => write!(f, "[{}]", CallText(*func, args)),
         }
     }
 }

@@ -26,7 +26,9 @@ mod tests;
 
 use std::fmt;
 
-pub use ast::{quote, Arg, ArithOp, CmpOp, Command, Cond, Expr, LogLevel, Script, Span, Stmt};
+pub use ast::{
+    quote, Arg, ArithOp, CmpOp, Command, Cond, Expr, Func, LogLevel, Script, Span, Stmt,
+};
 
 /// Why a script was rejected, and where: 1-based line and column (in characters) of the
 /// offending token.

@@ -7,7 +7,7 @@
 //! known verb (see [`VERBS`]) ends the path; without one, a path followed by nothing changes
 //! menu, and a path followed by arguments ends in its command.
 
-use super::ast::{Arg, ArithOp, CmpOp, Command, Cond, Expr, LogLevel, Script, Span, Stmt};
+use super::ast::{Arg, ArithOp, CmpOp, Command, Cond, Expr, Func, LogLevel, Script, Span, Stmt};
 use super::lexer::{is_var_char, tokenize, StrPart, Tok, Token};
 use super::ParseError;
 
@@ -597,6 +597,50 @@ impl Parser<'_> {
         self.value(ctx)
     }
 
+    /// A function call (`:len $x`, `:pick $s 0 3`) from its name on, up to a token of
+    /// `end` (left for the caller): its arguments counted against what it takes.
+    fn call(&mut self, ctx: &[String], end: &[Tok]) -> PResult<Expr> {
+        let name = self.bump();
+        let Tok::Word(w) = &name.kind else {
+            return err_at(&name, "expected a function name");
+        };
+        let func = Func::named(w).expect("the caller checked the name");
+        let (least, most) = func.arity();
+        let mut args = Vec::new();
+        while !end.contains(&self.peek().kind)
+            && !matches!(self.peek().kind, Tok::Newline | Tok::Eof)
+        {
+            if args.len() == most {
+                let t = self.peek();
+                return err_at(
+                    t,
+                    format!(
+                        "`{}` takes at most {most} value(s), found {} more",
+                        func.name(),
+                        describe(t)
+                    ),
+                );
+            }
+            args.push(self.required_value(ctx, &format!("a value for `{}`", func.name()))?);
+        }
+        if args.len() < least {
+            let what = if least == 1 {
+                "a value".to_string()
+            } else {
+                format!("{least} values")
+            };
+            return err_at(
+                self.peek(),
+                format!(
+                    "`{}` needs {what}, found {}",
+                    func.name(),
+                    describe(self.peek())
+                ),
+            );
+        }
+        Ok(Expr::Call(func, args))
+    }
+
     /// Consumes the closing bracket of `open`, or reports it missing.
     fn close(&mut self, open: &Token, close: Tok) -> PResult<()> {
         let t = self.peek();
@@ -623,12 +667,11 @@ impl Parser<'_> {
         let open = self.bump();
         let t = self.peek().clone();
         match &t.kind {
-            Tok::Word(w) if w == ":len" => {
-                self.bump();
-                let e = self.required_value(ctx, "a value after `:len`")?;
+            Tok::Word(w) if Func::named(w).is_some() => {
+                let e = self.call(ctx, &[Tok::RBracket])?;
                 self.close(&open, Tok::RBracket)?;
                 self.depth -= 1;
-                return Ok(Expr::Len(Box::new(e)));
+                return Ok(e);
             }
             Tok::Word(w) if !w.starts_with(':') => {}
             Tok::RBracket => return err_at(&t, "empty `[ ]`: expected a command"),
@@ -703,9 +746,9 @@ impl Parser<'_> {
                     };
                     let e = if paren {
                         inner.expr(ctx)?
-                    } else if matches!(&inner.peek().kind, Tok::Word(w) if w == ":len") {
-                        inner.bump();
-                        Expr::Len(Box::new(inner.required_value(ctx, "a value after `:len`")?))
+                    } else if matches!(&inner.peek().kind, Tok::Word(w) if Func::named(w).is_some())
+                    {
+                        inner.call(ctx, &[Tok::Eof])?
                     } else {
                         let t = inner.peek().clone();
                         if !matches!(&t.kind, Tok::Word(w) if !w.starts_with(':')) {

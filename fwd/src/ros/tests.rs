@@ -851,6 +851,8 @@ fn reprint_fixpoints() {
         "/ip/route\n:foreach r in=$ids do={ :if ($r = \"*1\") do={ disable $r } }",
         ":if ([:len [/ip/route find]] > 0) do={ :put \"n=$[:len $x]\" }",
         ":put [:len (1 + 2)]",
+        ":put [:pick $g 0 3]",
+        ":put (\"$[:pick [find] 1] $[:typeof [:tonum \"0x1f\"]]\" . [:tostr [:pick \"ab\" 1]])",
         "/ip/route set [find comment~\"^wan1\" disabled=no] distance=1",
     ] {
         reprints(src);
