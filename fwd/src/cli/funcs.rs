@@ -5,20 +5,17 @@ use super::value::Value;
 use crate::ros::Func;
 
 /// `func` applied to its evaluated arguments (the parser checked how many).
-pub(super) fn call(func: Func, mut args: Vec<Value>) -> Result<Value, String> {
-    let first = if args.is_empty() {
-        Value::Nothing
-    } else {
-        args.remove(0)
-    };
+pub(super) fn call(func: Func, args: Vec<Value>) -> Result<Value, String> {
+    let mut args = args.into_iter();
+    let first = args.next().unwrap_or_default();
     Ok(match func {
         Func::Len => Value::Num(match first {
             Value::Array(v) => v.len(),
             v => v.to_text().chars().count(),
         } as i64),
         Func::Pick => {
-            let start = index(func, args.first())?.unwrap_or(0);
-            let end = index(func, args.get(1))?;
+            let start = index(func, args.next())?.unwrap_or(0);
+            let end = index(func, args.next())?;
             pick(first, start, end)
         }
         Func::ToStr => Value::Str(first.to_text()),
@@ -38,9 +35,9 @@ pub(super) fn call(func: Func, mut args: Vec<Value>) -> Result<Value, String> {
 
 /// A position argument: a whole number (negative ones count as 0, as RouterOS takes them),
 /// or None when it was not given.
-fn index(func: Func, v: Option<&Value>) -> Result<Option<usize>, String> {
+fn index(func: Func, v: Option<Value>) -> Result<Option<usize>, String> {
     let Some(v) = v else { return Ok(None) };
-    match to_num(v) {
+    match to_num(&v) {
         Some(n) => Ok(Some(n.max(0) as usize)),
         None => Err(format!(
             "`{}` expects a number as a position, not '{}'",
@@ -67,19 +64,17 @@ fn pick(v: Value, start: usize, end: Option<usize>) -> Value {
     }
 }
 
-/// The number a value is or spells: decimal with an optional sign, or `0x` hexadecimal.
+/// The number a value is or spells: decimal with an optional sign ([`Value::as_num`]), or
+/// `0x` hexadecimal.
 fn to_num(v: &Value) -> Option<i64> {
-    match v {
-        Value::Num(n) => Some(*n),
-        Value::Bool(_) | Value::Nothing | Value::Array(_) => None,
+    v.as_num().or_else(|| match v {
         Value::Str(s) => {
             let s = s.trim();
-            match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-                Some(hex) => i64::from_str_radix(hex, 16).ok(),
-                None => s.parse().ok(),
-            }
+            let hex = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
+            i64::from_str_radix(hex, 16).ok()
         }
-    }
+        _ => None,
+    })
 }
 
 #[cfg(test)]

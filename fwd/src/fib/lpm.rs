@@ -67,6 +67,7 @@ impl Level1<'_> {
     #[inline(always)]
     pub fn lookup(self, addr: u32) -> Option<u32> {
         let entry = self.l1[(addr >> 16) as usize];
+        // A value at level 1 (the default route, anything /16 or shorter): one test.
         if entry & GROUP == 0 {
             return Some(entry);
         }
@@ -160,12 +161,7 @@ impl Lpm {
     /// The value of the longest prefix that contains `addr` (host byte order).
     #[inline(always)]
     pub fn lookup(&self, addr: u32) -> Option<u32> {
-        let entry = self.l1[(addr >> 16) as usize];
-        // A value at level 1 (the default route, anything /16 or shorter): one test.
-        if entry & GROUP == 0 {
-            return Some(entry);
-        }
-        self.lookup_below(entry, addr)
+        self.level1().lookup(addr)
     }
 
     /// The table as a loop over many packets wants it: level 1's address at hand, so that a
