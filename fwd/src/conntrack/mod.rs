@@ -8,8 +8,8 @@
 //! Layout: the connections live in a pre-allocated slab (`Vec<Conn>` with a free list of
 //! ids). Each connection is indexed under two keys, its original and its reply key, in an
 //! open-addressing index (linear probing, backward-shift deletion, no tombstones) of at least
-//! 4 × capacity slots, so that the load never exceeds 1/2. A slot is one `u64`: the top bits
-//! of the key's hash (which also give the home slot) above `id << 1 | direction`.
+//! 8 × capacity slots, so that the load never exceeds 1/4. A slot is one `u32`: a tag from the
+//! key's hash above `id << 1 | direction` (index.rs).
 
 mod index;
 mod nat_use;
@@ -340,7 +340,7 @@ impl std::error::Error for InsertError {}
 /// No hint for [`Table::lookup_hinted`]: look the key up in the index.
 pub const NO_HINT: u32 = u32::MAX;
 
-/// The largest capacity a table accepts (index slots and tags must fit a u64 slot).
+/// The largest capacity a table accepts (`id << 1 | dir` and a tag must fit a u32 slot).
 pub const MAX_CAPACITY: usize = 1 << 27;
 
 /// A worker's connection table. See the module documentation.
@@ -455,7 +455,7 @@ impl Table {
     /// no two connections share a key; anything else takes the index.
     #[inline]
     pub fn lookup_hinted(&self, key: &FlowKey, hash: u64, hint: u32) -> Option<(u32, Dir)> {
-        let (id, dir) = (hint >> 1, Dir::from_bit(hint & 1));
+        let (id, dir) = index::split(hint);
         match self.conns.get(id as usize) {
             Some(c) if c.live() && c.key(dir) == key => Some((id, dir)),
             _ => self.lookup_hashed(key, hash),
@@ -606,9 +606,13 @@ impl Table {
         if nat {
             self.nat.release(reply.dst);
         }
-        self.index.remove(Self::hash(&orig), id, Dir::Original);
+        let conns = &self.conns;
+        let hash_of = |id: u32, dir: Dir| Self::hash(conns[id as usize].key(dir));
+        self.index
+            .remove(Self::hash(&orig), id, Dir::Original, hash_of);
         if reply != orig {
-            self.index.remove(Self::hash(&reply), id, Dir::Reply);
+            self.index
+                .remove(Self::hash(&reply), id, Dir::Reply, hash_of);
         }
         self.conns[id as usize].flags = 0;
         self.free.push(id);
