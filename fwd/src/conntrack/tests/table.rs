@@ -320,7 +320,7 @@ fn index_entries_with_one_home_and_tag() {
     // first one's run: removing from either must leave the other's entries after their home.
     let last = u64::MAX;
     let third = 2u64 << (64 - n.trailing_zeros());
-    let hash_of = |id: u32, _: Dir| if id % 2 == 0 { last } else { third };
+    let hash_of = |id: u32, _: Dir| if id.is_multiple_of(2) { last } else { third };
     assert_eq!((ix.home(last), ix.home(third)), (n - 1, 2));
     let mut live: Vec<u32> = (0..40).collect();
     for &id in &live {
