@@ -133,7 +133,9 @@ check ":for counts down with a :delay in each pass" \
 waited=$(ctl ':local n 0; :while ([/ping 192.0.2.100 count=1] = 0 && $n < 5) do={ :set n ($n + 1); :delay 1s }; :put "answered after $n waits"' 2>&1 || true)
 echo "$waited"
 check ":while ([/ping ...] = 0) ends at the first answer" test "$waited" = "answered after 0 waits"
-# :do ... on-error through the daemon: the refused set is caught and changes nothing.
+# :do ... while= with a pause in each pass: the test comes after the pass.
+got=$(ctl ':local n 0; :do { :set n ($n + 1); :delay 100ms } while=($n < 3 && [/ping 192.0.2.100 count=1] = 1); :put "passes $n"' 2>&1 || true)
+check ":do { ... :delay } while=(... [/ping]) runs until its test fails ($got)" test "$got" = "passes 3"
 got=$(ctl ':put ([/ip/route get [find comment=wan1-default] gateway] . " " . [/ip/route get [find comment=wan1-default] active])' 2>&1 || true)
 check "[get ITEM PROPERTY] reads the route's gateway and state through the daemon ($got)" \
     test "$got" = "203.0.113.1 true"
@@ -141,6 +143,7 @@ check "[get ITEM PROPERTY] reads the route's gateway and state through the daemo
 got=$(ctl ':local g [/ip/route get [find comment=wan1-default] gateway]; :put (([:tonum [:pick $g 0 3]] + 1) . " " . [:typeof $g])' 2>&1 || true)
 check "[:pick]/[:tonum]/[:typeof] on a route's gateway through the daemon ($got)" \
     test "$got" = "204 str"
+# :do ... on-error through the daemon: the refused set is caught and changes nothing.
 routes_before=$(ctl '/ip/route print')
 handled=$(ctl ':do { /ip/route set [find dst-address=0.0.0.0/0] distance=300 } on-error={ :put handled }' 2>&1 || true)
 check ":do { refused set } on-error= runs the handler and changes nothing ($handled)" \

@@ -217,7 +217,7 @@ impl Session<'_> {
             | Stmt::If { cond: e, .. }
             | Stmt::ForEach { list: e, .. } => expr_pings(e, &mut cmds),
             // Its test is an `:if` of its own, which waits for them at each pass.
-            Stmt::While { .. } | Stmt::Do { .. } => {}
+            Stmt::While { .. } | Stmt::DoWhile { .. } | Stmt::Do { .. } => {}
             Stmt::For { from, to, step, .. } => {
                 for e in [Some(from), Some(to), step.as_ref()].into_iter().flatten() {
                     expr_pings(e, &mut cmds);

@@ -444,6 +444,12 @@ impl<'a> Session<'a> {
                 self.frames.push(job::Frame::while_loop(cond, body, *span));
                 self.count_pass(*span)?;
             }
+            // The first pass untested, on top of the `:while` loop that does the rest.
+            Stmt::DoWhile { body, cond, span } => {
+                self.frames.push(job::Frame::while_loop(cond, body, *span));
+                self.frames.push(job::Frame::new(body));
+                self.count_pass(*span)?;
+            }
             Stmt::For {
                 name,
                 from,

@@ -63,7 +63,6 @@ fn changes_before_the_failure_stay_and_the_failed_command_changes_nothing() {
 fn malformed_do_is_refused_and_prints_back() {
     for (text, want) in [
         (":do :put 1", "`:do` needs a block"),
-        (":do { :put 1 } while=(true)", "not supported"),
         (
             ":do { :put 1 } on-error=:put",
             "expected `{` after `on-error=`",

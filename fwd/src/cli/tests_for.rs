@@ -160,6 +160,49 @@ fn while_tests_before_each_pass() {
     assert_eq!(s.to_string(), ":while ($i < 3) do={ :set i ($i + 1) }");
 }
 
+/// `:do { ... } while=(cond)`: one pass before the first test, then as `:while`.
+#[test]
+fn do_while_tests_after_each_pass() {
+    assert_eq!(
+        put(":local i 0\n:do { :put $i; :set i ($i + 1) } while=($i < 3)\n:put end").unwrap(),
+        "0\n1\n2\nend\n"
+    );
+    // A false condition still runs the one pass (where `:while` runs none).
+    assert_eq!(
+        put(":do { :put once } while=(1 > 2)\n:put end").unwrap(),
+        "once\nend\n"
+    );
+    // Each pass its own scope; the test sees the script's variables, not the body's.
+    let e = put(":local i 0\n:do { :local x 1; :set i ($i + 1) } while=($x < 2)").unwrap_err();
+    assert!(e.message.contains("no such variable"), "{e}");
+    // Nested, and inside a :do with on-error.
+    assert_eq!(
+        put(":for k from=1 to=2 do={ :local j 0; :do { :set j ($j + 1); :put \"$k.$j\" } while=($j < $k) }")
+            .unwrap(),
+        "1.1\n2.1\n2.2\n"
+    );
+    assert_eq!(
+        put(":do { :local n 0; :do { :set n ($n + 1); :put (6 / (2 - $n)) } while=(true) } on-error={ :put caught }")
+            .unwrap(),
+        "6\ncaught\n"
+    );
+    let e = put(":do { } while=(true)").unwrap_err();
+    assert!(e.message.contains("loop passes without a pause"), "{e}");
+    for (text, want) in [
+        (":do { :put 1 } while=", "a condition after `while=`"),
+        (":do { :put 1 } while=(\"x\")", "'x' is not true or false"),
+        (
+            ":do { :put 1 } while=(false) on-error={ :put 2 }",
+            "`:do` takes `while=` or `on-error=`, not both",
+        ),
+    ] {
+        let e = put(text).unwrap_err();
+        assert!(e.message.contains(want), "{text}: {e}");
+    }
+    let s = crate::ros::parse(":do { :set i ($i + 1) } while=($i < 3)").unwrap();
+    assert_eq!(s.to_string(), ":do { :set i ($i + 1) } while=($i < 3)");
+}
+
 /// `:while ([/ping ...] = 0) do={ :delay ... }`: the test waits for its ping at every pass,
 /// and the loop ends once the ping is answered.
 #[test]

@@ -116,6 +116,13 @@ pub enum Stmt {
         on_error: Option<Vec<Stmt>>,
         span: Span,
     },
+    /// `:do { ... } while=(cond)`: the block once, then again for as long as the condition
+    /// holds, tested after each pass (RouterOS's do-while).
+    DoWhile {
+        body: Vec<Stmt>,
+        cond: Expr,
+        span: Span,
+    },
     /// `:while (cond) do={...}`: the block for as long as the condition holds, tested
     /// before each pass (a `[/ping]` in it waits like any statement's).
     While {
@@ -152,6 +159,7 @@ impl Stmt {
             | Stmt::ForEach { span, .. }
             | Stmt::For { span, .. }
             | Stmt::While { span, .. }
+            | Stmt::DoWhile { span, .. }
             | Stmt::Do { span, .. } => *span,
         }
     }
@@ -583,6 +591,11 @@ impl fmt::Display for Stmt {
             Stmt::While { cond, body, .. } => {
                 write!(f, ":while {} do=", Value(cond))?;
                 write_block(f, body)
+            }
+            Stmt::DoWhile { body, cond, .. } => {
+                f.write_str(":do ")?;
+                write_block(f, body)?;
+                write!(f, " while={}", Value(cond))
             }
             Stmt::For {
                 name,

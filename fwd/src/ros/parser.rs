@@ -1080,11 +1080,14 @@ impl Parser<'_> {
                     return err_at(b, format!("`:do` needs a block `{{ ... }}`, found {}", describe(b)));
                 }
                 let (body, _) = self.block(ctx)?;
-                if self.at_named(Some("while")) {
-                    return err_at(
-                        self.peek(),
-                        "`:do { ... } while=` is not supported: write `:while (cond) do={ ... }`",
-                    );
+                if let Some(cond) = self.named_value("while", ctx, "a condition after `while=`")? {
+                    if self.at_named(Some("on-error")) {
+                        return err_at(
+                            self.peek(),
+                            "`:do` takes `while=` or `on-error=`, not both: put the loop in a `:do { ... } on-error={ ... }`",
+                        );
+                    }
+                    return Ok(Stmt::DoWhile { body, cond, span });
                 }
                 let on_error = self.keyword_block("on-error", ctx)?;
                 Ok(Stmt::Do {

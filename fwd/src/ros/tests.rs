@@ -854,6 +854,7 @@ fn reprint_fixpoints() {
         ":put [:pick $g 0 3]",
         ":put (\"$[:pick [find] 1] $[:typeof [:tonum \"0x1f\"]]\" . [:tostr [:pick \"ab\" 1]])",
         "/ip/route set [find comment~\"^wan1\" disabled=no] distance=1",
+        ":do { :set i ($i + 1) } while=($i < [:len $l])",
     ] {
         reprints(src);
     }
@@ -1135,7 +1136,7 @@ proptest! {
         Just("{"), Just("}"), Just("("), Just(")"), Just(";"), Just("\n"), Just(" \\\n"),
         Just(":if"), Just("do="), Just("else="), Just(":log"), Just("info"), Just(":put"),
         Just(":local"), Just(":set"), Just(":delay"), Just("x"), Just("+"), Just("."),
-        Just(":foreach"), Just("in="), Just(":for"), Just(":while"), Just(":do"), Just("on-error="), Just("from="), Just("to="), Just("step="),
+        Just(":foreach"), Just("in="), Just(":for"), Just(":while"), Just(":do"), Just("on-error="), Just("while="), Just("from="), Just("to="), Just("step="),
         Just("="), Just("<="), Just("~"), Just("&&"), Just("||"), Just("#"), Just("*1"),
     ], 0..24), glue in proptest::collection::vec(any::<bool>(), 24)) {
         let mut src = String::new();
