@@ -66,17 +66,39 @@ fn has_arg(args: &[String], names: &[&str]) -> bool {
     })
 }
 
+/// A field of /proc/meminfo (its number: kB for sizes), if the file and the field are there.
+fn meminfo(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.split(':').next() == Some(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Free 2 MB hugepages, from /proc/meminfo.
 fn free_hugepages() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("HugePages_Free:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
+    meminfo("HugePages_Free").unwrap_or(0)
+}
+
+/// Refuses connection tables larger than the memory the kernel says is available: each
+/// worker allocates and fills its table at start, and one too large for the machine would
+/// get wanfwd killed half way through starting instead of told why.
+fn check_table_memory(
+    max_entries: usize,
+    workers: usize,
+    available_kb: Option<u64>,
+) -> Result<(), Error> {
+    let need = crate::conntrack::Table::memory(max_entries).saturating_mul(workers.max(1));
+    let Some(available) = available_kb.map(|kb| kb.saturating_mul(1024)) else {
+        return Ok(());
+    };
+    if need as u64 <= available {
+        return Ok(());
+    }
+    let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
+    Err(Error(format!(
+        "the connection tables need {:.1} GiB (max-entries {max_entries} per worker × {workers} worker(s)) and only {:.1} GiB of memory is available: lower /ip/firewall/connection/tracking max-entries",
+        gib(need as u64),
+        gib(available)
+    )))
 }
 
 /// The name DPDK gives the port of a device string: a vdev's name before its first comma,
@@ -190,11 +212,12 @@ pub fn run(cfg: &Config, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<Rep
     let api = ApiServer::bind(&cfg.api.socket, cfg.api.group.as_deref())
         .map_err(|e| Error(format!("api socket {}: {e}", cfg.api.socket.display())))?;
     log::info!("API socket {}", cfg.api.socket.display());
+    let n_workers = cfg.dpdk.workers.count();
+    check_table_memory(cfg.tracking.max_entries, n_workers, meminfo("MemAvailable"))?;
     let args = eal_args(cfg);
     log::info!("EAL arguments: {}", args.join(" "));
     let eal = Eal::init(&args)?;
     let lcores = eal.worker_lcores();
-    let n_workers = cfg.dpdk.workers.count();
     if lcores.len() < n_workers {
         return Err(Error(format!(
             "{} worker(s) configured but EAL has {} worker lcore(s): check dpdk.workers and -l",
@@ -563,6 +586,26 @@ fn start_ports(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tables that do not fit the available memory are refused before anything starts, with
+    /// what they need and the setting to lower; unknown memory refuses nothing.
+    #[test]
+    fn connection_tables_must_fit_the_memory() {
+        let per_worker = crate::conntrack::Table::memory(1_000_000) as u64;
+        let kb = |b: u64| b.div_ceil(1024);
+        assert!(check_table_memory(1_000_000, 2, Some(kb(2 * per_worker))).is_ok());
+        let e = check_table_memory(1_000_000, 2, Some(kb(2 * per_worker) - 1024)).unwrap_err();
+        assert!(
+            e.0.contains("max-entries 1000000 per worker × 2 worker(s)"),
+            "{e}"
+        );
+        assert!(
+            e.0.contains("lower /ip/firewall/connection/tracking max-entries"),
+            "{e}"
+        );
+        assert!(check_table_memory(crate::conntrack::MAX_CAPACITY, 64, None).is_ok());
+        assert!(check_table_memory(1, 1, Some(0)).is_err());
+    }
 
     #[test]
     fn device_names() {

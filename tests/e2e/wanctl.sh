@@ -281,4 +281,15 @@ printf '/ip/route set [find comment="wan1-default"] distance=0\n' >"$TB_TMP/bad.
 "$WANFWD" --config "$TB_TMP/wanfwd.yaml" --script "$TB_TMP/bad.rsc" >"$TB_TMP/bad.log" 2>&1 && rc=0 || rc=$?
 check "a bad start script stops wanfwd with an error (status $rc)" test "$rc" -ne 0
 check "naming the script, line and column" grep -q 'bad.rsc: line 1, column' "$TB_TMP/bad.log"
+# Connection tables larger than the machine's memory: refused before anything starts (not
+# killed by the kernel half way), naming the setting. 64 workers of the largest tables need
+# 800 GiB; the check comes before EAL, so the workers need no cores here.
+sed -e 's/^\(  *\)workers: .*/\1workers: 64/' "$TB_TMP/wanfwd.yaml" >"$TB_TMP/huge.yaml"
+printf '/ip/firewall/connection/tracking:\n  max-entries: 134217728\n' >>"$TB_TMP/huge.yaml"
+rc=none # never start it with a configuration whose tables might fit: it would fill them
+! grep -q '^  workers: 64$' "$TB_TMP/huge.yaml" ||
+    { "$WANFWD" --config "$TB_TMP/huge.yaml" >"$TB_TMP/huge.log" 2>&1 && rc=0 || rc=$?; }
+check "max-entries beyond the memory stops wanfwd with an error (status $rc)" test "$rc" -eq 1
+check "saying what the tables need and what to lower" \
+    grep -q 'connection tables need 800.0 GiB.*lower /ip/firewall/connection/tracking max-entries' "$TB_TMP/huge.log"
 e2e_summary

@@ -55,6 +55,11 @@ impl Index {
         }
     }
 
+    /// The bytes the index of a table of `capacity` allocates.
+    pub(super) fn memory(capacity: usize) -> usize {
+        (capacity * 8).next_power_of_two() * std::mem::size_of::<u32>()
+    }
+
     #[inline]
     pub(super) fn home(&self, hash: u64) -> usize {
         (hash >> self.shift) as usize

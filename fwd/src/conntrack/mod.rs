@@ -373,6 +373,12 @@ impl Table {
         }
     }
 
+    /// The bytes a table of `capacity` allocates (the connections, the free list, the index).
+    pub fn memory(capacity: usize) -> usize {
+        capacity * (std::mem::size_of::<Conn>() + std::mem::size_of::<u32>())
+            + Index::memory(capacity)
+    }
+
     /// New timeouts; they apply from each connection's next update.
     pub fn set_timeouts(&mut self, t: &Timeouts) {
         self.timeouts = t.ms();

@@ -37,9 +37,12 @@ impl Item for TrackingSettings {
                 self.max_entries = value
                     .parse::<usize>()
                     .ok()
-                    .filter(|n| (1..=1 << 28).contains(n))
+                    .filter(|n| (1..=super::MAX_CAPACITY).contains(n))
                     .ok_or_else(|| {
-                        format!("max-entries must be a number from 1 to 268435456, not '{value}'")
+                        format!(
+                            "max-entries must be a number from 1 to {} (per worker), not '{value}'",
+                            super::MAX_CAPACITY
+                        )
                     })?;
                 Ok(())
             }
@@ -71,5 +74,36 @@ impl Item for TrackingSettings {
         );
         v.push(("max-entries", self.max_entries.to_string()));
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conntrack::MAX_CAPACITY;
+
+    /// What the configuration accepts, a table can be made of: one more than the largest
+    /// capacity is refused with the range, not left to fail when the workers start.
+    #[test]
+    fn max_entries_accepts_what_a_table_can_hold() {
+        let mut s = TrackingSettings::default();
+        s.set("max-entries", &MAX_CAPACITY.to_string()).unwrap();
+        assert_eq!(s.max_entries, MAX_CAPACITY);
+        for bad in [
+            (MAX_CAPACITY + 1).to_string(),
+            "0".into(),
+            "-1".into(),
+            "1e6".into(),
+        ] {
+            let e = s.set("max-entries", &bad).unwrap_err();
+            assert!(
+                e.contains(&format!("from 1 to {MAX_CAPACITY}")),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(
+            s.max_entries, MAX_CAPACITY,
+            "a refused value changes nothing"
+        );
     }
 }

@@ -98,6 +98,21 @@ fn full_at_capacity_and_existing_still_found() {
     assert_eq!(t.capacity(), 100);
 }
 
+/// What `Table::memory` says a table takes is what it allocates (the start-up check of the
+/// machine's memory relies on it).
+#[test]
+fn memory_is_what_a_table_allocates() {
+    for cap in [1, 1000, 4096, 100_000] {
+        let t = table(cap);
+        let allocated = t.conns.capacity() * std::mem::size_of::<Conn>()
+            + t.free.capacity() * 4
+            + t.index.slots.capacity() * std::mem::size_of_val(&t.index.slots[0]);
+        assert_eq!(Table::memory(cap), allocated, "capacity {cap}");
+    }
+    // A million connections: 64 + 4 bytes each and a 32 MB index.
+    assert_eq!(Table::memory(1_000_000), 68_000_000 + (32 << 20));
+}
+
 #[test]
 fn remove_frees_both_keys_and_reuses_the_entry() {
     let mut t = table(1);
