@@ -10,12 +10,18 @@ set -euo pipefail
 
 usage() {
     cat <<EOF
-Usage: perf/bench.sh [--rounds N] [--seconds S] [--l3fwd | --pcc [--flows N] [--passes K] [--max-entries M] [--established]]
+Usage: perf/bench.sh [--rounds N] [--seconds S] [--baseline WANFWD] [--l3fwd | --pcc [--flows N] [--passes K] [--max-entries M] [--established]]
 
   --rounds N    rounds, each running testpmd then wanfwd (default 5)
   --seconds S   how long each program runs per round once it has started (printed its
                 first rate sample), at least 4 (default 8); the first 2 one-second
                 samples are discarded as warm-up
+  --baseline WANFWD
+                another wanfwd binary (a build of an earlier commit, say) run in each
+                round right after this tree's, on the same configuration and capture:
+                an A/B of two builds, alternated, against the same testpmd reference;
+                adds its rate, wanfwd/baseline and baseline/testpmd (not its new
+                connections/s); it is held to the same checks (drops, connections)
   --l3fwd       each round also runs DPDK's l3fwd example (LPM) on the same devices, a
                 second reference: DPDK's own router (built from dpdk-doc's sources,
                 installed if missing; see perf/l3fwd.sh); plain routing only
@@ -76,6 +82,7 @@ while (($#)); do
     --passes) PASSES=${2-} && { shift 2 || shift; } ;;
     --max-entries) MAX_ENTRIES=${2-} && { shift 2 || shift; } ;;
     --established) ESTABLISHED=1 && shift ;;
+    --baseline) BASELINE=${2-} && { shift 2 || shift; } ;;
     -h | --help) usage && exit 0 ;;
     *) usage >&2 && exit 2 ;;
     esac
@@ -98,6 +105,10 @@ if ! [[ $DURATION =~ ^[0-9]+$ ]] || ((DURATION < WARMUP + 2)); then
     exit 2
 fi
 
+if [[ -n ${BASELINE+set} && -z $BASELINE ]]; then
+    echo "bench.sh: --baseline wants the path of a wanfwd binary" >&2
+    exit 2
+fi
 if ((!PCC)) && [[ $FLOWS != 1000 || $PASSES != 1 || -n ${MAX_ENTRIES-} || $ESTABLISHED == 1 ]]; then
     echo "bench.sh: --flows, --passes, --max-entries and --established go with --pcc" >&2
     exit 2
@@ -154,6 +165,11 @@ BIN=$ROOT/target/release
 for b in wanfwd mkpcap fwd-micro; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing: build it first (cargo build --release)"
 done
+if [[ -n ${BASELINE-} ]]; then
+    [[ -f $BASELINE && -x $BASELINE ]] || die "--baseline $BASELINE: not an executable file"
+    BASELINE=$(realpath "$BASELINE")
+    "$BASELINE" --version >/dev/null 2>&1 || die "--baseline $BASELINE: \`--version\` fails: not a wanfwd"
+fi
 TESTPMD=$(command -v dpdk-testpmd) || die "dpdk-testpmd not found: run scripts/setup.sh"
 
 # One benchmark at a time: the lock is on this script and is released when it exits.
@@ -342,6 +358,7 @@ EOF
 fi
 
 WANFWD_CMD=("$BIN/wanfwd" --config "$CONFIG" --stats-interval 1)
+[[ -z ${BASELINE-} ]] || BASELINE_CMD=("$BASELINE" --config "$CONFIG" --stats-interval 1)
 NEWCONN_CMD=("$BIN/wanfwd" --config "${NEWCONN_CONFIG:-$CONFIG}" --stats-interval "$NEWCONN_INTERVAL")
 TESTPMD_CMD=("$TESTPMD" -l "0,1" --no-pci --file-prefix "$PREFIX_TESTPMD" --vdev "$SOURCE"
     --vdev "$SINK" -- --forward-mode=io --stats-period 1 --total-num-mbufs "$MBUFS"
@@ -430,7 +447,9 @@ check_wanfwd() {
         die "wanfwd dropped $dropped of $rx packets: they were not routed"
     fi
     if ((dropped > 0)); then
-        DROPS+=("round $round: $(grep '^drop ' "$log" | tr -s ' ' | paste -sd ';')")
+        local who=
+        [[ $log != *baseline* ]] || who=" (baseline)"
+        DROPS+=("round $round$who: $(grep '^drop ' "$log" | tr -s ' ' | paste -sd ';')")
     fi
     if ((PCC)); then
         created=$(awk '/^connections: / { print $6 }' "$log")
@@ -458,9 +477,14 @@ pcc_samples() {
 
 # wanfwd logs "rates: ... ether1: rx N pps tx N pps;" every second; the rate is ether1's tx.
 # On exit it prints its counters: the packets must have been routed, not dropped.
+# measure_wanfwd [baseline]: this tree's wanfwd, or the --baseline binary.
 measure_wanfwd() {
-    local log=$WORK/wanfwd.log
-    run "$log" "rates:" "${WANFWD_CMD[@]}"
+    local log=$WORK/wanfwd.log cmd=("${WANFWD_CMD[@]}")
+    if [[ ${1-} == baseline ]]; then
+        log=$WORK/baseline.log
+        cmd=("${BASELINE_CMD[@]}")
+    fi
+    run "$log" "rates:" "${cmd[@]}"
     check_wanfwd "$log"
     if ((PCC)); then
         # The flows are split between the two WANs: the rate is their sum. The first pass
@@ -474,7 +498,7 @@ measure_wanfwd() {
                 "(raise --seconds?)"
         awk -v r="$RATE" 'BEGIN { exit !(r > 0) }' || die "wanfwd forwarded nothing"
         # Each round's ether1/ether2 split (PCC's work), from the last full sample.
-        SPLITS+=("round $round: $(pcc_samples "$log" | tail -n 2 | head -n 1 |
+        [[ ${1-} == baseline ]] || SPLITS+=("round $round: $(pcc_samples "$log" | tail -n 2 | head -n 1 |
             awk '{ printf "ether1 %s pps, ether2 %s pps", $1, $2 }')")
     else
         steady_rate wanfwd < <(sed -n 's/.*rates:.* ether1: rx [0-9]* pps tx \([0-9]*\) pps.*/\1/p' "$log")
@@ -532,8 +556,10 @@ else
     echo "traffic:  64-byte frames (60 without FCS), UDP 192.168.1.10 -> 256 destinations," \
         "replayed from a 1024-frame pcap into net_pcap, out to net_null"
 fi
-echo "method:   $ROUNDS rounds of testpmd then wanfwd, ${DURATION} s each after start-up, on one forwarding" \
-    "core (lcore 1);"
+then_what="then wanfwd"
+[[ -z ${BASELINE-} ]] || then_what="then wanfwd then the baseline ($BASELINE)"
+echo "method:   $ROUNDS rounds of testpmd $then_what, ${DURATION} s each after start-up, on one" \
+    "forwarding core (lcore 1);"
 if ((PCC)); then
     echo "          per run, the median of the one-second rates after the first $WARMUP and" \
         "once all $FLOWS connections exist"
@@ -543,25 +569,31 @@ fi
 ((!NEWCONN)) || echo "          then wanfwd again from an empty table: new connections/s" \
     "(${NEWCONN_INTERVAL} s samples while the first pass fills the table)"
 echo
-if ((NEWCONN)); then
-    printf '%-7s %18s %15s %15s %15s\n' round "testpmd io (Mpps)" "wanfwd (Mpps)" "wanfwd/testpmd" \
-        "new conn (M/s)"
-elif ((L3FWD)); then
-    printf '%-7s %18s %15s %15s %15s %15s\n' round "testpmd io (Mpps)" "wanfwd (Mpps)" \
-        "wanfwd/testpmd" "l3fwd (Mpps)" "l3fwd/testpmd"
-else
-    printf '%-7s %18s %15s %15s\n' round "testpmd io (Mpps)" "wanfwd (Mpps)" "wanfwd/testpmd"
-fi
+# row LABEL VALUE...: a line of the table, the first value under testpmd's wider heading.
+row() {
+    printf '%-7s %18s' "$1" "$2"
+    shift 2
+    (($# == 0)) || printf ' %15s' "$@"
+    echo
+}
+COLUMNS_=("testpmd io (Mpps)" "wanfwd (Mpps)" "wanfwd/testpmd")
+((!NEWCONN)) || COLUMNS_+=("new conn (M/s)")
+((!L3FWD)) || COLUMNS_+=("l3fwd (Mpps)" "l3fwd/testpmd")
+[[ -z ${BASELINE-} ]] || COLUMNS_+=("baseline (Mpps)" "wanfwd/baseline")
+row round "${COLUMNS_[@]}"
 
 TESTPMD_RATES=()
 WANFWD_RATES=()
 NEW_RATES=()
 L3_RATES=()
 L3_RATIOS=()
+BASE_RATES=()
+BASE_RATIOS=() # per round, wanfwd/baseline
 NEW_SAMPLES=()
 RATIOS=() # per round, wanfwd/testpmd: a paired figure, less hit by load that comes and goes
 DROPS=()
 SPLITS=()
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { print 100 * a / b }'; }
 for ((round = 1; round <= ROUNDS; round++)); do
     measure_testpmd
     tp=$RATE
@@ -569,40 +601,49 @@ for ((round = 1; round <= ROUNDS; round++)); do
     wf=$RATE
     TESTPMD_RATES+=("$tp")
     WANFWD_RATES+=("$wf")
-    RATIOS+=("$(awk -v a="$wf" -v b="$tp" 'BEGIN { print 100 * a / b }')")
+    RATIOS+=("$(ratio "$wf" "$tp")")
+    cells=("$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")")
     if ((NEWCONN)); then
         measure_newconn
         NEW_RATES+=("$NEWRATE")
         NEW_SAMPLES+=("$NEWN")
-        printf '%-7s %18s %15s %15s %15s\n' "$round" "$(mpps "$tp")" "$(mpps "$wf")" \
-            "$(percent "$wf" "$tp")" "$(mpps "$NEWRATE")"
-    elif ((L3FWD)); then
+        cells+=("$(mpps "$NEWRATE")")
+    fi
+    if ((L3FWD)); then
         measure_l3fwd
         L3_RATES+=("$RATE")
-        L3_RATIOS+=("$(awk -v a="$RATE" -v b="$tp" 'BEGIN { print 100 * a / b }')")
-        printf '%-7s %18s %15s %15s %15s %15s\n' "$round" "$(mpps "$tp")" "$(mpps "$wf")" \
-            "$(percent "$wf" "$tp")" "$(mpps "$RATE")" "$(percent "$RATE" "$tp")"
-    else
-        printf '%-7s %18s %15s %15s\n' "$round" "$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")"
+        L3_RATIOS+=("$(ratio "$RATE" "$tp")")
+        cells+=("$(mpps "$RATE")" "$(percent "$RATE" "$tp")")
     fi
+    if [[ -n ${BASELINE-} ]]; then
+        measure_wanfwd baseline
+        BASE_RATES+=("$RATE")
+        BASE_RATIOS+=("$(ratio "$wf" "$RATE")")
+        cells+=("$(mpps "$RATE")" "$(percent "$wf" "$RATE")")
+    fi
+    row "$round" "${cells[@]}"
 done
 tp=$(printf '%s\n' "${TESTPMD_RATES[@]}" | median)
 wf=$(printf '%s\n' "${WANFWD_RATES[@]}" | median)
+cells=("$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")")
 if ((NEWCONN)); then
     nc=$(printf '%s\n' "${NEW_RATES[@]}" | median)
-    printf '%-7s %18s %15s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" \
-        "$(percent "$wf" "$tp")" "$(mpps "$nc")"
-elif ((L3FWD)); then
-    l3=$(printf '%s\n' "${L3_RATES[@]}" | median)
-    printf '%-7s %18s %15s %15s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" \
-        "$(percent "$wf" "$tp")" "$(mpps "$l3")" "$(percent "$l3" "$tp")"
-else
-    printf '%-7s %18s %15s %15s\n' median "$(mpps "$tp")" "$(mpps "$wf")" "$(percent "$wf" "$tp")"
+    cells+=("$(mpps "$nc")")
 fi
+if ((L3FWD)); then
+    l3=$(printf '%s\n' "${L3_RATES[@]}" | median)
+    cells+=("$(mpps "$l3")" "$(percent "$l3" "$tp")")
+fi
+if [[ -n ${BASELINE-} ]]; then
+    base=$(printf '%s\n' "${BASE_RATES[@]}" | median)
+    cells+=("$(mpps "$base")" "$(percent "$wf" "$base")")
+fi
+row median "${cells[@]}"
 echo
 if [[ -n ${TSC_HZ-} ]]; then
     echo "cycles/packet (EAL's TSC, $(awk -v hz="$TSC_HZ" 'BEGIN { printf "%.3f", hz / 1e9 }') GHz," \
-        "/ the median rate): wanfwd $(cycles "$wf"), testpmd io $(cycles "$tp")"
+        "/ the median rate): wanfwd $(cycles "$wf"), testpmd io $(cycles "$tp")$(
+            [[ -z ${BASELINE-} ]] || echo ", baseline $(cycles "$base")")"
     ((!NEWCONN)) || echo "cycles/new connection: $(cycles "$nc") (the median of" \
         "${NEW_SAMPLES[*]} samples in rounds 1..$ROUNDS)"
 fi
@@ -612,6 +653,11 @@ if ((L3FWD)); then
     echo "l3fwd/testpmd: $(percent "$l3" "$tp") (ratio of the medians)," \
         "$(printf '%s\n' "${L3_RATIOS[@]}" | median | xargs printf '%.1f %%') (median of the per-round ratios);" \
         "wanfwd/l3fwd: $(percent "$wf" "$l3")"
+fi
+if [[ -n ${BASELINE-} ]]; then
+    echo "wanfwd/baseline: $(percent "$wf" "$base") (ratio of the medians)," \
+        "$(printf '%s\n' "${BASE_RATIOS[@]}" | median | xargs printf '%.1f %%') (median of the per-round ratios);" \
+        "baseline/testpmd: $(percent "$base" "$tp")"
 fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 ((${#SPLITS[@]} == 0)) || printf 'wanfwd WAN split (PCC): %s\n' "${SPLITS[@]}"
@@ -638,6 +684,7 @@ show "  ${MKPCAP_CMD[*]}"
 ((!ESTABLISHED)) || show "  ${REPLY_CMD[*]}"
 show "  ${TESTPMD_CMD[*]}"
 show "  ${WANFWD_CMD[*]}"
+[[ -z ${BASELINE-} ]] || show "  ${BASELINE_CMD[*]}   (--baseline: $("$BASELINE" --version))"
 ((!L3FWD)) || show "  ${L3FWD_CMD[*]}   (rate: port 1 TX packets read twice with dpdk-proc-info --stats)"
 ((!NEWCONN)) || show "  ${NEWCONN_CMD[*]}   (new connections: stopped once the table is full)"
 show "  with $CONFIG:"
