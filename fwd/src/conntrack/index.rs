@@ -17,7 +17,7 @@
 //! costs beyond it is the probe — its mispredicted exits and the runs that reach into the
 //! next line. `perf/bench.sh --pcc --flows 500000 --established`: 154-158 cycles a packet
 //! with an index at load 1/4 against 161-162 at 1/2 (perf/README.md, sixth session).
-//! A slot no longer says where its home is: deletion asks the table (`home_of`), which
+//! A slot no longer says where its home is: deletion asks the table (`hash_of`), which
 //! hashes the connection's key again.
 
 use super::Dir;
@@ -40,7 +40,7 @@ impl Index {
         // `id << 1 | dir` must never be all ones (with an all-ones tag that would be EMPTY):
         // ids < capacity < 2^(id_bits - 1).
         let id_bits = usize::BITS - capacity.leading_zeros() + 1;
-        let nslots = (capacity * 8).next_power_of_two();
+        let nslots = Self::slots_for(capacity);
         let slot_bits = nslots.trailing_zeros();
         // At least one tag bit; the home (top bits) and the tag (low half) must not overlap.
         assert!(
@@ -55,9 +55,14 @@ impl Index {
         }
     }
 
+    /// The slots of the index of a table of `capacity`: a load of at most 1/4.
+    fn slots_for(capacity: usize) -> usize {
+        (capacity * 8).next_power_of_two()
+    }
+
     /// The bytes the index of a table of `capacity` allocates.
     pub(super) fn memory(capacity: usize) -> usize {
-        (capacity * 8).next_power_of_two() * std::mem::size_of::<u32>()
+        Self::slots_for(capacity) * std::mem::size_of::<u32>()
     }
 
     #[inline]
